@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+const NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+
+const httpSmokeTestSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
+    headers: z.record(z.string(), z.string()).optional(),
+    expectStatus: z.number().int().min(100).max(599).default(200),
+    bodyContains: z.string().min(1).optional(),
+    attempts: z.number().int().min(1).max(60).default(5),
+    intervalSeconds: z.number().int().min(0).max(3600).default(10),
+    timeoutSeconds: z.number().int().min(1).max(60).default(5),
+  })
+  .strict();
+
+const smokeTestSchema = z.object({ http: httpSmokeTestSchema }).strict();
+
+const ecsTargetSchema = z
+  .object({
+    cluster: z.string().min(1),
+    service: z.string().min(1),
+    containers: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Containers that get the new image. Default: those whose image comes from the repository.'),
+    passRoles: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('IAM roles (names or ARNs) the task definition uses; the deployer may pass only these.'),
+  })
+  .strict();
+
+const rolloutSchema = z
+  .object({
+    timeoutSeconds: z.number().int().min(0).max(86_400).default(900),
+    pollSeconds: z.number().int().min(1).max(300).default(15),
+  })
+  .strict();
+
+const targetSchema = z
+  .object({
+    name: z.string().regex(NAME_PATTERN, 'must be 1-40 characters of a-z, 0-9 and -, starting and ending with a letter or digit'),
+    repository: z.string().min(2).max(256),
+    tags: z.array(z.string().min(1)).min(1).default(['*']),
+    environment: z.string().min(1).default('default'),
+    ecs: ecsTargetSchema,
+    rollout: rolloutSchema.default({ timeoutSeconds: 900, pollSeconds: 15 }),
+    smokeTests: z.array(smokeTestSchema).default([]),
+  })
+  .strict();
+
+const deploymentsFileSchema = z
+  .object({
+    targets: z.array(targetSchema).min(1),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.targets.forEach((target, index) => {
+      if (seen.has(target.name)) {
+        ctx.addIssue({ code: 'custom', path: ['targets', index, 'name'], message: `duplicate target name "${target.name}"` });
+      }
+      seen.add(target.name);
+    });
+  });
+
+type DeploymentsFile = z.infer<typeof deploymentsFileSchema>;
+type TargetConfig = z.infer<typeof targetSchema>;
+type HttpSmokeTest = z.infer<typeof httpSmokeTestSchema>;
+type SmokeTest = z.infer<typeof smokeTestSchema>;
+
+/** The kinds of target the state machine dispatches on. */
+type TargetKind = 'ecs';
+
+export { deploymentsFileSchema, targetSchema, httpSmokeTestSchema };
+export type { DeploymentsFile, TargetConfig, HttpSmokeTest, SmokeTest, TargetKind };

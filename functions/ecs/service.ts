@@ -1,0 +1,260 @@
+import {
+  DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type Deployment as EcsDeployment,
+  type Service,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import type { Deployment, EcsProgress, EcsRollback, RolloutStatus } from '../shared/deployment';
+import { ecs } from '../shared/clients/ecs';
+import {
+  CircuitBreakerRolledBack,
+  ConfigError,
+  DefinitionNotFound,
+  RollbackFailed,
+  RolloutFailed,
+  RolloutTimeout,
+} from '../shared/errors';
+import { buildRevisionInput, DEPLOYMENT_TAG_KEY, selectContainers, taskDefinitionLabel } from './task-definition';
+
+function secondsFromNow(seconds: number, now = Date.now()): string {
+  return new Date(now + seconds * 1000).toISOString();
+}
+
+async function describeService(cluster: string, service: string): Promise<Service> {
+  const output = await ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
+  const found = output.services?.find((s) => s.serviceName === service || s.serviceArn === service);
+  if (!found || found.status === 'INACTIVE') {
+    const reason = output.failures?.[0]?.reason ?? (found ? 'INACTIVE' : 'MISSING');
+    throw new DefinitionNotFound(`ECS service "${service}" not found in cluster "${cluster}" (${reason}). Check ecs.cluster and ecs.service in deployments.yml.`);
+  }
+  return found;
+}
+
+function primaryDeployment(service: Service): EcsDeployment | undefined {
+  return service.deployments?.find((d) => d.status === 'PRIMARY');
+}
+
+/** `arn:…:task-definition/web:42` → `web`. */
+function familyOf(taskDefinitionArn: string): string {
+  const label = taskDefinitionLabel(taskDefinitionArn);
+  return label.slice(0, label.lastIndexOf(':'));
+}
+
+/** Records what the service runs now: the revision a failed deployment returns to. */
+async function recordCurrentService(deployment: Deployment): Promise<EcsProgress> {
+  const { cluster, service: serviceName } = deployment.target.ecs;
+  const service = await describeService(cluster, serviceName);
+  if (!service.taskDefinition) throw new DefinitionNotFound(`ECS service "${serviceName}" has no task definition yet. Create the service with one first.`);
+  const breaker = service.deploymentConfiguration?.deploymentCircuitBreaker;
+  return {
+    cluster,
+    service: serviceName,
+    serviceArn: service.serviceArn ?? serviceName,
+    previousTaskDefinitionArn: service.taskDefinition,
+    pollSeconds: deployment.target.rollout.pollSeconds,
+    rolloutDeadline: secondsFromNow(deployment.target.rollout.timeoutSeconds),
+    circuitBreaker: { enable: breaker?.enable ?? false, rollback: breaker?.rollback ?? false },
+  };
+}
+
+function roleMatches(roleArn: string, allowed: string[]): boolean {
+  const name = roleArn.slice(roleArn.lastIndexOf('/') + 1);
+  return allowed.some((entry) => entry === roleArn || entry === name);
+}
+
+/** Refuses, before anything is registered, a task definition whose roles the deployer may not pass. */
+function assertRolesArePassable(taskDefinition: TaskDefinition, passRoles: string[] | undefined): void {
+  if (passRoles === undefined) return;
+  const roles = [taskDefinition.taskRoleArn, taskDefinition.executionRoleArn].filter((r): r is string => Boolean(r));
+  const missing = roles.filter((role) => !roleMatches(role, passRoles));
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `task definition ${taskDefinition.family} uses role(s) ${missing.join(', ')} that are not in ecs.passRoles; add them to deployments.yml and redeploy ecr-deployer so it may pass them.`,
+    );
+  }
+}
+
+/** The latest ACTIVE revision of the family, if this deployment registered it (a retried step). */
+async function findRevisionRegisteredBy(family: string, deploymentId: string): Promise<TaskDefinition | undefined> {
+  const latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
+  const marker = latest.tags?.find((tag) => tag.key === DEPLOYMENT_TAG_KEY);
+  return marker?.value === deploymentId && latest.taskDefinition?.status === 'ACTIVE' ? latest.taskDefinition : undefined;
+}
+
+/**
+ * Registers a new revision of the task definition the service runs, with the image
+ * replaced by digest in the chosen containers. Safe to run twice: a revision this
+ * deployment already registered is found by its tag and reused.
+ */
+async function registerTaskDefinitionRevision(deployment: Deployment, progress: EcsProgress): Promise<EcsProgress> {
+  const current = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: progress.previousTaskDefinitionArn, include: ['TAGS'] }));
+  const taskDefinition = current.taskDefinition;
+  if (!taskDefinition) throw new DefinitionNotFound(`task definition ${progress.previousTaskDefinitionArn} not found.`);
+  assertRolesArePassable(taskDefinition, deployment.target.ecs.passRoles);
+  const containers = selectContainers(taskDefinition, deployment.image.repository, deployment.target.ecs.containers).map((c) => ({
+    name: c.name ?? '',
+    previousImage: c.image ?? '',
+  }));
+  const names = containers.map((c) => c.name);
+
+  const existing = await findRevisionRegisteredBy(familyOf(progress.previousTaskDefinitionArn), deployment.id);
+  if (existing?.taskDefinitionArn) return { ...progress, containers, newTaskDefinitionArn: existing.taskDefinitionArn };
+
+  const input = buildRevisionInput(taskDefinition, current.tags, names, deployment.image.uri, deployment.id);
+  const registered = await ecs.send(new RegisterTaskDefinitionCommand(input));
+  const arn = registered.taskDefinition?.taskDefinitionArn;
+  if (!arn) throw new Error('RegisterTaskDefinition returned no task definition ARN');
+  return { ...progress, containers, newTaskDefinitionArn: arn };
+}
+
+function requireNewRevision(progress: EcsProgress): string {
+  if (!progress.newTaskDefinitionArn) throw new Error('no new task definition revision recorded: register step did not run');
+  return progress.newTaskDefinitionArn;
+}
+
+/**
+ * Points the service at the new revision and remembers the ECS deployment that
+ * creates. Safe to run twice: if the service's primary deployment already runs
+ * the new revision, that deployment is the one we made.
+ */
+async function updateServiceToRevision(deployment: Deployment, progress: EcsProgress): Promise<EcsProgress> {
+  const newArn = requireNewRevision(progress);
+  const service = await describeService(progress.cluster, progress.service);
+  let primary = primaryDeployment(service);
+  if (primary?.taskDefinition !== newArn) {
+    const updated = await ecs.send(new UpdateServiceCommand({ cluster: progress.cluster, service: progress.service, taskDefinition: newArn }));
+    primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === newArn);
+  }
+  if (!primary?.id) throw new RolloutFailed(`UpdateService did not start a deployment of ${taskDefinitionLabel(newArn)}`);
+  return { ...progress, deploymentId: primary.id, rolloutDeadline: secondsFromNow(deployment.target.rollout.timeoutSeconds) };
+}
+
+function rolloutStatus(service: Service, tracked: EcsDeployment, status: RolloutStatus['status']): RolloutStatus {
+  return {
+    status,
+    runningCount: tracked.runningCount ?? 0,
+    desiredCount: tracked.desiredCount ?? service.desiredCount ?? 0,
+    pendingCount: tracked.pendingCount ?? 0,
+    checkedAt: new Date().toISOString(),
+  };
+}
+
+/** COMPLETED per rolloutState, or (services without rolloutState) the only deployment at full count. */
+function isComplete(service: Service, tracked: EcsDeployment): boolean {
+  if (tracked.rolloutState) return tracked.rolloutState === 'COMPLETED';
+  return (service.deployments?.length ?? 0) === 1 && tracked.status === 'PRIMARY' && tracked.runningCount === tracked.desiredCount;
+}
+
+function pastDeadline(deadline: string): boolean {
+  return Date.now() > Date.parse(deadline);
+}
+
+/**
+ * One look at the rollout of *our* deployment. Services-stable alone is not enough:
+ * it also holds after a circuit-breaker rollback, so we follow our deployment id.
+ */
+async function checkDeploymentRollout(progress: EcsProgress): Promise<RolloutStatus> {
+  const newArn = requireNewRevision(progress);
+  const service = await describeService(progress.cluster, progress.service);
+  const ours = service.deployments?.find((d) => d.id === progress.deploymentId);
+  const primary = primaryDeployment(service);
+  const label = taskDefinitionLabel(newArn);
+
+  if (!ours || ours.rolloutState === 'FAILED') {
+    if (primary && primary.id !== progress.deploymentId && primary.taskDefinition === progress.previousTaskDefinitionArn) {
+      throw new CircuitBreakerRolledBack(
+        `ECS rolled the service back to ${taskDefinitionLabel(progress.previousTaskDefinitionArn)}: deployment ${progress.deploymentId} of ${label} ${ours?.rolloutStateReason ?? 'failed'}`,
+      );
+    }
+    if (!ours) {
+      throw new RolloutFailed(`deployment ${progress.deploymentId} of ${label} is gone; the service now runs ${primary?.taskDefinition ? taskDefinitionLabel(primary.taskDefinition) : 'nothing'}`);
+    }
+    throw new RolloutFailed(`deployment ${progress.deploymentId} of ${label} FAILED: ${ours.rolloutStateReason ?? 'no reason given'} (${ours.failedTasks ?? 0} failed tasks)`);
+  }
+  if (isComplete(service, ours)) return rolloutStatus(service, ours, 'COMPLETED');
+  if (pastDeadline(progress.rolloutDeadline)) {
+    throw new RolloutTimeout(
+      `deployment ${progress.deploymentId} of ${label} did not complete by ${progress.rolloutDeadline}: ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0} tasks running, ${ours.failedTasks ?? 0} failed. Raise rollout.timeoutSeconds if it is just slow.`,
+    );
+  }
+  return rolloutStatus(service, ours, 'IN_PROGRESS');
+}
+
+/**
+ * Returns the service to the revision recorded before this deployment (never
+ * "revision - 1"). Does not fight ECS: if the service is already back (circuit
+ * breaker, or an earlier attempt of this step), it only watches that deployment.
+ */
+async function rollBackService(deployment: Deployment, progress: EcsProgress): Promise<EcsProgress> {
+  const target = progress.previousTaskDefinitionArn;
+  const service = await describeService(progress.cluster, progress.service);
+  const primary = primaryDeployment(service);
+  const deadline = secondsFromNow(deployment.target.rollout.timeoutSeconds);
+  let rollback: EcsRollback;
+  if (primary?.taskDefinition === target) {
+    rollback = { action: progress.deploymentId ? 'already-rolled-back' : 'nothing-to-undo', taskDefinitionArn: target, deploymentId: primary.id, deadline };
+  } else if (primary?.taskDefinition === progress.newTaskDefinitionArn) {
+    const updated = await ecs.send(new UpdateServiceCommand({ cluster: progress.cluster, service: progress.service, taskDefinition: target }));
+    const started = updated.service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === target);
+    rollback = { action: 'updated-service', taskDefinitionArn: target, deploymentId: started?.id, deadline };
+  } else {
+    throw new RollbackFailed(
+      `the service now runs ${primary?.taskDefinition ? taskDefinitionLabel(primary.taskDefinition) : 'nothing'}, neither the new ${progress.newTaskDefinitionArn ? taskDefinitionLabel(progress.newTaskDefinitionArn) : 'revision'} nor the previous ${taskDefinitionLabel(target)}; someone else changed it, so it was left alone.`,
+    );
+  }
+  return { ...progress, rollback };
+}
+
+/** One look at the rollback deployment; failures here are RollbackFailed. */
+async function checkRollbackRollout(progress: EcsProgress): Promise<RolloutStatus> {
+  const rollback = progress.rollback;
+  if (!rollback) throw new RollbackFailed('no rollback recorded: roll-back step did not run');
+  const service = await describeService(progress.cluster, progress.service);
+  const label = taskDefinitionLabel(rollback.taskDefinitionArn);
+  const tracked =
+    service.deployments?.find((d) => d.id === rollback.deploymentId) ??
+    service.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === rollback.taskDefinitionArn);
+  if (!tracked || tracked.taskDefinition !== rollback.taskDefinitionArn) {
+    throw new RollbackFailed(`the service no longer runs ${label}; it was changed while rolling back`);
+  }
+  if (tracked.rolloutState === 'FAILED') {
+    throw new RollbackFailed(`rollback to ${label} FAILED: ${tracked.rolloutStateReason ?? 'no reason given'}`);
+  }
+  if (isComplete(service, tracked)) return rolloutStatus(service, tracked, 'COMPLETED');
+  if (pastDeadline(rollback.deadline)) {
+    throw new RollbackFailed(`rollback to ${label} did not stabilise by ${rollback.deadline}: ${tracked.runningCount ?? 0}/${tracked.desiredCount ?? 0} tasks running`);
+  }
+  return rolloutStatus(service, tracked, 'IN_PROGRESS');
+}
+
+/**
+ * Deregisters the revision this deployment registered when it failed before the
+ * service was updated, so no orphan is left. Never touches a revision the service runs.
+ */
+async function deregisterOrphanRevision(deployment: Deployment, progress: EcsProgress | undefined): Promise<{ deregistered?: string }> {
+  if (!progress) return {};
+  const orphan =
+    progress.newTaskDefinitionArn ?? (await findRevisionRegisteredBy(familyOf(progress.previousTaskDefinitionArn), deployment.id))?.taskDefinitionArn;
+  if (!orphan) return {};
+  const service = await describeService(progress.cluster, progress.service);
+  if (service.deployments?.some((d) => d.taskDefinition === orphan)) return {};
+  const described = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: orphan }));
+  if (described.taskDefinition?.status !== 'ACTIVE') return { deregistered: orphan };
+  await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: orphan }));
+  return { deregistered: orphan };
+}
+
+export {
+  recordCurrentService,
+  registerTaskDefinitionRevision,
+  updateServiceToRevision,
+  checkDeploymentRollout,
+  rollBackService,
+  checkRollbackRollout,
+  deregisterOrphanRevision,
+  familyOf,
+};

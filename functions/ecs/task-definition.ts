@@ -1,0 +1,100 @@
+import type { ContainerDefinition, RegisterTaskDefinitionCommandInput, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
+import { ContainerNotFound } from '../shared/errors';
+import { parseImageReference } from '../shared/image';
+
+/**
+ * Keys DescribeTaskDefinition returns that RegisterTaskDefinition does not take.
+ * A deny-list on purpose: an allow-list silently drops fields it does not know
+ * (pidMode, ipcMode, ephemeralStorage, runtimePlatform, … and tomorrow's fields).
+ */
+const READ_ONLY_TASK_DEFINITION_KEYS = [
+  'taskDefinitionArn',
+  'revision',
+  'status',
+  'requiresAttributes',
+  'compatibilities',
+  'registeredAt',
+  'registeredBy',
+  'deregisteredAt',
+  'deleteRequestedAt',
+] as const;
+
+/** Enum-valued keys for which ECS rejects "" although describe outputs and templates carry it. */
+const EMPTY_MEANS_UNSET_KEYS = ['ipcMode', 'pidMode', 'networkMode'] as const;
+
+/** The tag that marks a revision as registered by a given deployment (makes registering idempotent). */
+const DEPLOYMENT_TAG_KEY = 'ecr-deployer:deployment-id';
+
+/** ECS allows at most 50 tags per resource. */
+const MAX_TAGS = 50;
+
+/**
+ * Removes explicit nulls, recursively. Describe outputs (notably older console
+ * exports) write every unset field as null; null and absent mean the same to ECS.
+ */
+function withoutNulls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((item) => withoutNulls(item)) as T;
+  if (value !== null && typeof value === 'object') {
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      if (item !== null) copy[key] = withoutNulls(item);
+    }
+    return copy as T;
+  }
+  return value;
+}
+
+/** Which containers take the new image: the configured names, or those whose image is from the repository. */
+function selectContainers(taskDefinition: TaskDefinition, repository: string, configured?: string[]): ContainerDefinition[] {
+  const containers = taskDefinition.containerDefinitions ?? [];
+  const family = taskDefinition.family ?? taskDefinition.taskDefinitionArn ?? 'task definition';
+  if (configured && configured.length > 0) {
+    const missing = configured.filter((name) => !containers.some((c) => c.name === name));
+    if (missing.length > 0) {
+      throw new ContainerNotFound(
+        `${family} has no container named ${missing.map((n) => `"${n}"`).join(', ')} (it has ${containers.map((c) => `"${c.name}"`).join(', ')}). Fix ecs.containers in deployments.yml.`,
+      );
+    }
+    return containers.filter((c) => c.name !== undefined && configured.includes(c.name));
+  }
+  const fromRepository = containers.filter((c) => c.image !== undefined && parseImageReference(c.image).repository === repository);
+  if (fromRepository.length === 0) {
+    throw new ContainerNotFound(
+      `no container of ${family} runs an image from repository "${repository}" (images: ${containers.map((c) => `${c.name}=${c.image}`).join(', ')}). Name the containers to update in ecs.containers in deployments.yml.`,
+    );
+  }
+  return fromRepository;
+}
+
+/**
+ * Builds the RegisterTaskDefinition input for a new revision: the current one with
+ * the image of the named containers replaced, read-only keys stripped, explicit
+ * nulls and empty enum strings dropped, everything else kept as it was.
+ */
+function buildRevisionInput(
+  taskDefinition: TaskDefinition,
+  tags: Tag[] | undefined,
+  containerNames: string[],
+  imageUri: string,
+  deploymentId: string,
+): RegisterTaskDefinitionCommandInput {
+  const copy: Record<string, unknown> = withoutNulls({ ...taskDefinition }) as Record<string, unknown>;
+  for (const key of READ_ONLY_TASK_DEFINITION_KEYS) delete copy[key];
+  for (const key of EMPTY_MEANS_UNSET_KEYS) if (copy[key] === '') delete copy[key];
+  copy.containerDefinitions = (copy.containerDefinitions as ContainerDefinition[]).map((container) =>
+    container.name !== undefined && containerNames.includes(container.name) ? { ...container, image: imageUri } : container,
+  );
+  const keptTags = (tags ?? []).filter((tag) => tag.key !== DEPLOYMENT_TAG_KEY);
+  const marker = keptTags.length < MAX_TAGS ? [{ key: DEPLOYMENT_TAG_KEY, value: deploymentId }] : [];
+  const allTags = [...keptTags, ...marker];
+  if (allTags.length > 0) copy.tags = allTags;
+  else delete copy.tags;
+  return copy as unknown as RegisterTaskDefinitionCommandInput;
+}
+
+/** `arn:…:task-definition/web:42` → `web:42`, for humans. */
+function taskDefinitionLabel(arn: string): string {
+  return arn.slice(arn.lastIndexOf('/') + 1);
+}
+
+export { READ_ONLY_TASK_DEFINITION_KEYS, DEPLOYMENT_TAG_KEY, withoutNulls, selectContainers, buildRevisionInput, taskDefinitionLabel };

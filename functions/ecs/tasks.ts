@@ -1,0 +1,62 @@
+import { DescribeTasksCommand, paginateListTasks, type Task } from '@aws-sdk/client-ecs';
+import type { Deployment, EcsProgress } from '../shared/deployment';
+import { ecs } from '../shared/clients/ecs';
+import { ImageVerificationFailed } from '../shared/errors';
+import { parseImageReference } from '../shared/image';
+import { taskDefinitionLabel } from './task-definition';
+
+interface ImageVerification {
+  verifiedTasks: number;
+  digest: string;
+}
+
+/** DescribeTasks takes at most 100 tasks per call. */
+const DESCRIBE_TASKS_BATCH = 100;
+
+async function runningTasksOfService(cluster: string, service: string): Promise<Task[]> {
+  const arns: string[] = [];
+  for await (const page of paginateListTasks({ client: ecs }, { cluster, serviceName: service, desiredStatus: 'RUNNING' })) {
+    arns.push(...(page.taskArns ?? []));
+  }
+  const tasks: Task[] = [];
+  for (let i = 0; i < arns.length; i += DESCRIBE_TASKS_BATCH) {
+    const described = await ecs.send(new DescribeTasksCommand({ cluster, tasks: arns.slice(i, i + DESCRIBE_TASKS_BATCH) }));
+    tasks.push(...(described.tasks ?? []));
+  }
+  return tasks;
+}
+
+/** The digest a container actually pulled: ECS reports it once the image is resolved. */
+function runningDigest(task: Task, containerName: string): string | undefined {
+  const container = task.containers?.find((c) => c.name === containerName);
+  return container?.imageDigest ?? (container?.image ? parseImageReference(container.image).digest : undefined);
+}
+
+/**
+ * Checks that the tasks of our deployment run the pushed digest in every updated
+ * container: what ECS reports as running, not what we asked for.
+ */
+async function verifyRunningImage(deployment: Deployment, progress: EcsProgress): Promise<ImageVerification> {
+  const newArn = progress.newTaskDefinitionArn ?? '';
+  const digest = deployment.image.digest;
+  const tasks = (await runningTasksOfService(progress.cluster, progress.service)).filter(
+    (task) => task.taskDefinitionArn === newArn && (task.startedBy === undefined || task.startedBy === progress.deploymentId),
+  );
+  if (tasks.length === 0) {
+    throw new ImageVerificationFailed(`no running task of ${taskDefinitionLabel(newArn)} found after the rollout completed; cannot confirm ${digest} runs.`);
+  }
+  const mismatches: string[] = [];
+  for (const task of tasks) {
+    for (const { name } of progress.containers ?? []) {
+      const actual = runningDigest(task, name);
+      if (actual !== digest) mismatches.push(`${taskDefinitionLabel(task.taskArn ?? '?')}/${name} runs ${actual ?? 'an unknown digest'}`);
+    }
+  }
+  if (mismatches.length > 0) {
+    throw new ImageVerificationFailed(`expected ${digest}, but ${mismatches.slice(0, 5).join('; ')}${mismatches.length > 5 ? ` and ${mismatches.length - 5} more` : ''}`);
+  }
+  return { verifiedTasks: tasks.length, digest };
+}
+
+export { verifyRunningImage };
+export type { ImageVerification };

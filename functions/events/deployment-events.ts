@@ -1,0 +1,108 @@
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { eventBridge } from '../shared/clients/eventbridge';
+import type { CaughtError, DeploymentState } from '../shared/deployment';
+import { AwsTransientError } from '../shared/errors';
+
+const EVENT_SOURCE = 'ecr-deployer';
+const EVENT_DETAIL_TYPE = 'Deployment State Change';
+
+const DEPLOYMENT_STATUSES = ['STARTED', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SKIPPED'] as const;
+type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+
+interface DeploymentEventDetail {
+  deploymentId: string;
+  target: string;
+  environment: string;
+  kind: string;
+  image: { repository: string; tag?: string; digest: string; uri: string };
+  status: DeploymentStatus;
+  phase: string;
+  reason?: string;
+  /** What the target ran before this deployment (null until recorded). */
+  previous: string | null;
+  /** What the target runs, or is moving to, as of this event (null when unknown). */
+  current: string | null;
+  executionArn: string | null;
+  startedAt: string;
+  at: string;
+}
+
+/** The phase a deployment reached, read off what the state already holds. */
+function phaseReached(state: DeploymentState): string {
+  const { ecs, rollout, smoke } = state;
+  if (!ecs) return 'prepare';
+  if (!ecs.newTaskDefinitionArn) return 'register';
+  if (!ecs.deploymentId) return 'update-service';
+  if (rollout?.status !== 'COMPLETED') return 'rollout';
+  if (!state.verification) return 'verify-image';
+  if (!smoke?.allPassed) return 'smoke-test';
+  return 'done';
+}
+
+/**
+ * Step Functions hands a Lambda error's Cause as the Lambda error JSON
+ * (`{"errorType","errorMessage","trace"}`); keep only the message.
+ */
+function describeCaught(caught: CaughtError | undefined): string | undefined {
+  if (!caught) return undefined;
+  let message = caught.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
+  } catch {
+    // not JSON: already a plain message
+  }
+  return message ? `${caught.Error}: ${message}` : caught.Error;
+}
+
+function currentRevision(state: DeploymentState, status: DeploymentStatus): string | null {
+  const ecs = state.ecs;
+  if (!ecs) return null;
+  if (status === 'ROLLED_BACK') return ecs.rollback?.taskDefinitionArn ?? ecs.previousTaskDefinitionArn;
+  if (status === 'ROLLBACK_FAILED') return null;
+  if (status === 'FAILED') return ecs.previousTaskDefinitionArn;
+  return ecs.newTaskDefinitionArn ?? ecs.previousTaskDefinitionArn;
+}
+
+function buildDeploymentEvent(state: DeploymentState, status: DeploymentStatus, now = new Date()): DeploymentEventDetail {
+  const { deployment } = state;
+  const reasons = [describeCaught(state.failure), status === 'ROLLBACK_FAILED' ? describeCaught(state.rollbackFailure) : undefined].filter(Boolean);
+  return {
+    deploymentId: deployment.id,
+    target: deployment.target.name,
+    environment: deployment.target.environment,
+    kind: deployment.target.kind,
+    image: { repository: deployment.image.repository, tag: deployment.image.tag, digest: deployment.image.digest, uri: deployment.image.uri },
+    status,
+    phase: status === 'STARTED' ? 'start' : status === 'ROLLBACK_FAILED' ? 'rollback' : phaseReached(state),
+    reason: status === 'SUCCEEDED' || status === 'STARTED' ? undefined : reasons.join(' — then rollback failed: ') || undefined,
+    previous: state.ecs?.previousTaskDefinitionArn ?? null,
+    current: currentRevision(state, status),
+    executionArn: deployment.executionArn ?? null,
+    startedAt: deployment.startedAt,
+    at: now.toISOString(),
+  };
+}
+
+async function publishDeploymentEvent(detail: DeploymentEventDetail): Promise<void> {
+  const output = await eventBridge.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          Source: EVENT_SOURCE,
+          DetailType: EVENT_DETAIL_TYPE,
+          EventBusName: process.env.EVENT_BUS_NAME || 'default',
+          Resources: detail.executionArn ? [detail.executionArn] : [],
+          Detail: JSON.stringify(detail),
+        },
+      ],
+    }),
+  );
+  if (output.FailedEntryCount) {
+    const entry = output.Entries?.[0];
+    throw new AwsTransientError(`PutEvents rejected the event: ${entry?.ErrorCode} ${entry?.ErrorMessage}`);
+  }
+}
+
+export { EVENT_SOURCE, EVENT_DETAIL_TYPE, DEPLOYMENT_STATUSES, buildDeploymentEvent, publishDeploymentEvent, phaseReached, describeCaught };
+export type { DeploymentStatus, DeploymentEventDetail };

@@ -1,0 +1,6 @@
+import { rollBackService } from '../ecs/service';
+import type { DeploymentState } from '../shared/deployment';
+import { requireEcsProgress } from '../shared/state';
+import { step } from '../shared/step';
+
+export const handler = step('EcsRollBackService', (state: DeploymentState) => rollBackService(state.deployment, requireEcsProgress(state)));

@@ -1,0 +1,6 @@
+import { verifyRunningImage } from '../ecs/tasks';
+import type { DeploymentState } from '../shared/deployment';
+import { requireEcsProgress } from '../shared/state';
+import { step } from '../shared/step';
+
+export const handler = step('EcsVerifyRunningImage', (state: DeploymentState) => verifyRunningImage(state.deployment, requireEcsProgress(state)));

@@ -1,0 +1,53 @@
+import { AwsTransientError } from './errors';
+
+const TRANSIENT_ERROR_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ServerException',
+  'ServiceUnavailableException',
+  'ServiceUnavailable',
+  'InternalServerError',
+  'InternalFailure',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'ECONNRESET',
+  'ETIMEDOUT',
+]);
+
+interface SdkErrorShape {
+  name?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: unknown;
+}
+
+/** True for throttling, 5xx and network errors: the ones a later attempt may not see. */
+function isTransientAwsError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const sdkError = error as Error & SdkErrorShape;
+  if (TRANSIENT_ERROR_NAMES.has(sdkError.name)) return true;
+  if (sdkError.$retryable) return true;
+  const status = sdkError.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 500;
+}
+
+/**
+ * Runs an AWS call and renames transient failures to `AwsTransientError`, the one
+ * name the state machine retries with backoff and jitter. Everything else passes
+ * through unchanged so that named errors stay named.
+ */
+async function withTransientErrorsNamed<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isTransientAwsError(error)) {
+      const original = error as Error;
+      throw new AwsTransientError(`${what}: ${original.name}: ${original.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+export { isTransientAwsError, withTransientErrorsNamed };

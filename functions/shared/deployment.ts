@@ -1,0 +1,102 @@
+import type { TargetConfig, TargetKind } from '../config/schema';
+import type { ImageRef } from './image';
+
+/** A target from deployments.yml with defaults applied and its kind made explicit. */
+type ResolvedTarget = TargetConfig & { kind: TargetKind };
+
+interface Trigger {
+  kind: 'ecr-push' | 'manual';
+  eventId?: string;
+  requestedBy?: string;
+}
+
+/** What is being deployed where. Fixed for the whole execution. */
+interface Deployment {
+  /** The execution name: deterministic per target and digest. */
+  id: string;
+  executionArn?: string;
+  startedAt: string;
+  target: ResolvedTarget;
+  image: ImageRef;
+  trigger: Trigger;
+}
+
+/** Progress of an ECS deployment, grown step by step. */
+interface EcsProgress {
+  cluster: string;
+  service: string;
+  serviceArn: string;
+  /** The task definition the service ran before: the rollback target. */
+  previousTaskDefinitionArn: string;
+  pollSeconds: number;
+  /** ISO time after which an unfinished rollout is a RolloutTimeout. */
+  rolloutDeadline: string;
+  circuitBreaker: { enable: boolean; rollback: boolean };
+  /** Containers that got the new image, with the image each had before. */
+  containers?: { name: string; previousImage: string }[];
+  newTaskDefinitionArn?: string;
+  /** The ECS deployment our UpdateService created (`ecs-svc/…`). */
+  deploymentId?: string;
+  rollback?: EcsRollback;
+}
+
+interface EcsRollback {
+  /** What rollback did: updated the service back, or found it already back (circuit breaker, operator). */
+  action: 'updated-service' | 'already-rolled-back' | 'nothing-to-undo';
+  taskDefinitionArn: string;
+  /** The deployment to watch until it completes. */
+  deploymentId?: string;
+  deadline: string;
+}
+
+interface RolloutStatus {
+  status: 'IN_PROGRESS' | 'COMPLETED';
+  runningCount: number;
+  desiredCount: number;
+  pendingCount: number;
+  checkedAt: string;
+}
+
+interface SmokeCheckProgress {
+  passed: boolean;
+  attempts: number;
+  lastResult?: string;
+}
+
+interface SmokeProgress {
+  checks: SmokeCheckProgress[];
+  allPassed: boolean;
+  /** Seconds to wait before the next round (checks still failing have attempts left). */
+  retryAfterSeconds: number;
+}
+
+/** A caught error as Step Functions hands it to the Catch target. */
+interface CaughtError {
+  Error: string;
+  Cause?: string;
+}
+
+/** The document that flows through the state machine. */
+interface DeploymentState {
+  deployment: Deployment;
+  ecs?: EcsProgress;
+  rollout?: RolloutStatus;
+  verification?: { verifiedTasks: number; digest: string };
+  smoke?: SmokeProgress;
+  rollbackRollout?: RolloutStatus;
+  failure?: CaughtError;
+  rollbackFailure?: CaughtError;
+}
+
+export type {
+  ResolvedTarget,
+  Trigger,
+  Deployment,
+  EcsProgress,
+  EcsRollback,
+  RolloutStatus,
+  SmokeCheckProgress,
+  SmokeProgress,
+  CaughtError,
+  DeploymentState,
+};

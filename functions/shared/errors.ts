@@ -1,0 +1,136 @@
+/**
+ * Errors with stable names. The state machine's Retry/Catch match on `name`,
+ * so every class sets a literal name (class names do not survive minifiers).
+ */
+
+/** Base class: a deployment problem a person has to act on. Never retried. */
+class DeploymentError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DeploymentError';
+  }
+}
+
+/** deployments.yml or a resolved target spec is invalid. */
+class ConfigError extends DeploymentError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The execution input names a target that deployments.yml does not define. */
+class TargetNotFound extends DeploymentError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TargetNotFound';
+  }
+}
+
+/** The execution input is not a deployment request. */
+class InvalidInput extends DeploymentError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidInput';
+  }
+}
+
+/** An EventBridge event that is not an ECR image action. */
+class MalformedEvent extends DeploymentError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MalformedEvent';
+  }
+}
+
+/** The service, task definition or job definition to deploy to does not exist. */
+class DefinitionNotFound extends DeploymentError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DefinitionNotFound';
+  }
+}
+
+/** No container of the task definition takes the pushed image. */
+class ContainerNotFound extends DeploymentError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ContainerNotFound';
+  }
+}
+
+/** The rollout reached FAILED (circuit breaker without rollback, or similar). */
+class RolloutFailed extends DeploymentError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RolloutFailed';
+  }
+}
+
+/** ECS's deployment circuit breaker has already rolled the service back. */
+class CircuitBreakerRolledBack extends DeploymentError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'CircuitBreakerRolledBack';
+  }
+}
+
+/** The rollout did not complete before its deadline. */
+class RolloutTimeout extends DeploymentError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RolloutTimeout';
+  }
+}
+
+/** The tasks running after the rollout do not run the pushed digest. */
+class ImageVerificationFailed extends DeploymentError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ImageVerificationFailed';
+  }
+}
+
+/** A smoke test used up its attempts without passing. */
+class SmokeTestFailed extends DeploymentError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SmokeTestFailed';
+  }
+}
+
+/** The rollback itself did not bring the target back to a stable, known revision. */
+class RollbackFailed extends DeploymentError {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RollbackFailed';
+  }
+}
+
+/**
+ * An AWS error worth retrying (throttling, 5xx, network). The SDK has already
+ * retried a few times; the state machine retries the whole step with backoff.
+ */
+class AwsTransientError extends Error {
+  public constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AwsTransientError';
+  }
+}
+
+export {
+  DeploymentError,
+  ConfigError,
+  TargetNotFound,
+  InvalidInput,
+  MalformedEvent,
+  DefinitionNotFound,
+  ContainerNotFound,
+  RolloutFailed,
+  CircuitBreakerRolledBack,
+  RolloutTimeout,
+  ImageVerificationFailed,
+  SmokeTestFailed,
+  RollbackFailed,
+  AwsTransientError,
+};

@@ -1,0 +1,52 @@
+import picomatch from 'picomatch';
+import type { DeploymentsFile } from '../config/schema';
+import type { ResolvedTarget } from '../shared/deployment';
+import { isDigest, shortDigest } from '../shared/image';
+import type { EcrImageActionEvent } from './ecr-event';
+
+/** Why a push starts nothing, in words for the log. */
+type IgnoredPush = { ignored: true; reason: string };
+type MatchedPush = { ignored: false; targets: ResolvedTarget[]; tag: string; digest: string };
+
+function resolveTarget(target: DeploymentsFile['targets'][number]): ResolvedTarget {
+  return { ...target, kind: 'ecs' };
+}
+
+/** Tags are matched as globs (`v*`, `main-*`); `*` does not cross `/`. */
+function tagMatches(tag: string, globs: string[]): boolean {
+  return globs.some((glob) => picomatch.isMatch(tag, glob, { dot: true }));
+}
+
+/** Decides which targets an ECR push deploys to, or why it deploys nowhere. */
+function matchPushToTargets(event: EcrImageActionEvent, config: DeploymentsFile): IgnoredPush | MatchedPush {
+  const detail = event.detail;
+  if (detail['action-type'] !== 'PUSH') return { ignored: true, reason: `action-type is ${detail['action-type']}, not PUSH` };
+  if (detail.result !== 'SUCCESS') return { ignored: true, reason: `result is ${detail.result}, not SUCCESS` };
+  const tag = detail['image-tag'] ?? '';
+  if (tag === '') return { ignored: true, reason: 'tagless push (a child manifest of a multi-arch image, or a push by digest)' };
+  const digest = detail['image-digest'] ?? '';
+  if (!isDigest(digest)) return { ignored: true, reason: `image-digest "${digest}" is not a sha256 digest` };
+  const repository = detail['repository-name'];
+  const forRepository = config.targets.filter((target) => target.repository === repository);
+  if (forRepository.length === 0) return { ignored: true, reason: `no target in deployments.yml follows repository "${repository}"` };
+  const matching = forRepository.filter((target) => tagMatches(tag, target.tags));
+  if (matching.length === 0) {
+    return {
+      ignored: true,
+      reason: `tag "${tag}" matches none of ${forRepository.map((t) => `${t.name} [${t.tags.join(', ')}]`).join('; ')}`,
+    };
+  }
+  return { ignored: false, targets: matching.map(resolveTarget), tag, digest };
+}
+
+/**
+ * Execution name for a target and digest: the same for every delivery of the
+ * same push (and for each tag of one image), so Step Functions starts it once.
+ * 1-80 characters of [A-Za-z0-9-]; `sha256:` cannot appear in a name.
+ */
+function executionNameFor(targetName: string, digest: string): string {
+  return `${targetName}-${shortDigest(digest, 32)}`;
+}
+
+export { matchPushToTargets, executionNameFor, resolveTarget, tagMatches };
+export type { IgnoredPush, MatchedPush };

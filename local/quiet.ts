@@ -1,0 +1,5 @@
+/** Imported first by `npm start`: keeps the step Lambdas' JSON logs out of the timeline. */
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export {};

@@ -1,0 +1,384 @@
+import { createHash } from 'node:crypto';
+import {
+  ClientException,
+  DeregisterTaskDefinitionCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+  type ContainerDefinition,
+  type Deployment as EcsDeployment,
+  type RegisterTaskDefinitionCommandInput,
+  type Service,
+  type Tag,
+  type Task,
+  type TaskDefinition,
+} from '@aws-sdk/client-ecs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { DeploymentEventDetail } from '../functions/events/deployment-events';
+import { parseImageReference } from '../functions/shared/image';
+
+/**
+ * An AWS account held in memory: ECS clusters, services, task definition revisions
+ * and tasks; Step Functions executions; EventBridge events. It answers the SDK
+ * calls the deployer makes by intercepting the real SDK clients (aws-sdk-client-mock),
+ * and moves rollouts forward one step each time a service is described.
+ */
+
+const ACCOUNT_ID = '123456789012';
+const REGION = 'us-east-1';
+
+/** How the image in a task definition behaves once ECS starts it. */
+type ImageBehaviour = 'healthy' | 'crashes' | 'never-stabilises';
+
+interface SimulatedService {
+  cluster: string;
+  name: string;
+  desiredCount: number;
+  circuitBreaker: { enable: boolean; rollback: boolean };
+  deployments: (EcsDeployment & { ticks: number })[];
+  tasks: Task[];
+}
+
+interface SimulatedExecution {
+  name: string;
+  arn: string;
+  input: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+}
+
+interface InjectedFailure {
+  command: string;
+  errorName: string;
+  remaining: number;
+}
+
+/** Describe calls it takes a healthy rollout to complete. */
+const TICKS_TO_COMPLETE = 2;
+/** Failed tasks after which an enabled circuit breaker trips (ECS's minimum threshold). */
+const CIRCUIT_BREAKER_THRESHOLD = 3;
+
+function digestOf(image: string): string {
+  const pinned = parseImageReference(image).digest;
+  return pinned ?? `sha256:${createHash('sha256').update(image).digest('hex')}`;
+}
+
+function transientError(name: string): Error {
+  return Object.assign(new Error(`Rate exceeded (simulated ${name})`), {
+    name,
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400 },
+    $retryable: { throttling: true },
+  });
+}
+
+class SimulatedAwsAccount {
+  public readonly accountId = ACCOUNT_ID;
+  public readonly region = REGION;
+  public readonly registry = `${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com`;
+  public readonly taskDefinitions = new Map<string, { taskDefinition: TaskDefinition; tags: Tag[] }>();
+  public readonly services = new Map<string, SimulatedService>();
+  public readonly executions = new Map<string, SimulatedExecution>();
+  public readonly events: DeploymentEventDetail[] = [];
+  /** Every SDK call, in order: `ECS.UpdateService`, … */
+  public readonly calls: string[] = [];
+  private readonly imageBehaviour = new Map<string, ImageBehaviour>();
+  private readonly failures: InjectedFailure[] = [];
+  private deploymentCounter = 0;
+  private taskCounter = 0;
+  private readonly mocks = [mockClient(ECSClient), mockClient(SFNClient), mockClient(EventBridgeClient)] as const;
+
+  public constructor() {
+    this.install();
+  }
+
+  /** Stops intercepting the SDK clients. */
+  public restore(): void {
+    for (const mock of this.mocks) mock.restore();
+  }
+
+  public imageUri(repository: string, digest: string): string {
+    return `${this.registry}/${repository}@${digest}`;
+  }
+
+  /** What ECS does when it starts containers with this digest. Default: healthy. */
+  public setImageBehaviour(digest: string, behaviour: ImageBehaviour): void {
+    this.imageBehaviour.set(digest, behaviour);
+  }
+
+  /** The next `times` calls of `command` (e.g. `RegisterTaskDefinition`) fail with a transient error. */
+  public failNext(command: string, times = 1, errorName = 'ThrottlingException'): void {
+    this.failures.push({ command, errorName, remaining: times });
+  }
+
+  public registerTaskDefinition(input: RegisterTaskDefinitionCommandInput): TaskDefinition {
+    const family = input.family ?? 'unnamed';
+    const revision = [...this.taskDefinitions.values()].filter((td) => td.taskDefinition.family === family).length + 1;
+    const { tags, ...rest } = input;
+    const taskDefinition: TaskDefinition = {
+      ...(rest as TaskDefinition),
+      taskDefinitionArn: `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:task-definition/${family}:${revision}`,
+      revision,
+      status: 'ACTIVE',
+      compatibilities: ['EC2', 'FARGATE'],
+      requiresAttributes: [{ name: 'com.amazonaws.ecs.capability.docker-remote-api.1.18' }],
+      registeredAt: new Date(),
+      registeredBy: `arn:aws:iam::${ACCOUNT_ID}:role/ecr-deployer`,
+    };
+    this.taskDefinitions.set(taskDefinition.taskDefinitionArn ?? '', { taskDefinition, tags: tags ?? [] });
+    return taskDefinition;
+  }
+
+  /** A service already running `taskDefinitionArn`, with its tasks up and its deployment COMPLETED. */
+  public createService(options: { cluster: string; name: string; taskDefinitionArn: string; desiredCount?: number; circuitBreaker?: { enable: boolean; rollback: boolean } }): void {
+    const service: SimulatedService = {
+      cluster: options.cluster,
+      name: options.name,
+      desiredCount: options.desiredCount ?? 2,
+      circuitBreaker: options.circuitBreaker ?? { enable: false, rollback: false },
+      deployments: [],
+      tasks: [],
+    };
+    const deployment = this.newDeployment(service, options.taskDefinitionArn);
+    deployment.rolloutState = 'COMPLETED';
+    deployment.runningCount = service.desiredCount;
+    deployment.pendingCount = 0;
+    service.deployments.push(deployment);
+    service.tasks = this.startTasks(service, deployment);
+    this.services.set(`${options.cluster}/${options.name}`, service);
+  }
+
+  public service(cluster: string, name: string): SimulatedService {
+    const service = this.services.get(`${cluster}/${name}`);
+    if (!service) throw new Error(`no simulated service ${cluster}/${name}`);
+    return service;
+  }
+
+  /** The task definition the service's primary deployment runs. */
+  public runningTaskDefinition(cluster: string, name: string): TaskDefinition | undefined {
+    const primary = this.service(cluster, name).deployments.find((d) => d.status === 'PRIMARY');
+    return primary?.taskDefinition ? this.taskDefinitions.get(primary.taskDefinition)?.taskDefinition : undefined;
+  }
+
+  /** Digests the service's running tasks report, per container. */
+  public runningDigests(cluster: string, name: string): Record<string, string>[] {
+    return this.service(cluster, name).tasks.map((task) => Object.fromEntries((task.containers ?? []).map((c) => [c.name ?? '', c.imageDigest ?? ''])));
+  }
+
+  private newDeployment(service: SimulatedService, taskDefinitionArn: string): EcsDeployment & { ticks: number } {
+    this.deploymentCounter += 1;
+    return {
+      id: `ecs-svc/9${String(this.deploymentCounter).padStart(18, '0')}`,
+      status: 'PRIMARY',
+      taskDefinition: taskDefinitionArn,
+      desiredCount: service.desiredCount,
+      pendingCount: service.desiredCount,
+      runningCount: 0,
+      failedTasks: 0,
+      rolloutState: 'IN_PROGRESS',
+      rolloutStateReason: 'ECS deployment in progress.',
+      createdAt: new Date(),
+      ticks: 0,
+    };
+  }
+
+  private startTasks(service: SimulatedService, deployment: EcsDeployment): Task[] {
+    const taskDefinition = this.taskDefinitions.get(deployment.taskDefinition ?? '')?.taskDefinition;
+    return Array.from({ length: service.desiredCount }, () => {
+      this.taskCounter += 1;
+      return {
+        taskArn: `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:task/${service.cluster}/${String(this.taskCounter).padStart(32, '0')}`,
+        taskDefinitionArn: deployment.taskDefinition,
+        startedBy: deployment.id,
+        lastStatus: 'RUNNING',
+        desiredStatus: 'RUNNING',
+        containers: (taskDefinition?.containerDefinitions ?? []).map((c: ContainerDefinition) => ({
+          name: c.name,
+          image: c.image,
+          imageDigest: c.image ? digestOf(c.image) : undefined,
+          lastStatus: 'RUNNING',
+        })),
+      };
+    });
+  }
+
+  /** The worst behaviour among the images a task definition runs. */
+  private behaviourOf(taskDefinitionArn: string | undefined): ImageBehaviour {
+    const containers = this.taskDefinitions.get(taskDefinitionArn ?? '')?.taskDefinition.containerDefinitions ?? [];
+    const behaviours = containers.map((c) => this.imageBehaviour.get(c.image ? digestOf(c.image) : '') ?? 'healthy');
+    if (behaviours.includes('crashes')) return 'crashes';
+    if (behaviours.includes('never-stabilises')) return 'never-stabilises';
+    return 'healthy';
+  }
+
+  /** One step of every rollout in progress: what time does between two DescribeServices. */
+  private advance(service: SimulatedService): void {
+    const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+    if (!primary || primary.rolloutState !== 'IN_PROGRESS') return;
+    primary.ticks += 1;
+    const behaviour = this.behaviourOf(primary.taskDefinition);
+    if (behaviour === 'healthy' && primary.ticks >= TICKS_TO_COMPLETE) {
+      primary.rolloutState = 'COMPLETED';
+      primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
+      primary.runningCount = service.desiredCount;
+      primary.pendingCount = 0;
+      service.deployments = [primary];
+      service.tasks = this.startTasks(service, primary);
+      return;
+    }
+    if (behaviour === 'crashes') {
+      primary.failedTasks = (primary.failedTasks ?? 0) + 2;
+      if (service.circuitBreaker.enable && (primary.failedTasks ?? 0) >= CIRCUIT_BREAKER_THRESHOLD) {
+        primary.rolloutState = 'FAILED';
+        primary.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
+        if (service.circuitBreaker.rollback) {
+          const lastCompleted = service.deployments.find((d) => d !== primary);
+          if (lastCompleted?.taskDefinition) {
+            primary.status = 'ACTIVE';
+            const rollback = this.newDeployment(service, lastCompleted.taskDefinition);
+            rollback.rolloutStateReason = `ECS deployment circuit breaker: rolling back to deploymentId ${lastCompleted.id}.`;
+            service.deployments = [rollback, primary];
+          }
+        }
+      }
+    }
+  }
+
+  private takeFailure(command: string): Error | undefined {
+    const failure = this.failures.find((f) => f.command === command && f.remaining > 0);
+    if (!failure) return undefined;
+    failure.remaining -= 1;
+    return transientError(failure.errorName);
+  }
+
+  /** Wraps a fake command handler: records the call and fails it when a failure is injected. */
+  private handle<I, O>(service: string, command: string, run: (input: I) => O): (input: I) => Promise<O> {
+    return async (input: I) => {
+      this.calls.push(`${service}.${command}`);
+      const failure = this.takeFailure(command);
+      if (failure) throw failure;
+      return run(input);
+    };
+  }
+
+  private describeService(cluster: string | undefined, name: string): Service | undefined {
+    const service = this.services.get(`${cluster ?? 'default'}/${name}`);
+    if (!service) return undefined;
+    this.advance(service);
+    const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+    return {
+      serviceName: service.name,
+      serviceArn: `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:service/${service.cluster}/${service.name}`,
+      clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:cluster/${service.cluster}`,
+      status: 'ACTIVE',
+      desiredCount: service.desiredCount,
+      runningCount: service.tasks.length,
+      taskDefinition: primary?.taskDefinition,
+      deploymentConfiguration: { deploymentCircuitBreaker: service.circuitBreaker, maximumPercent: 200, minimumHealthyPercent: 100 },
+      deployments: service.deployments.map(({ ticks: _ticks, ...d }) => ({ ...d })),
+    };
+  }
+
+  private install(): void {
+    const [ecsMock, sfnMock, eventsMock] = this.mocks;
+
+    ecsMock.on(DescribeServicesCommand).callsFake(
+      this.handle('ECS', 'DescribeServices', (input: { cluster?: string; services?: string[] }) => {
+        const names = input.services ?? [];
+        const found = names.map((name) => this.describeService(input.cluster, name)).filter((s): s is Service => s !== undefined);
+        const failures = names.filter((name) => !this.services.has(`${input.cluster ?? 'default'}/${name}`)).map((name) => ({ arn: name, reason: 'MISSING' }));
+        return { services: found, failures };
+      }),
+    );
+
+    ecsMock.on(DescribeTaskDefinitionCommand).callsFake(
+      this.handle('ECS', 'DescribeTaskDefinition', (input: { taskDefinition?: string; include?: string[] }) => {
+        const wanted = input.taskDefinition ?? '';
+        const matches = [...this.taskDefinitions.values()].filter(
+          ({ taskDefinition }) =>
+            taskDefinition.taskDefinitionArn === wanted ||
+            `${taskDefinition.family}:${taskDefinition.revision}` === wanted ||
+            (taskDefinition.family === wanted && taskDefinition.status === 'ACTIVE'),
+        );
+        const latest = matches.sort((a, b) => (b.taskDefinition.revision ?? 0) - (a.taskDefinition.revision ?? 0))[0];
+        if (!latest) throw new ClientException({ message: 'Unable to describe task definition.', $metadata: { httpStatusCode: 400 } });
+        return { taskDefinition: structuredClone(latest.taskDefinition), tags: input.include?.includes('TAGS') ? structuredClone(latest.tags) : undefined };
+      }),
+    );
+
+    ecsMock.on(RegisterTaskDefinitionCommand).callsFake(
+      this.handle('ECS', 'RegisterTaskDefinition', (input: RegisterTaskDefinitionCommandInput) => {
+        const taskDefinition = this.registerTaskDefinition(structuredClone(input));
+        return { taskDefinition, tags: input.tags };
+      }),
+    );
+
+    ecsMock.on(DeregisterTaskDefinitionCommand).callsFake(
+      this.handle('ECS', 'DeregisterTaskDefinition', (input: { taskDefinition?: string }) => {
+        const entry = this.taskDefinitions.get(input.taskDefinition ?? '');
+        if (!entry) throw new ClientException({ message: 'The specified task definition does not exist.', $metadata: { httpStatusCode: 400 } });
+        entry.taskDefinition.status = 'INACTIVE';
+        entry.taskDefinition.deregisteredAt = new Date();
+        return { taskDefinition: entry.taskDefinition };
+      }),
+    );
+
+    ecsMock.on(UpdateServiceCommand).callsFake(
+      this.handle('ECS', 'UpdateService', (input: { cluster?: string; service?: string; taskDefinition?: string }) => {
+        const service = this.services.get(`${input.cluster ?? 'default'}/${input.service ?? ''}`);
+        if (!service) throw new ClientException({ message: 'Service not found.', $metadata: { httpStatusCode: 400 } });
+        const entry = this.taskDefinitions.get(input.taskDefinition ?? '');
+        if (!entry || entry.taskDefinition.status !== 'ACTIVE') {
+          throw new ClientException({ message: `TaskDefinition is inactive or missing: ${input.taskDefinition}`, $metadata: { httpStatusCode: 400 } });
+        }
+        for (const d of service.deployments) d.status = 'ACTIVE';
+        const deployment = this.newDeployment(service, entry.taskDefinition.taskDefinitionArn ?? '');
+        service.deployments = [deployment, ...service.deployments];
+        return { service: { serviceName: service.name, taskDefinition: deployment.taskDefinition, deployments: service.deployments.map(({ ticks: _t, ...d }) => ({ ...d })) } };
+      }),
+    );
+
+    ecsMock.on(ListTasksCommand).callsFake(
+      this.handle('ECS', 'ListTasks', (input: { cluster?: string; serviceName?: string }) => {
+        const service = this.services.get(`${input.cluster ?? 'default'}/${input.serviceName ?? ''}`);
+        return { taskArns: (service?.tasks ?? []).map((t) => t.taskArn ?? '') };
+      }),
+    );
+
+    ecsMock.on(DescribeTasksCommand).callsFake(
+      this.handle('ECS', 'DescribeTasks', (input: { cluster?: string; tasks?: string[] }) => {
+        const all = [...this.services.values()].flatMap((s) => s.tasks);
+        return { tasks: structuredClone(all.filter((t) => input.tasks?.includes(t.taskArn ?? ''))), failures: [] };
+      }),
+    );
+
+    sfnMock.on(StartExecutionCommand).callsFake(
+      this.handle('StepFunctions', 'StartExecution', (input: { stateMachineArn?: string; name?: string; input?: string }) => {
+        const name = input.name ?? `execution-${this.executions.size + 1}`;
+        const existing = this.executions.get(name);
+        if (existing) {
+          if (existing.status === 'RUNNING' && existing.input === input.input) return { executionArn: existing.arn, startDate: new Date() };
+          throw new ExecutionAlreadyExists({ message: `Execution Already Exists: '${existing.arn}'`, $metadata: { httpStatusCode: 400 } });
+        }
+        const arn = `arn:aws:states:${REGION}:${ACCOUNT_ID}:execution:ecr-deployer-deploy:${name}`;
+        this.executions.set(name, { name, arn, input: input.input ?? '{}', status: 'RUNNING' });
+        return { executionArn: arn, startDate: new Date() };
+      }),
+    );
+
+    eventsMock.on(PutEventsCommand).callsFake(
+      this.handle('EventBridge', 'PutEvents', (input: { Entries?: { Detail?: string }[] }) => {
+        for (const entry of input.Entries ?? []) this.events.push(JSON.parse(entry.Detail ?? '{}') as DeploymentEventDetail);
+        return { FailedEntryCount: 0, Entries: (input.Entries ?? []).map((_, i) => ({ EventId: `event-${this.events.length + i}` })) };
+      }),
+    );
+  }
+}
+
+export { SimulatedAwsAccount, digestOf };
+export type { ImageBehaviour, SimulatedService, SimulatedExecution };

@@ -1,0 +1,133 @@
+import './polyfills';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { handler as ecsCheckRollback } from '../functions/handlers/ecs-check-rollback';
+import { handler as ecsCheckRollout } from '../functions/handlers/ecs-check-rollout';
+import { handler as ecsDeregisterOrphan } from '../functions/handlers/ecs-deregister-orphan';
+import { handler as ecsRecordCurrentService } from '../functions/handlers/ecs-record-current-service';
+import { handler as ecsRegisterTaskDefinition } from '../functions/handlers/ecs-register-task-definition';
+import { handler as ecsRollBackService } from '../functions/handlers/ecs-roll-back-service';
+import { handler as ecsUpdateService } from '../functions/handlers/ecs-update-service';
+import { handler as ecsVerifyRunningImage } from '../functions/handlers/ecs-verify-running-image';
+import { handler as publishDeploymentEvent } from '../functions/handlers/publish-deployment-event';
+import { handler as resolveDeployment } from '../functions/handlers/resolve-deployment';
+import { handler as runSmokeTests } from '../functions/handlers/run-smoke-tests';
+
+type StepHandler = (input: never) => Promise<unknown>;
+/** aws-local-stepfunctions passes and expects JSON values. */
+type JsonValue = Parameters<StateMachine['run']>[0];
+type LocalTaskHandler = (input: JsonValue) => Promise<JsonValue>;
+
+/**
+ * Every step Lambda of the state machine, by the name its ARN placeholder uses in
+ * statemachines/deploy.asl.json (`${<Name>FunctionArn}`) and serverless.yml.
+ */
+const STEP_HANDLERS: Record<string, StepHandler> = {
+  ResolveDeployment: resolveDeployment,
+  PublishDeploymentEvent: publishDeploymentEvent,
+  EcsRecordCurrentService: ecsRecordCurrentService,
+  EcsRegisterTaskDefinition: ecsRegisterTaskDefinition,
+  EcsUpdateService: ecsUpdateService,
+  EcsCheckRollout: ecsCheckRollout,
+  EcsVerifyRunningImage: ecsVerifyRunningImage,
+  RunSmokeTests: runSmokeTests,
+  EcsRollBackService: ecsRollBackService,
+  EcsCheckRollback: ecsCheckRollback,
+  EcsDeregisterOrphan: ecsDeregisterOrphan,
+};
+
+const DEFINITION_PATH = join(__dirname, '..', 'statemachines', 'deploy.asl.json');
+const PLACEHOLDER = /\$\{([A-Za-z0-9]+)FunctionArn\}/g;
+
+interface TaskState {
+  Type: string;
+  Resource?: string;
+}
+
+function localFunctionArn(name: string): string {
+  return `arn:aws:lambda:us-east-1:123456789012:function:ecr-deployer-local-${name}`;
+}
+
+/** The deployed ASL file with every `${…FunctionArn}` substituted, as CloudFormation would. */
+function loadDeployDefinition(path = DEFINITION_PATH): StateMachineDefinition {
+  const text = readFileSync(path, 'utf8').replace(PLACEHOLDER, (_, name: string) => {
+    if (!STEP_HANDLERS[name]) throw new Error(`${path} refers to \${${name}FunctionArn}, but no step handler is named ${name}`);
+    return localFunctionArn(name);
+  });
+  return JSON.parse(text) as StateMachineDefinition;
+}
+
+/** Binds each Task state to the real handler behind the Lambda its Resource names. */
+function localTaskHandlers(definition: StateMachineDefinition): Record<string, LocalTaskHandler> {
+  const byArn = new Map(Object.entries(STEP_HANDLERS).map(([name, handler]) => [localFunctionArn(name), handler]));
+  const bound: Record<string, LocalTaskHandler> = {};
+  for (const [stateName, state] of Object.entries(definition.States as Record<string, TaskState>)) {
+    if (state.Type !== 'Task') continue;
+    const handler = byArn.get(state.Resource ?? '');
+    if (!handler) throw new Error(`Task state ${stateName} has resource ${state.Resource}, which no step handler serves`);
+    bound[stateName] = async (input: JsonValue) => (await handler(input as never)) as JsonValue;
+  }
+  return bound;
+}
+
+interface LocalRunOptions {
+  executionName: string;
+  /** Milliseconds every Wait state and every Retry pause lasts locally (default 0). */
+  waitMs?: number;
+}
+
+/** The parts of aws-local-stepfunctions' event log the timeline reads. */
+interface ExecutionEvent {
+  type: string;
+  timestamp: number;
+  state?: { name: string; type: string; input?: unknown; output?: unknown };
+  Error?: string;
+  Cause?: unknown;
+}
+
+interface LocalRunResult {
+  status: 'SUCCEEDED' | 'FAILED';
+  output?: unknown;
+  error?: string;
+  cause?: string;
+  events: ExecutionEvent[];
+}
+
+/** Runs the real deploy state machine locally; Task states call the real handlers in-process. */
+async function runDeployStateMachine(input: JsonValue, options: LocalRunOptions): Promise<LocalRunResult> {
+  const definition = loadDeployDefinition();
+  const stateMachine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  const waitMs = options.waitMs ?? 0;
+  const states = Object.entries(definition.States as Record<string, TaskState>);
+  const execution = stateMachine.run(input, {
+    overrides: {
+      taskResourceLocalHandlers: localTaskHandlers(definition),
+      waitTimeOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, waitMs])),
+      retryIntervalOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Task').map(([name]) => [name, waitMs])),
+    },
+    context: {
+      Execution: {
+        Id: `arn:aws:states:us-east-1:123456789012:execution:ecr-deployer-deploy:${options.executionName}`,
+        Name: options.executionName,
+      },
+    },
+  });
+  const events: ExecutionEvent[] = [];
+  const collecting = (async () => {
+    for await (const event of execution.eventLogs) events.push(event as ExecutionEvent);
+  })();
+  try {
+    const output = await execution.result;
+    await collecting;
+    return { status: 'SUCCEEDED', output, events };
+  } catch (error) {
+    await collecting;
+    // ExecutionError wraps the Fail state's (or the uncaught) error in `cause`.
+    const failure = ((error as Error).cause ?? error) as Error;
+    return { status: 'FAILED', error: failure.name, cause: failure.message, events };
+  }
+}
+
+export { STEP_HANDLERS, loadDeployDefinition, localTaskHandlers, runDeployStateMachine, localFunctionArn };
+export type { LocalRunOptions, LocalRunResult, ExecutionEvent };

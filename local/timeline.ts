@@ -1,0 +1,101 @@
+import { taskDefinitionLabel } from '../functions/ecs/task-definition';
+import type { DeploymentState } from '../functions/shared/deployment';
+import { shortDigest } from '../functions/shared/image';
+import type { ExecutionEvent } from './state-machine';
+
+/** Shortens `…dkr.ecr…/repo@sha256:abcdef…` to `repo@sha256:abcdef123456` for reading. */
+function shortImage(image: string): string {
+  const withoutRegistry = image.replace(/^[^/]+\.amazonaws\.com\//, '');
+  return withoutRegistry.replace(/@sha256:([a-f0-9]{12})[a-f0-9]+/, '@sha256:$1…');
+}
+
+function describeCheckResult(state: DeploymentState, key: 'rollout' | 'rollbackRollout'): string {
+  const status = state[key];
+  return status ? `${status.status} — ${status.runningCount}/${status.desiredCount} tasks running` : '';
+}
+
+/** What a state did, in one line, read from the state's output. */
+function summarise(stateName: string, output: DeploymentState | undefined, publishStatus: Record<string, string>): string {
+  if (publishStatus[stateName]) return `event → ${publishStatus[stateName]}`;
+  if (!output || typeof output !== 'object') return '';
+  const ecs = output.ecs;
+  switch (stateName) {
+    case 'ResolveDeployment': {
+      const { target, image } = output.deployment;
+      return `target ${target.name} (ecs ${target.ecs.cluster}/${target.ecs.service}), image ${image.repository}:${image.tag ?? '-'} @ sha256:${shortDigest(image.digest)}…`;
+    }
+    case 'EcsRecordCurrentService':
+      return ecs ? `service runs ${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} (rollback target)` : '';
+    case 'EcsRegisterTaskDefinition':
+      return ecs?.newTaskDefinitionArn
+        ? `${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)}; ${(ecs.containers ?? [])
+            .map((c) => `${c.name}: ${shortImage(c.previousImage)} → ${shortImage(output.deployment.image.uri)}`)
+            .join('; ')}`
+        : '';
+    case 'EcsUpdateService':
+      return ecs?.newTaskDefinitionArn ? `service → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)}, deployment ${ecs.deploymentId}` : '';
+    case 'EcsCheckRollout':
+      return describeCheckResult(output, 'rollout');
+    case 'EcsCheckRollback':
+      return describeCheckResult(output, 'rollbackRollout');
+    case 'EcsVerifyRunningImage':
+      return output.verification ? `${output.verification.verifiedTasks} task(s) run sha256:${shortDigest(output.verification.digest)}…` : '';
+    case 'RunSmokeTests':
+      return (output.smoke?.checks ?? []).map((c) => `${c.passed ? 'pass' : 'fail'}: ${c.lastResult ?? ''}`).join('; ');
+    case 'EcsRollBackService': {
+      const rollback = ecs?.rollback;
+      if (!rollback) return '';
+      const label = taskDefinitionLabel(rollback.taskDefinitionArn);
+      if (rollback.action === 'updated-service') return `service → ${label} (the recorded revision), deployment ${rollback.deploymentId}`;
+      if (rollback.action === 'already-rolled-back') return `ECS already put the service back on ${label}: not fighting it`;
+      return `service never left ${label}: nothing to undo`;
+    }
+    case 'EcsDeregisterOrphan': {
+      const orphan = (output as DeploymentState & { orphan?: { deregistered?: string } }).orphan?.deregistered;
+      return orphan ? `deregistered unused ${taskDefinitionLabel(orphan)}` : 'nothing registered, nothing to clean up';
+    }
+    default:
+      return '';
+  }
+}
+
+function formatDuration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * One line per state: number, name, duration, what changed. Waits show the time
+ * they would take in AWS; locally they are skipped.
+ */
+function renderTimeline(events: ExecutionEvent[], definition: { States: Record<string, { Type: string; SecondsPath?: string; Parameters?: { status?: string } }> }): string[] {
+  const publishStatus: Record<string, string> = {};
+  for (const [name, state] of Object.entries(definition.States)) if (state.Parameters?.status) publishStatus[name] = state.Parameters.status;
+  const lines: string[] = [];
+  const entered = new Map<string, number>();
+  let step = 0;
+  for (const event of events) {
+    const name = event.state?.name ?? '';
+    if (event.type === 'StateEntered') entered.set(name, event.timestamp);
+    if (event.type === 'StateRetried') lines.push(`      ↻ ${name}: transient AWS error, retried with backoff`);
+    if (event.type === 'StateFailed' && event.state?.type === 'Task') lines.push(`      ✗ ${name}: ${event.Error}: ${String(event.Cause ?? '')}`);
+    if (event.type !== 'StateExited') continue;
+    const type = event.state?.type ?? '';
+    if (type === 'Choice' || type === 'Pass' || type === 'Succeed' || type === 'Fail') continue;
+    step += 1;
+    const duration = formatDuration(event.timestamp - (entered.get(name) ?? event.timestamp));
+    let summary: string;
+    if (type === 'Wait') {
+      const seconds = definition.States[name]?.SecondsPath;
+      const input = event.state?.input as Record<string, Record<string, unknown>> | undefined;
+      const path = seconds?.replace(/^\$\./, '').split('.') ?? [];
+      const value = path.reduce<unknown>((obj, key) => (obj && typeof obj === 'object' ? (obj as Record<string, unknown>)[key] : undefined), input);
+      summary = `waits ${String(value ?? '?')} s in AWS (skipped here)`;
+    } else {
+      summary = summarise(name, event.state?.output as DeploymentState | undefined, publishStatus);
+    }
+    lines.push(`  ${String(step).padStart(2)}. ${name.padEnd(26)} ${duration.padStart(7)}  ${summary}`);
+  }
+  return lines;
+}
+
+export { renderTimeline, shortImage };
