@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': 'ts-jest' },
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/setup-after-env.ts'],
   clearMocks: true,

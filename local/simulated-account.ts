@@ -68,12 +68,17 @@ function digestOf(image: string): string {
   return pinned ?? `sha256:${createHash('sha256').update(image).digest('hex')}`;
 }
 
-function transientError(name: string): Error {
-  return Object.assign(new Error(`Rate exceeded (simulated ${name})`), {
+const THROTTLING_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException']);
+
+/** An error shaped like the SDK's: throttling is retryable, a 5xx is a server fault, the rest are permanent. */
+function injectedError(name: string): Error {
+  const throttling = THROTTLING_ERRORS.has(name);
+  const server = name === 'ServerException' || name === 'ServiceUnavailableException';
+  return Object.assign(new Error(throttling ? 'Rate exceeded' : `simulated ${name}`), {
     name,
-    $fault: 'client',
-    $metadata: { httpStatusCode: 400 },
-    $retryable: { throttling: true },
+    $fault: server ? 'server' : 'client',
+    $metadata: { httpStatusCode: server ? 500 : 400 },
+    ...(throttling ? { $retryable: { throttling: true } } : {}),
   });
 }
 
@@ -111,7 +116,7 @@ class SimulatedAwsAccount {
     this.imageBehaviour.set(digest, behaviour);
   }
 
-  /** The next `times` calls of `command` (e.g. `RegisterTaskDefinition`) fail with a transient error. */
+  /** The next `times` calls of `command` (e.g. `RegisterTaskDefinition`) fail with `errorName` (default: throttling). */
   public failNext(command: string, times = 1, errorName = 'ThrottlingException'): void {
     this.failures.push({ command, errorName, remaining: times });
   }
@@ -253,7 +258,7 @@ class SimulatedAwsAccount {
     const failure = this.failures.find((f) => f.command === command && f.remaining > 0);
     if (!failure) return undefined;
     failure.remaining -= 1;
-    return transientError(failure.errorName);
+    return injectedError(failure.errorName);
   }
 
   /** Wraps a fake command handler: records the call and fails it when a failure is injected. */

@@ -36,6 +36,7 @@ const ecsTargetSchema = z
 const rolloutSchema = z
   .object({
     timeoutSeconds: z.number().int().min(0).max(86_400).default(900),
+    rollbackTimeoutSeconds: z.number().int().min(60).max(86_400).default(900),
     pollSeconds: z.number().int().min(1).max(300).default(15),
   })
   .strict();
@@ -47,7 +48,7 @@ const targetSchema = z
     tags: z.array(z.string().min(1)).min(1).default(['*']),
     environment: z.string().min(1).default('default'),
     ecs: ecsTargetSchema,
-    rollout: rolloutSchema.default({ timeoutSeconds: 900, pollSeconds: 15 }),
+    rollout: rolloutSchema.default({ timeoutSeconds: 900, rollbackTimeoutSeconds: 900, pollSeconds: 15 }),
     smokeTests: z.array(smokeTestSchema).default([]),
   })
   .strict();

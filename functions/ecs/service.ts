@@ -1,5 +1,7 @@
 import {
+  ClientException,
   DeregisterTaskDefinitionCommand,
+  type DescribeTaskDefinitionCommandOutput,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
@@ -80,7 +82,14 @@ function assertRolesArePassable(taskDefinition: TaskDefinition, passRoles: strin
 
 /** The latest ACTIVE revision of the family, if this deployment registered it (a retried step). */
 async function findRevisionRegisteredBy(family: string, deploymentId: string): Promise<TaskDefinition | undefined> {
-  const latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
+  let latest: DescribeTaskDefinitionCommandOutput;
+  try {
+    latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
+  } catch (error) {
+    // A family with no ACTIVE revision left: certainly none of ours.
+    if (error instanceof ClientException) return undefined;
+    throw error;
+  }
   const marker = latest.tags?.find((tag) => tag.key === DEPLOYMENT_TAG_KEY);
   return marker?.value === deploymentId && latest.taskDefinition?.status === 'ACTIVE' ? latest.taskDefinition : undefined;
 }
@@ -193,7 +202,7 @@ async function rollBackService(deployment: Deployment, progress: EcsProgress): P
   const target = progress.previousTaskDefinitionArn;
   const service = await describeService(progress.cluster, progress.service);
   const primary = primaryDeployment(service);
-  const deadline = secondsFromNow(deployment.target.rollout.timeoutSeconds);
+  const deadline = secondsFromNow(deployment.target.rollout.rollbackTimeoutSeconds);
   let rollback: EcsRollback;
   if (primary?.taskDefinition === target) {
     rollback = { action: progress.deploymentId ? 'already-rolled-back' : 'nothing-to-undo', taskDefinitionArn: target, deploymentId: primary.id, deadline };
@@ -231,23 +240,31 @@ async function checkRollbackRollout(progress: EcsProgress): Promise<RolloutStatu
   return rolloutStatus(service, tracked, 'IN_PROGRESS');
 }
 
-/**
- * Deregisters the revision this deployment registered when it failed before the
- * service was updated, so no orphan is left. Never touches a revision the service runs.
- */
-async function deregisterOrphanRevision(deployment: Deployment, progress: EcsProgress | undefined): Promise<{ deregistered?: string }> {
-  if (!progress) return {};
-  const orphan =
-    progress.newTaskDefinitionArn ?? (await findRevisionRegisteredBy(familyOf(progress.previousTaskDefinitionArn), deployment.id))?.taskDefinitionArn;
-  if (!orphan) return {};
-  const service = await describeService(progress.cluster, progress.service);
-  if (service.deployments?.some((d) => d.taskDefinition === orphan)) return {};
-  const described = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: orphan }));
-  if (described.taskDefinition?.status !== 'ACTIVE') return { deregistered: orphan };
-  await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: orphan }));
-  return { deregistered: orphan };
+interface OrphanCleanup {
+  /** The revision deregistered (or found already deregistered). */
+  deregistered?: string;
+  /** The service has a deployment of the new revision after all: roll back instead. */
+  serviceUsesNewRevision: boolean;
 }
 
+/**
+ * After a failure before the service changed: deregisters the revision this
+ * deployment registered, so no orphan is left. If the service does use it (an
+ * UpdateService that failed late), it is left alone and the caller rolls back.
+ */
+async function deregisterOrphanRevision(deployment: Deployment, progress: EcsProgress | undefined): Promise<OrphanCleanup> {
+  if (!progress) return { serviceUsesNewRevision: false };
+  const orphan =
+    progress.newTaskDefinitionArn ?? (await findRevisionRegisteredBy(familyOf(progress.previousTaskDefinitionArn), deployment.id))?.taskDefinitionArn;
+  if (!orphan) return { serviceUsesNewRevision: false };
+  const service = await describeService(progress.cluster, progress.service);
+  if (service.deployments?.some((d) => d.taskDefinition === orphan)) return { serviceUsesNewRevision: true };
+  const described = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: orphan }));
+  if (described.taskDefinition?.status === 'ACTIVE') await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: orphan }));
+  return { deregistered: orphan, serviceUsesNewRevision: false };
+}
+
+export type { OrphanCleanup };
 export {
   recordCurrentService,
   registerTaskDefinitionRevision,
