@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deploymentsJsonSchema } from '../../../functions/config/json-schema';
+import { loadDeploymentsFile, parseDeploymentsYaml } from '../../../functions/config/load';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+const minimal = (ecs: string, extra = '') => `targets:\n  - name: web\n    repository: web\n    ecs: ${ecs}\n${extra}`;
+
+describe('deployments.yml', () => {
+  it('the shipped file is valid', () => {
+    const config = loadDeploymentsFile(join(ROOT, 'deployments.yml'));
+
+    expect(config.targets.map((t) => t.name)).toEqual(['stream-ml-service', 'canvas-service', 'orchestrator']);
+  });
+
+  it('fills in defaults a user may leave out', () => {
+    const config = parseDeploymentsYaml(minimal('{ cluster: main, service: web }'));
+
+    expect(config.targets[0]).toMatchObject({
+      tags: ['*'],
+      environment: 'default',
+      rollout: { timeoutSeconds: 900, rollbackTimeoutSeconds: 900, pollSeconds: 15 },
+      smokeTests: [],
+    });
+  });
+
+  it.each([
+    ['a missing field', minimal('{ service: web }'), 'targets[0].ecs.cluster'],
+    ['a misspelt field', minimal('{ cluster: main, service: web, containre: [app] }'), 'Unrecognized key: "containre"'],
+    ['a bad target name', 'targets:\n  - name: Web_App\n    repository: web\n    ecs: { cluster: c, service: s }\n', 'targets[0].name: must be 1-40 characters'],
+    ['a smoke test URL that is not http', minimal('{ cluster: c, service: s }', '    smokeTests: [{ http: { url: "ftp://x/health" } }]\n'), 'targets[0].smokeTests[0].http.url: must be an http:// or https:// URL'],
+    ['two targets with one name', `${minimal('{ cluster: c, service: s }')}  - name: web\n    repository: web2\n    ecs: { cluster: c, service: t }\n`, 'targets[1].name: duplicate target name "web"'],
+    ['no targets', 'targets: []\n', 'targets: Too small'],
+    ['YAML that does not parse', 'targets: [\n', 'is not valid YAML'],
+  ])('rejects %s with a ConfigError that names the field', (_, text, message) => {
+    expect(() => parseDeploymentsYaml(text)).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining(message) }));
+  });
+
+  it('says which file it could not read and what to do', () => {
+    expect(() => loadDeploymentsFile('/nonexistent/deployments.yml')).toThrow(/cannot read \/nonexistent\/deployments.yml.*Create it/);
+  });
+
+  it('has an up-to-date JSON Schema for editors (run `npm run schema` after changing the zod schema)', () => {
+    const committed = JSON.parse(readFileSync(join(ROOT, 'deployments.schema.json'), 'utf8')) as unknown;
+
+    expect(committed).toEqual(deploymentsJsonSchema());
+  });
+});
