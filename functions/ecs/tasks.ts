@@ -36,12 +36,14 @@ function runningDigest(task: Task, containerName: string): string | undefined {
  * Checks that the tasks of our deployment run the pushed digest in every updated
  * container: what ECS reports as running, not what we asked for.
  */
-async function verifyRunningImage(deployment: Deployment, progress: EcsProgress): Promise<ImageVerification> {
+async function verifyRunningImage(deployment: Deployment, progress: EcsProgress, desiredCount?: number): Promise<ImageVerification> {
   const newArn = progress.newTaskDefinitionArn ?? '';
   const digest = deployment.image.digest;
   const tasks = (await runningTasksOfService(progress.cluster, progress.service)).filter(
     (task) => task.taskDefinitionArn === newArn && (task.startedBy === undefined || task.startedBy === progress.deploymentId),
   );
+  // A service scaled to zero runs nothing to check; its rollout completing is all there is.
+  if (tasks.length === 0 && desiredCount === 0) return { verifiedTasks: 0, digest };
   if (tasks.length === 0) {
     throw new ImageVerificationFailed(`no running task of ${taskDefinitionLabel(newArn)} found after the rollout completed; cannot confirm ${digest} runs.`);
   }

@@ -11,7 +11,7 @@ function step<Input, Output>(name: string, run: (input: Input) => Promise<Output
     logger.appendKeys({ step: name });
     try {
       const output = await withTransientErrorsNamed(name, () => run(input));
-      logger.info('step finished', { output: output as unknown as Record<string, unknown> });
+      logger.info('step finished');
       return output;
     } catch (error) {
       logger.warn('step failed', { error: error as Error });

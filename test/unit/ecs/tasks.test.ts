@@ -37,6 +37,12 @@ describe('verifyRunningImage', () => {
   it('fails when no task of the new revision runs', async () => {
     ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
 
-    await expect(verifyRunningImage(deployment, progress)).rejects.toMatchObject({ name: 'ImageVerificationFailed' });
+    await expect(verifyRunningImage(deployment, progress, 2)).rejects.toMatchObject({ name: 'ImageVerificationFailed' });
+  });
+
+  it('has nothing to check on a service scaled to zero', async () => {
+    ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
+
+    await expect(verifyRunningImage(deployment, progress, 0)).resolves.toEqual({ verifiedTasks: 0, digest: NEW });
   });
 });
