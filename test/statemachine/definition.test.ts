@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import aslValidator from 'asl-validator';
+import aslValidator = require('asl-validator');
 import { diagramBlock, readmeBlock } from '../../scripts/state-machine-diagram';
 import { loadDeployDefinition, STEP_HANDLERS } from '../../local/state-machine';
 

@@ -5,6 +5,7 @@ import {
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
   type Deployment as EcsDeployment,
+  type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
@@ -64,7 +65,7 @@ beforeEach(() => {
 });
 
 describe('registerTaskDefinitionRevision', () => {
-  const taskDefinition = {
+  const taskDefinition: TaskDefinition = {
     family: 'web',
     taskDefinitionArn: TD(7),
     revision: 7,
