@@ -104,7 +104,7 @@ async function registerTaskDefinitionRevision(deployment: Deployment, progress: 
   const taskDefinition = current.taskDefinition;
   if (!taskDefinition) throw new DefinitionNotFound(`task definition ${progress.previousTaskDefinitionArn} not found.`);
   assertRolesArePassable(taskDefinition, deployment.target.ecs.passRoles);
-  const containers = selectContainers(taskDefinition, deployment.image.repository, deployment.target.ecs.containers).map((c) => ({
+  const containers = selectContainers(taskDefinition, deployment.image.repository, deployment.target.ecs.containers, deployment.image.registry).map((c) => ({
     name: c.name ?? '',
     previousImage: c.image ?? '',
   }));

@@ -44,8 +44,12 @@ function withoutNulls<T>(value: T): T {
   return value;
 }
 
-/** Which containers take the new image: the configured names, or those whose image is from the repository. */
-function selectContainers(taskDefinition: TaskDefinition, repository: string, configured?: string[]): ContainerDefinition[] {
+/**
+ * Which containers take the new image: the configured names, or those whose image
+ * is from the repository (in `registry`, when given: Docker Hub's `nginx` is not
+ * your ECR repository `nginx`).
+ */
+function selectContainers(taskDefinition: TaskDefinition, repository: string, configured?: string[], registry?: string): ContainerDefinition[] {
   const containers = taskDefinition.containerDefinitions ?? [];
   const family = taskDefinition.family ?? taskDefinition.taskDefinitionArn ?? 'task definition';
   if (configured && configured.length > 0) {
@@ -57,19 +61,47 @@ function selectContainers(taskDefinition: TaskDefinition, repository: string, co
     }
     return containers.filter((c) => c.name !== undefined && configured.includes(c.name));
   }
-  const fromRepository = containers.filter((c) => c.image !== undefined && parseImageReference(c.image).repository === repository);
+  const fromRepository = containers.filter((c) => {
+    if (c.image === undefined) return false;
+    const image = parseImageReference(c.image);
+    return image.repository === repository && (registry === undefined || image.registry === registry);
+  });
   if (fromRepository.length === 0) {
     throw new ContainerNotFound(
-      `no container of ${family} runs an image from repository "${repository}" (images: ${containers.map((c) => `${c.name}=${c.image}`).join(', ')}). Name the containers to update in ecs.containers in deployments.yml.`,
+      `no container of ${family} runs an image from repository "${registry ? `${registry}/` : ''}${repository}" (images: ${containers.map((c) => `${c.name}=${c.image}`).join(', ')}). Name the containers to update in ecs.containers in deployments.yml.`,
     );
   }
   return fromRepository;
 }
 
 /**
+ * The container-level normalisations; every other field of the container is kept
+ * as read, including fields this code (or the SDK) does not know yet.
+ */
+function normaliseContainer(container: ContainerDefinition): ContainerDefinition {
+  const normalised = { ...container };
+  if (container.environment) {
+    // ECS silently drops an environment entry registered without a value; "" keeps the variable defined as it was read.
+    normalised.environment = container.environment.map((entry) => (entry.value === undefined ? { ...entry, value: '' } : entry));
+  }
+  if (container.portMappings) {
+    // appProtocol is an enum like ipcMode: ECS rejects "" (written by ecspresso-style exports) and absent means the same.
+    normalised.portMappings = container.portMappings.map((mapping) => {
+      if ((mapping.appProtocol as string | undefined) !== '') return mapping;
+      const withoutEmpty = { ...mapping };
+      delete withoutEmpty.appProtocol;
+      return withoutEmpty;
+    });
+  }
+  return normalised;
+}
+
+/**
  * Builds the RegisterTaskDefinition input for a new revision: the current one with
  * the image of the named containers replaced, read-only keys stripped, explicit
- * nulls and empty enum strings dropped, everything else kept as it was.
+ * nulls and empty enum strings dropped, environment entries without a value given
+ * "", everything else kept as it was (template placeholders in strings included:
+ * they are the user's text, never interpreted here).
  */
 function buildRevisionInput(
   taskDefinition: TaskDefinition,
@@ -82,9 +114,11 @@ function buildRevisionInput(
   for (const key of READ_ONLY_TASK_DEFINITION_KEYS) delete copy[key];
   for (const key of EMPTY_MEANS_UNSET_KEYS) if (copy[key] === '') delete copy[key];
   copy.containerDefinitions = (copy.containerDefinitions as ContainerDefinition[]).map((container) =>
-    container.name !== undefined && containerNames.includes(container.name) ? { ...container, image: imageUri } : container,
+    normaliseContainer(container.name !== undefined && containerNames.includes(container.name) ? { ...container, image: imageUri } : container),
   );
+  // Tags come from the response's top level (include: ['TAGS']); ECS never returns them inside taskDefinition.
   const keptTags = (tags ?? []).filter((tag) => tag.key !== DEPLOYMENT_TAG_KEY);
+  // The user's tags win over our marker: without it, a retried step registers one more revision instead of reusing its own.
   const marker = keptTags.length < MAX_TAGS ? [{ key: DEPLOYMENT_TAG_KEY, value: deploymentId }] : [];
   const allTags = [...keptTags, ...marker];
   if (allTags.length > 0) copy.tags = allTags;
