@@ -1,0 +1,341 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { loadDeploymentsFile } from '../../functions/config/load';
+
+/**
+ * `serverless package` (osls + serverless-esbuild), run once, offline; the tests assert
+ * on the CloudFormation template and the zips it builds.
+ */
+
+const ROOT = join(__dirname, '..', '..');
+const SERVERLESS = join(ROOT, 'node_modules', '.bin', 'serverless');
+const ASL_PATH = join(ROOT, 'statemachines', 'deploy.asl.json');
+const PACKAGE_TIMEOUT_MS = 180_000;
+
+/** What Fn::Sub pseudo parameters render to in these assertions. */
+const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '123456789012' };
+const ACCOUNT = 'arn:aws:ecs:us-east-1:123456789012';
+
+/** Actions AWS offers no usable resource-level permission for (Service Authorization Reference, Amazon ECS). */
+const UNSCOPABLE_ACTIONS = ['ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:ListTasks'];
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+interface Template {
+  Resources: Record<string, Resource>;
+  Outputs: Record<string, { Value: unknown }>;
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+}
+interface PackageRun {
+  code: number;
+  output: string;
+}
+
+function runServerlessPackage(outDir: string, env: NodeJS.ProcessEnv = {}): Promise<PackageRun> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  if (!('DEPLOYMENTS_FILE' in env)) delete childEnv.DEPLOYMENTS_FILE;
+  return new Promise((resolve) => {
+    execFile(SERVERLESS, ['package', '--package', outDir], { cwd: ROOT, env: childEnv, timeout: PACKAGE_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+/** Renders `{ "Fn::Sub": "arn:${AWS::Partition}:…" }` (pseudo parameters only) to a string. */
+function render(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(render);
+  if (value && typeof value === 'object' && 'Fn::Sub' in value && typeof value['Fn::Sub'] === 'string') {
+    return value['Fn::Sub'].replace(/\$\{(AWS::[A-Za-z]+)\}/g, (whole, name: string) => PSEUDO[name] ?? whole);
+  }
+  return value;
+}
+
+const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+const sorted = (values: unknown[]): unknown[] => [...values].sort();
+
+/** Every statement of every IAM role and policy in the template. */
+function allStatements(template: Template): Statement[] {
+  return Object.values(template.Resources).flatMap((resource) => {
+    if (resource.Type === 'AWS::IAM::Role') {
+      const policies = (resource.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+      return policies.flatMap((policy) => policy.PolicyDocument.Statement);
+    }
+    if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') {
+      return (resource.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    }
+    return [];
+  });
+}
+
+const statementsWith = (template: Template, action: string): Statement[] => allStatements(template).filter((statement) => asList(statement.Action).includes(action));
+
+/** Names (and, on request, contents) of the entries of a zip file, read from its central directory. */
+function readZip(path: string): Map<string, () => Buffer> {
+  const zip = readFileSync(path);
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = zip.readUInt16LE(end + 10);
+  let offset = zip.readUInt32LE(end + 16);
+  const entries = new Map<string, () => Buffer>();
+  for (let i = 0; i < count; i += 1) {
+    const method = zip.readUInt16LE(offset + 10);
+    const compressedSize = zip.readUInt32LE(offset + 20);
+    const nameLength = zip.readUInt16LE(offset + 28);
+    const extraLength = zip.readUInt16LE(offset + 30);
+    const commentLength = zip.readUInt16LE(offset + 32);
+    const localHeader = zip.readUInt32LE(offset + 42);
+    const name = zip.toString('utf8', offset + 46, offset + 46 + nameLength);
+    entries.set(name, () => {
+      const start = localHeader + 30 + zip.readUInt16LE(localHeader + 26) + zip.readUInt16LE(localHeader + 28);
+      const data = zip.subarray(start, start + compressedSize);
+      return method === 8 ? inflateRawSync(data) : Buffer.from(data);
+    });
+    offset += 46 + nameLength + extraLength + commentLength;
+  }
+  return entries;
+}
+
+/** `EcsRegisterTaskDefinition` → `ecs-register-task-definition`. */
+const kebab = (name: string): string => name.replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase();
+
+describe('serverless package', () => {
+  const config = loadDeploymentsFile(join(ROOT, 'deployments.yml'));
+  let outDir: string;
+  let template: Template;
+  let run: PackageRun;
+
+  const resourcesOfType = (type: string): [string, Resource][] => Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+  const stateMachine = (): Resource => {
+    const machines = resourcesOfType('AWS::StepFunctions::StateMachine');
+    expect(machines).toHaveLength(1);
+    return machines[0]![1];
+  };
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(join(tmpdir(), 'ecr-deployer-package-'));
+    run = await runServerlessPackage(outDir);
+    if (run.code !== 0) throw new Error(`serverless package failed (exit ${run.code}):\n${run.output}`);
+    template = JSON.parse(readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  }, PACKAGE_TIMEOUT_MS);
+
+  afterAll(() => {
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('subscribes the trigger to successful pushes of exactly the repositories in deployments.yml', () => {
+    const repositories = [...new Set(config.targets.map((target) => target.repository))];
+
+    const rules = resourcesOfType('AWS::Events::Rule');
+
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]![1].Properties;
+    expect(rule.EventPattern).toEqual({
+      'source': ['aws.ecr'],
+      'detail-type': ['ECR Image Action'],
+      'detail': { 'action-type': ['PUSH'], 'result': ['SUCCESS'], 'repository-name': repositories },
+    });
+    expect(rule.EventBusName ?? 'default').toBe('default');
+    expect(rule.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': ['TriggerLambdaFunction', 'Arn'] },
+        RetryPolicy: expect.any(Object),
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } },
+      }),
+    ]);
+  });
+
+  it('sends trigger events that fail after Lambda retries to a dead-letter queue', () => {
+    const [invokeConfig] = resourcesOfType('AWS::Lambda::EventInvokeConfig').map(([, resource]) => resource.Properties);
+
+    expect(invokeConfig).toMatchObject({
+      FunctionName: { Ref: 'TriggerLambdaFunction' },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } } },
+    });
+    const queue = (invokeConfig!.DestinationConfig as { OnFailure: { Destination: { 'Fn::GetAtt': [string, string] } } }).OnFailure.Destination['Fn::GetAtt'][0];
+    expect(template.Resources[queue]?.Type).toBe('AWS::SQS::Queue');
+  });
+
+  it('deploys the ASL file as it is, with every function ARN placeholder filled by the matching step function and nothing else', () => {
+    const asl = readFileSync(ASL_PATH, 'utf8');
+    const placeholders = [...new Set([...asl.matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((match) => match[1]!))];
+
+    const { DefinitionString, DefinitionSubstitutions, StateMachineType } = stateMachine().Properties as {
+      DefinitionString: string;
+      DefinitionSubstitutions: Record<string, { 'Fn::GetAtt': [string, string] }>;
+      StateMachineType: string;
+    };
+
+    expect(StateMachineType).toBe('STANDARD');
+    // Exactly the file, nulls included (`"ResultPath": null` must survive packaging).
+    expect(JSON.parse(DefinitionString)).toEqual(JSON.parse(asl));
+    expect(Object.keys(DefinitionSubstitutions).sort()).toEqual(placeholders.sort());
+    for (const [placeholder, value] of Object.entries(DefinitionSubstitutions)) {
+      expect(placeholder).toMatch(/FunctionArn$/);
+      expect(value).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
+      const fn = template.Resources[value['Fn::GetAtt'][0]];
+      expect(fn?.Type).toBe('AWS::Lambda::Function');
+      expect(fn?.Properties.Handler).toBe(`functions/handlers/${kebab(placeholder.replace(/FunctionArn$/, ''))}.handler`);
+    }
+  });
+
+  it('lets the state machine invoke exactly its step functions', () => {
+    const { RoleArn, DefinitionSubstitutions } = stateMachine().Properties as { RoleArn: { 'Fn::GetAtt': [string, string] }; DefinitionSubstitutions: Record<string, unknown> };
+
+    const role = template.Resources[RoleArn['Fn::GetAtt'][0]]!;
+    const statements = (role.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
+
+    expect(role.Type).toBe('AWS::IAM::Role');
+    expect(statements).toHaveLength(1);
+    expect(statements[0]!.Action).toBe('lambda:InvokeFunction');
+    expect(sorted(asList(statements[0]!.Resource).map((r) => JSON.stringify(r)))).toEqual(sorted(Object.values(DefinitionSubstitutions).map((r) => JSON.stringify(r))));
+  });
+
+  it('runs every function on nodejs22.x, arm64, with the event bus and account id, and gives the trigger the state machine', () => {
+    const functions = resourcesOfType('AWS::Lambda::Function');
+    const stateMachineId = resourcesOfType('AWS::StepFunctions::StateMachine')[0]![0];
+
+    expect(functions).toHaveLength(12);
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Environment: { Variables: { EVENT_BUS_NAME: 'default', AWS_ACCOUNT_ID: { Ref: 'AWS::AccountId' } } },
+      });
+    }
+    expect(template.Resources.TriggerLambdaFunction?.Properties).toMatchObject({
+      Handler: 'functions/handlers/trigger.handler',
+      Environment: { Variables: { STATE_MACHINE_ARN: { Ref: stateMachineId } } },
+    });
+  });
+
+  it('exports the state machine ARN', () => {
+    const stateMachineId = resourcesOfType('AWS::StepFunctions::StateMachine')[0]![0];
+
+    const outputs = Object.values(template.Outputs).filter((output) => JSON.stringify(output.Value) === JSON.stringify({ Ref: stateMachineId }));
+
+    expect(outputs).toEqual([expect.objectContaining({ Export: { Name: expect.stringContaining('DeployStateMachineArn') } })]);
+  });
+
+  it('lets the deployer describe and update only the configured ECS services', () => {
+    const expected = [...new Set(config.targets.map((target) => `${ACCOUNT}:service/${target.ecs.cluster}/${target.ecs.service}`))];
+
+    const statements = [...statementsWith(template, 'ecs:UpdateService'), ...statementsWith(template, 'ecs:DescribeServices')];
+
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect(sorted(render(asList(statement.Resource)) as unknown[])).toEqual(sorted(expected));
+      expect(statement.Condition).toBeUndefined();
+    }
+  });
+
+  it('lets the deployer list and describe only tasks of the configured clusters', () => {
+    const clusters = [...new Set(config.targets.map((target) => target.ecs.cluster))];
+
+    const [listTasks] = statementsWith(template, 'ecs:ListTasks');
+    const [describeTasks] = statementsWith(template, 'ecs:DescribeTasks');
+
+    expect(sorted(render(asList(listTasks?.Condition?.ArnEquals?.['ecs:cluster'])) as unknown[])).toEqual(sorted(clusters.map((c) => `${ACCOUNT}:cluster/${c}`)));
+    expect(sorted(render(asList(describeTasks?.Resource)) as unknown[])).toEqual(sorted(clusters.map((c) => `${ACCOUNT}:task/${c}/*`)));
+  });
+
+  it('lets the deployer pass only the roles listed in ecs.passRoles, and only to ECS tasks', () => {
+    const roles = [...new Set(config.targets.flatMap((target) => target.ecs.passRoles ?? []))];
+    const expected = roles.map((role) => (role.startsWith('arn:') ? role : `arn:aws:iam::123456789012:role/${role}`));
+
+    const statements = statementsWith(template, 'iam:PassRole');
+
+    expect(roles.length).toBeGreaterThan(0);
+    expect(statements).toHaveLength(1);
+    expect(sorted(render(asList(statements[0]!.Resource)) as unknown[])).toEqual(sorted(expected));
+    expect(statements[0]!.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+  });
+
+  it('lets the deployer tag task definitions only while registering them', () => {
+    const [tagResource] = statementsWith(template, 'ecs:TagResource');
+
+    expect(render(tagResource?.Resource)).toBe(`${ACCOUNT}:task-definition/*`);
+    expect(tagResource?.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } });
+  });
+
+  it('lets the deployer start only its state machine and publish only to the default event bus', () => {
+    const name = stateMachine().Properties.StateMachineName as string;
+
+    const [startExecution] = statementsWith(template, 'states:StartExecution');
+    const [putEvents] = statementsWith(template, 'events:PutEvents');
+
+    expect(render(startExecution?.Resource)).toBe(`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`);
+    expect(render(putEvents?.Resource)).toBe('arn:aws:events:us-east-1:123456789012:event-bus/default');
+  });
+
+  it('grants Resource "*" only for the actions AWS cannot scope, and never a wildcard action', () => {
+    const statements = allStatements(template);
+
+    const unscoped = statements.filter((statement) => asList(statement.Resource).includes('*'));
+
+    expect(sorted([...new Set(unscoped.flatMap((statement) => asList(statement.Action)))])).toEqual(UNSCOPABLE_ACTIONS);
+    for (const statement of statements) {
+      expect(statement.Effect).toBe('Allow');
+      for (const action of asList(statement.Action)) expect(action).not.toContain('*');
+    }
+  });
+
+  it('refers only to resources the template defines', () => {
+    const missing: string[] = [];
+    const visit = (value: unknown): void => {
+      if (Array.isArray(value)) return value.forEach(visit);
+      if (!value || typeof value !== 'object') return;
+      const node = value as Record<string, unknown>;
+      if (typeof node.Ref === 'string' && !node.Ref.startsWith('AWS::') && !template.Resources[node.Ref]) missing.push(`Ref ${node.Ref}`);
+      const getAtt = node['Fn::GetAtt'];
+      if (Array.isArray(getAtt) && !template.Resources[getAtt[0] as string]) missing.push(`GetAtt ${String(getAtt[0])}`);
+      Object.values(node).forEach(visit);
+    };
+
+    visit(template);
+
+    expect(missing).toEqual([]);
+  });
+
+  it('packages deployments.yml at the root of every function zip, beside a bundled handler', () => {
+    const deployments = readFileSync(join(ROOT, 'deployments.yml'));
+
+    const functions = resourcesOfType('AWS::Lambda::Function');
+
+    for (const [, fn] of functions) {
+      const zipPath = join(outDir, basename((fn.Properties.Code as { S3Key: string }).S3Key));
+      const entries = readZip(zipPath);
+      const handlerFile = `${(fn.Properties.Handler as string).replace(/\.[^.]+$/, '')}.js`;
+      expect(entries.get('deployments.yml')?.()).toEqual(deployments);
+      expect(entries.has(handlerFile)).toBe(true);
+      expect([...entries.keys()].some((name) => name.startsWith('node_modules/'))).toBe(false);
+      expect(statSync(zipPath).size).toBeLessThan(1024 * 1024);
+    }
+  });
+
+  it('fails, naming the field, when deployments.yml is invalid', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecr-deployer-invalid-'));
+    try {
+      const invalid = join(dir, 'deployments.yml');
+      writeFileSync(invalid, 'targets:\n  - name: web\n    repository: web\n    ecs:\n      service: web-1\n');
+
+      const failed = await runServerlessPackage(join(dir, 'out'), { DEPLOYMENTS_FILE: invalid });
+
+      expect(failed.code).not.toBe(0);
+      expect(failed.output).toContain('ConfigError');
+      expect(failed.output).toContain('targets[0].ecs.cluster');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, PACKAGE_TIMEOUT_MS);
+});
