@@ -85,3 +85,18 @@ function itReportsMissingCorpus(corpus: Corpus): void {
 
 export { CORPUS_ROOT, loadCorpus, missingCorpusMessage, itReportsMissingCorpus };
 export type { Corpus, CorpusEntry, CorpusKind, CorpusFolder };
+
+/**
+ * A deep copy made in the test's own realm. jest 29 runs tests in a separate VM
+ * context, so objects from Node's structuredClone fail toStrictEqual's type checks.
+ */
+function deepCopy<T>(value: T): T {
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (Array.isArray(value)) return value.map((item) => deepCopy(item)) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, deepCopy(item)])) as T;
+  }
+  return value;
+}
+
+export { deepCopy };

@@ -7,7 +7,7 @@ import { registerTaskDefinitionRevision } from '../../../functions/ecs/service';
 import { buildRevisionInput, DEPLOYMENT_TAG_KEY, selectContainers } from '../../../functions/ecs/task-definition';
 import type { Deployment, EcsProgress } from '../../../functions/shared/deployment';
 import { imageRef } from '../../../functions/shared/image';
-import { type CorpusEntry, itReportsMissingCorpus, loadCorpus } from '../../support/corpus';
+import { type CorpusEntry, deepCopy, itReportsMissingCorpus, loadCorpus } from '../../support/corpus';
 
 /*
  * Every real task definition in ../shared/corpus/ecs is re-registered as if the
@@ -62,7 +62,7 @@ function arnOf(entry: CorpusEntry): string {
  * ("" enums, placeholders) stay as written so their handling is exercised.
  */
 function describeResponse(entry: CorpusEntry): { taskDefinition: TaskDefinition; tags: Tag[] | undefined } {
-  const { tags, ...definition } = structuredClone(entry.definition);
+  const { tags, ...definition } = deepCopy(entry.definition);
   const added: Json =
     entry.kind === 'register-input'
       ? {
@@ -104,7 +104,7 @@ function expectedContainer(container: Json, target: string): Json {
 
 /** The original definition with only the documented normalisations applied. */
 function expectedInput(entry: CorpusEntry, target: string): Json {
-  const { tags, ...definition } = dropNulls(structuredClone(entry.definition)) as Json;
+  const { tags, ...definition } = dropNulls(deepCopy(entry.definition)) as Json;
   for (const key of READ_ONLY_KEYS) delete definition[key];
   for (const key of EMPTY_MEANS_UNSET_KEYS) if (definition[key] === '') delete definition[key];
   definition.containerDefinitions = containersOf(definition).map((container) => expectedContainer(container, target));
@@ -143,7 +143,7 @@ describe('corpus preservation: ECS task definitions in ../shared/corpus/ecs', ()
 
   it.each(corpus.entries)('re-registers $file with only the chosen container image changed, for each container in turn', (entry) => {
     const { taskDefinition, tags } = describeResponse(entry);
-    const asDescribed = structuredClone(taskDefinition);
+    const asDescribed = deepCopy(taskDefinition);
     const names = containersOf(entry.definition).map((container) => String(container.name));
     expect(names.length).toBeGreaterThan(0);
 
@@ -182,7 +182,7 @@ describe('corpus preservation: ECS task definitions in ../shared/corpus/ecs', ()
 
     it.each(corpus.entries)('sends RegisterTaskDefinition for $file with only the first container image changed', async (entry) => {
       const described = describeResponse(entry);
-      const asDescribed = structuredClone(described);
+      const asDescribed = deepCopy(described);
       const [first] = containersOf(entry.definition);
       const name = String(first?.name);
       const newArn = `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/${String(entry.definition.family)}:8`;

@@ -1,3 +1,4 @@
+import { deepCopy } from '../../support/corpus';
 import type { ContainerDefinition, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
 import {
   buildRevisionInput,
@@ -378,7 +379,7 @@ describe('buildRevisionInput', () => {
       tags: [{ key: 'a', value: 'b' }],
       containerDefinitions: [{ name: 'web', image: 'web:v1', environment: [{ name: 'A' }], portMappings: [{ containerPort: 80, appProtocol: '' }] }],
     });
-    const before = structuredClone(taskDefinition);
+    const before = deepCopy(taskDefinition);
 
     buildRevisionInput(taskDefinition, [{ key: 'team', value: 'x' }], ['web'], NEW_IMAGE, DEPLOYMENT_ID);
 
