@@ -9,4 +9,5 @@ module.exports = {
   clearMocks: true,
   restoreMocks: true,
   testTimeout: 20000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
