@@ -13,98 +13,62 @@ class DeploymentError extends Error {
 
 /** deployments.yml or a resolved target spec is invalid. */
 class ConfigError extends DeploymentError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ConfigError';
-  }
+  public override readonly name: string = 'ConfigError';
 }
 
 /** The execution input names a target that deployments.yml does not define. */
 class TargetNotFound extends DeploymentError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'TargetNotFound';
-  }
+  public override readonly name: string = 'TargetNotFound';
 }
 
 /** The execution input is not a deployment request. */
 class InvalidInput extends DeploymentError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'InvalidInput';
-  }
+  public override readonly name: string = 'InvalidInput';
 }
 
 /** An EventBridge event that is not an ECR image action. */
 class MalformedEvent extends DeploymentError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'MalformedEvent';
-  }
+  public override readonly name: string = 'MalformedEvent';
 }
 
 /** The service, task definition or job definition to deploy to does not exist. */
 class DefinitionNotFound extends DeploymentError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'DefinitionNotFound';
-  }
+  public override readonly name: string = 'DefinitionNotFound';
 }
 
 /** No container of the task definition takes the pushed image. */
 class ContainerNotFound extends DeploymentError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ContainerNotFound';
-  }
+  public override readonly name: string = 'ContainerNotFound';
 }
 
 /** The rollout reached FAILED (circuit breaker without rollback, or similar). */
 class RolloutFailed extends DeploymentError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RolloutFailed';
-  }
+  public override readonly name: string = 'RolloutFailed';
 }
 
 /** ECS's deployment circuit breaker has already rolled the service back. */
 class CircuitBreakerRolledBack extends DeploymentError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'CircuitBreakerRolledBack';
-  }
+  public override readonly name: string = 'CircuitBreakerRolledBack';
 }
 
 /** The rollout did not complete before its deadline. */
 class RolloutTimeout extends DeploymentError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RolloutTimeout';
-  }
+  public override readonly name: string = 'RolloutTimeout';
 }
 
 /** The tasks running after the rollout do not run the pushed digest. */
 class ImageVerificationFailed extends DeploymentError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ImageVerificationFailed';
-  }
+  public override readonly name: string = 'ImageVerificationFailed';
 }
 
 /** A smoke test used up its attempts without passing. */
 class SmokeTestFailed extends DeploymentError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'SmokeTestFailed';
-  }
+  public override readonly name: string = 'SmokeTestFailed';
 }
 
 /** The rollback itself did not bring the target back to a stable, known revision. */
 class RollbackFailed extends DeploymentError {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'RollbackFailed';
-  }
+  public override readonly name: string = 'RollbackFailed';
 }
 
 /**
@@ -112,10 +76,7 @@ class RollbackFailed extends DeploymentError {
  * retried a few times; the state machine retries the whole step with backoff.
  */
 class AwsTransientError extends Error {
-  public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'AwsTransientError';
-  }
+  public override readonly name: string = 'AwsTransientError';
 }
 
 export {
