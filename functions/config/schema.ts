@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { notificationsSchema, targetNotificationsSchema } from './notifications-schema';
 
 const NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 
@@ -50,12 +51,14 @@ const targetSchema = z
     ecs: ecsTargetSchema,
     rollout: rolloutSchema.default({ timeoutSeconds: 900, rollbackTimeoutSeconds: 900, pollSeconds: 15 }),
     smokeTests: z.array(smokeTestSchema).default([]),
+    notifications: targetNotificationsSchema.optional(),
   })
   .strict();
 
 const deploymentsFileSchema = z
   .object({
     targets: z.array(targetSchema).min(1),
+    notifications: notificationsSchema.optional(),
   })
   .strict()
   .superRefine((file, ctx) => {
