@@ -22,7 +22,8 @@ function summarise(stateName: string, output: DeploymentState | undefined, publi
   switch (stateName) {
     case 'ResolveDeployment': {
       const { target, image } = output.deployment;
-      return `target ${target.name} (ecs ${target.ecs.cluster}/${target.ecs.service}), image ${image.repository}:${image.tag ?? '-'} @ sha256:${shortDigest(image.digest)}…`;
+      const where = target.ecs ? `ecs ${target.ecs.cluster}/${target.ecs.service}` : `batch job definition ${target.batch?.jobDefinition}`;
+      return `target ${target.name} (${where}), image ${image.repository}:${image.tag ?? '-'} @ sha256:${shortDigest(image.digest)}…`;
     }
     case 'EcsRecordCurrentService':
       return ecs ? `service runs ${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} (rollback target)` : '';

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { notificationsSchema, targetNotificationsSchema } from './notifications-schema';
 
+/** The kinds of target, each a key of a target and a branch of the state machine. */
+const TARGET_KINDS = ['ecs', 'batch'] as const;
+
 const NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 
 const httpSmokeTestSchema = z
@@ -16,7 +19,24 @@ const httpSmokeTestSchema = z
   })
   .strict();
 
-const smokeTestSchema = z.object({ http: httpSmokeTestSchema }).strict();
+const batchJobSmokeTestSchema = z
+  .object({
+    jobQueue: z.string().min(1).describe('Job queue name or ARN the test job is submitted to'),
+    parameters: z.record(z.string(), z.string()).optional().describe('Parameters substituted into Ref:: placeholders of the command'),
+    containerOverrides: z
+      .object({
+        command: z.array(z.string()).optional(),
+        environment: z.array(z.object({ name: z.string().min(1), value: z.string() }).strict()).optional(),
+        resourceRequirements: z.array(z.object({ type: z.enum(['GPU', 'VCPU', 'MEMORY']), value: z.string().min(1) }).strict()).optional(),
+      })
+      .strict()
+      .optional(),
+    timeoutSeconds: z.number().int().min(60).max(86_400).default(1800).describe('Deadline for the test job to SUCCEED; it is terminated after'),
+    pollSeconds: z.number().int().min(5).max(600).default(30),
+  })
+  .strict();
+
+const smokeTestSchema = z.union([z.object({ http: httpSmokeTestSchema }).strict(), z.object({ batchJob: batchJobSmokeTestSchema }).strict()]);
 
 const ecsTargetSchema = z
   .object({
@@ -34,6 +54,21 @@ const ecsTargetSchema = z
   })
   .strict();
 
+const batchTargetSchema = z
+  .object({
+    jobDefinition: z.string().min(1).describe('Job definition name: its latest ACTIVE revision is copied with the new image'),
+    containers: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('ECS/EKS containers that get the new image. Default: those whose image comes from the repository, or the only image the job runs.'),
+    passRoles: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('IAM roles (names or ARNs) the job definition uses; the deployer may pass only these.'),
+  })
+  .strict();
+
 const rolloutSchema = z
   .object({
     timeoutSeconds: z.number().int().min(0).max(86_400).default(900),
@@ -48,12 +83,22 @@ const targetSchema = z
     repository: z.string().min(2).max(256),
     tags: z.array(z.string().min(1)).min(1).default(['*']),
     environment: z.string().min(1).default('default'),
-    ecs: ecsTargetSchema,
+    ecs: ecsTargetSchema.optional(),
+    batch: batchTargetSchema.optional(),
     rollout: rolloutSchema.default({ timeoutSeconds: 900, rollbackTimeoutSeconds: 900, pollSeconds: 15 }),
     smokeTests: z.array(smokeTestSchema).default([]),
     notifications: targetNotificationsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((target, ctx) => {
+    const kinds = TARGET_KINDS.filter((kind) => target[kind] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: 'custom', path: [], message: `give exactly one of ${TARGET_KINDS.join(', ')} (found ${kinds.length === 0 ? 'none' : kinds.join(' and ')})` });
+    }
+    target.smokeTests.forEach((test, index) => {
+      if ('batchJob' in test && !target.batch) ctx.addIssue({ code: 'custom', path: ['smokeTests', index, 'batchJob'], message: 'a batchJob smoke test needs a batch target' });
+    });
+  });
 
 const deploymentsFileSchema = z
   .object({
@@ -75,9 +120,10 @@ type DeploymentsFile = z.infer<typeof deploymentsFileSchema>;
 type TargetConfig = z.infer<typeof targetSchema>;
 type HttpSmokeTest = z.infer<typeof httpSmokeTestSchema>;
 type SmokeTest = z.infer<typeof smokeTestSchema>;
+type BatchJobSmokeTest = z.infer<typeof batchJobSmokeTestSchema>;
+type EcsTargetConfig = z.infer<typeof ecsTargetSchema>;
+type BatchTargetConfig = z.infer<typeof batchTargetSchema>;
+type TargetKind = (typeof TARGET_KINDS)[number];
 
-/** The kinds of target the state machine dispatches on. */
-type TargetKind = 'ecs';
-
-export { deploymentsFileSchema, targetSchema, httpSmokeTestSchema };
-export type { DeploymentsFile, TargetConfig, HttpSmokeTest, SmokeTest, TargetKind };
+export { TARGET_KINDS, deploymentsFileSchema, targetSchema, httpSmokeTestSchema, batchJobSmokeTestSchema };
+export type { DeploymentsFile, TargetConfig, HttpSmokeTest, SmokeTest, BatchJobSmokeTest, EcsTargetConfig, BatchTargetConfig, TargetKind };

@@ -20,6 +20,7 @@ import {
   RolloutFailed,
   RolloutTimeout,
 } from '../shared/errors';
+import { ecsTargetOf } from '../shared/state';
 import { buildRevisionInput, DEPLOYMENT_TAG_KEY, selectContainers, taskDefinitionLabel } from './task-definition';
 
 function secondsFromNow(seconds: number, now = Date.now()): string {
@@ -48,7 +49,7 @@ function familyOf(taskDefinitionArn: string): string {
 
 /** Records what the service runs now: the revision a failed deployment returns to. */
 async function recordCurrentService(deployment: Deployment): Promise<EcsProgress> {
-  const { cluster, service: serviceName } = deployment.target.ecs;
+  const { cluster, service: serviceName } = ecsTargetOf(deployment);
   const service = await describeService(cluster, serviceName);
   if (!service.taskDefinition) throw new DefinitionNotFound(`ECS service "${serviceName}" has no task definition yet. Create the service with one first.`);
   const breaker = service.deploymentConfiguration?.deploymentCircuitBreaker;
@@ -103,8 +104,9 @@ async function registerTaskDefinitionRevision(deployment: Deployment, progress: 
   const current = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: progress.previousTaskDefinitionArn, include: ['TAGS'] }));
   const taskDefinition = current.taskDefinition;
   if (!taskDefinition) throw new DefinitionNotFound(`task definition ${progress.previousTaskDefinitionArn} not found.`);
-  assertRolesArePassable(taskDefinition, deployment.target.ecs.passRoles);
-  const containers = selectContainers(taskDefinition, deployment.image.repository, deployment.target.ecs.containers, deployment.image.registry).map((c) => ({
+  const target = ecsTargetOf(deployment);
+  assertRolesArePassable(taskDefinition, target.passRoles);
+  const containers = selectContainers(taskDefinition, deployment.image.repository, target.containers, deployment.image.registry).map((c) => ({
     name: c.name ?? '',
     previousImage: c.image ?? '',
   }));

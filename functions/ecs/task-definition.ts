@@ -1,5 +1,6 @@
 import type { ContainerDefinition, RegisterTaskDefinitionCommandInput, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
 import { ContainerNotFound } from '../shared/errors';
+import { DEPLOYMENT_TAG_KEY, withoutNulls } from '../shared/definition';
 import { parseImageReference } from '../shared/image';
 
 /**
@@ -22,27 +23,8 @@ const READ_ONLY_TASK_DEFINITION_KEYS = [
 /** Enum-valued keys for which ECS rejects "" although describe outputs and templates carry it. */
 const EMPTY_MEANS_UNSET_KEYS = ['ipcMode', 'pidMode', 'networkMode'] as const;
 
-/** The tag that marks a revision as registered by a given deployment (makes registering idempotent). */
-const DEPLOYMENT_TAG_KEY = 'ecr-deployer:deployment-id';
-
 /** ECS allows at most 50 tags per resource. */
 const MAX_TAGS = 50;
-
-/**
- * Removes explicit nulls, recursively. Describe outputs (notably older console
- * exports) write every unset field as null; null and absent mean the same to ECS.
- */
-function withoutNulls<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((item) => withoutNulls(item)) as T;
-  if (value !== null && typeof value === 'object') {
-    const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-      if (item !== null) copy[key] = withoutNulls(item);
-    }
-    return copy as T;
-  }
-  return value;
-}
 
 /**
  * Which containers take the new image: the configured names, or those whose image

@@ -1,4 +1,5 @@
-import type { DeploymentState, EcsProgress } from './deployment';
+import type { BatchTargetConfig, EcsTargetConfig } from '../config/schema';
+import type { Deployment, DeploymentState, EcsProgress } from './deployment';
 
 /** ECS steps after the first need what the first recorded; its absence is a wiring bug, not user error. */
 function requireEcsProgress(state: DeploymentState): EcsProgress {
@@ -6,4 +7,15 @@ function requireEcsProgress(state: DeploymentState): EcsProgress {
   return state.ecs;
 }
 
-export { requireEcsProgress };
+/** The ECS settings of an ECS target; a step of one kind running for another is a wiring bug. */
+function ecsTargetOf(deployment: Deployment): EcsTargetConfig {
+  if (!deployment.target.ecs) throw new Error(`target ${deployment.target.name} is not an ECS target`);
+  return deployment.target.ecs;
+}
+
+function batchTargetOf(deployment: Deployment): BatchTargetConfig {
+  if (!deployment.target.batch) throw new Error(`target ${deployment.target.name} is not a Batch target`);
+  return deployment.target.batch;
+}
+
+export { requireEcsProgress, ecsTargetOf, batchTargetOf };

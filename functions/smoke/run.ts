@@ -1,4 +1,4 @@
-import type { SmokeTest } from '../config/schema';
+import type { HttpSmokeTest, SmokeTest } from '../config/schema';
 import type { SmokeProgress } from '../shared/deployment';
 import { SmokeTestFailed } from '../shared/errors';
 import { runHttpCheck } from './http';
@@ -8,16 +8,16 @@ import { runHttpCheck } from './http';
  * The state machine waits `retryAfterSeconds` and calls again while checks have
  * attempts left; a check out of attempts fails the deployment.
  */
-async function runSmokeTestRound(tests: SmokeTest[], previous: SmokeProgress | undefined): Promise<SmokeProgress> {
+async function runSmokeTestRound(tests: HttpSmokeTest[], previous: SmokeProgress | undefined): Promise<SmokeProgress> {
   const checks = await Promise.all(
     tests.map(async (test, index) => {
       const before = previous?.checks[index] ?? { passed: false, attempts: 0 };
       if (before.passed) return before;
-      const result = await runHttpCheck(test.http);
+      const result = await runHttpCheck(test);
       return { passed: result.passed, attempts: before.attempts + 1, lastResult: result.detail };
     }),
   );
-  const exhausted = checks.filter((check, index) => !check.passed && check.attempts >= (tests[index]?.http.attempts ?? 1));
+  const exhausted = checks.filter((check, index) => !check.passed && check.attempts >= (tests[index]?.attempts ?? 1));
   if (exhausted.length > 0) {
     throw new SmokeTestFailed(exhausted.map((check) => `${check.lastResult} (after ${check.attempts} attempt${check.attempts === 1 ? '' : 's'})`).join('; '));
   }
@@ -25,8 +25,13 @@ async function runSmokeTestRound(tests: SmokeTest[], previous: SmokeProgress | u
   return {
     checks,
     allPassed: waiting.length === 0,
-    retryAfterSeconds: waiting.length === 0 ? 0 : Math.min(...waiting.map((test) => test.http.intervalSeconds)),
+    retryAfterSeconds: waiting.length === 0 ? 0 : Math.min(...waiting.map((test) => test.intervalSeconds)),
   };
 }
 
-export { runSmokeTestRound };
+/** The HTTP checks among a target's smoke tests (a Batch test job runs in its own steps). */
+function httpSmokeTests(tests: SmokeTest[]): HttpSmokeTest[] {
+  return tests.flatMap((test) => ('http' in test ? [test.http] : []));
+}
+
+export { runSmokeTestRound, httpSmokeTests };

@@ -1,5 +1,6 @@
 import picomatch from 'picomatch';
-import type { DeploymentsFile } from '../config/schema';
+import { TARGET_KINDS, type DeploymentsFile } from '../config/schema';
+import { ConfigError } from '../shared/errors';
 import type { ResolvedTarget } from '../shared/deployment';
 import { isDigest, shortDigest } from '../shared/image';
 import type { EcrImageActionEvent } from './ecr-event';
@@ -8,8 +9,11 @@ import type { EcrImageActionEvent } from './ecr-event';
 type IgnoredPush = { ignored: true; reason: string };
 type MatchedPush = { ignored: false; targets: ResolvedTarget[]; tag: string; digest: string };
 
+/** A target with its kind made explicit: the key (ecs, batch) the schema guarantees is the only one set. */
 function resolveTarget(target: DeploymentsFile['targets'][number]): ResolvedTarget {
-  return { ...target, kind: 'ecs' };
+  const kind = TARGET_KINDS.find((k) => target[k] !== undefined);
+  if (!kind) throw new ConfigError(`target ${target.name} has none of ${TARGET_KINDS.join(', ')}`);
+  return { ...target, kind };
 }
 
 /** Tags are matched as globs (`v*`, `main-*`); `*` does not cross `/`. */

@@ -228,7 +228,7 @@ describe('serverless package', () => {
   });
 
   it('lets the deployer describe and update only the configured ECS services', () => {
-    const expected = [...new Set(config.targets.map((target) => `${ACCOUNT}:service/${target.ecs.cluster}/${target.ecs.service}`))];
+    const expected = [...new Set(config.targets.flatMap((target) => (target.ecs ? [`${ACCOUNT}:service/${target.ecs.cluster}/${target.ecs.service}`] : [])))];
 
     const statements = [...statementsWith(template, 'ecs:UpdateService'), ...statementsWith(template, 'ecs:DescribeServices')];
 
@@ -240,7 +240,7 @@ describe('serverless package', () => {
   });
 
   it('lets the deployer list and describe only tasks of the configured clusters', () => {
-    const clusters = [...new Set(config.targets.map((target) => target.ecs.cluster))];
+    const clusters = [...new Set(config.targets.flatMap((target) => (target.ecs ? [target.ecs.cluster] : [])))];
 
     const [listTasks] = statementsWith(template, 'ecs:ListTasks');
     const [describeTasks] = statementsWith(template, 'ecs:DescribeTasks');
@@ -250,7 +250,7 @@ describe('serverless package', () => {
   });
 
   it('lets the deployer pass only the roles listed in ecs.passRoles, and only to ECS tasks', () => {
-    const roles = [...new Set(config.targets.flatMap((target) => target.ecs.passRoles ?? []))];
+    const roles = [...new Set(config.targets.flatMap((target) => target.ecs?.passRoles ?? []))];
     const expected = roles.map((role) => (role.startsWith('arn:') ? role : `arn:aws:iam::123456789012:role/${role}`));
 
     const statements = statementsWith(template, 'iam:PassRole');

@@ -103,7 +103,7 @@ describe('registerTaskDefinitionRevision', () => {
 
   it('refuses, before registering, a role that is not in ecs.passRoles', async () => {
     ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { ...taskDefinition, taskRoleArn: 'arn:aws:iam::123456789012:role/admin' } });
-    const restricted = { ...deployment, target: { ...deployment.target, ecs: { ...deployment.target.ecs, passRoles: ['ecsTaskExecutionRole'] } } };
+    const restricted = { ...deployment, target: { ...deployment.target, ecs: { cluster: 'main', service: 'web', passRoles: ['ecsTaskExecutionRole'] } } };
 
     await expect(registerTaskDefinitionRevision(restricted, progress({ newTaskDefinitionArn: undefined }))).rejects.toMatchObject({
       name: 'ConfigError',

@@ -1,0 +1,22 @@
+/** What ECS task definitions and Batch job definitions have in common when we copy them. */
+
+/** The tag that marks a revision as registered by a given deployment: a retried register step finds it and reuses the revision. */
+const DEPLOYMENT_TAG_KEY = 'ecr-deployer:deployment-id';
+
+/**
+ * Removes explicit nulls, recursively. Describe outputs (notably older console
+ * exports) write every unset field as null; null and absent mean the same to ECS.
+ */
+function withoutNulls<T>(value: T): T {
+  if (Array.isArray(value)) return value.map((item) => withoutNulls(item)) as T;
+  if (value !== null && typeof value === 'object') {
+    const copy: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      if (item !== null) copy[key] = withoutNulls(item);
+    }
+    return copy as T;
+  }
+  return value;
+}
+
+export { DEPLOYMENT_TAG_KEY, withoutNulls };
