@@ -1,3 +1,4 @@
+import type { RegisterJobDefinitionCommandInput } from '@aws-sdk/client-batch';
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { SimulatedAwsAccount } from './simulated-account';
 
@@ -85,6 +86,37 @@ function shortDramaTaskDefinition(account: SimulatedAwsAccount): RegisterTaskDef
   };
 }
 
+const SPLITTER = { jobDefinition: 'upscaler-splitter-job-dev', repository: 'upscaler-splitter-dev-ecr', jobQueue: 'upscaler-dev-queue' };
+
+/** The video splitter's job definition as Terraform created it (seed 004), at a given image. */
+function splitterJobDefinition(account: SimulatedAwsAccount, image: string): RegisterJobDefinitionCommandInput {
+  return {
+    jobDefinitionName: SPLITTER.jobDefinition,
+    type: 'container',
+    platformCapabilities: ['FARGATE'],
+    parameters: { inputKey: 'uploads/sample.mp4', segmentSeconds: '10' },
+    retryStrategy: { attempts: 2, evaluateOnExit: [{ onExitCode: '137', action: 'RETRY' }, { onReason: '*', action: 'EXIT' }] },
+    timeout: { attemptDurationSeconds: 3600 },
+    propagateTags: true,
+    tags: { project: 'upscaler', component: 'splitter' },
+    containerProperties: {
+      image,
+      command: ['python', '-m', 'splitter', '--input', 'Ref::inputKey', '--segment-seconds', 'Ref::segmentSeconds'],
+      jobRoleArn: `arn:aws:iam::${account.accountId}:role/upscaler-splitter-job-role`,
+      executionRoleArn: `arn:aws:iam::${account.accountId}:role/upscaler-batch-execution-role`,
+      resourceRequirements: [
+        { type: 'VCPU', value: '2' },
+        { type: 'MEMORY', value: '4096' },
+      ],
+      environment: [{ name: 'OUTPUT_BUCKET', value: 'upscaler-dev-segments' }],
+      secrets: [{ name: 'API_TOKEN', valueFrom: `arn:aws:secretsmanager:${account.region}:${account.accountId}:secret:upscaler/api-token-AbCdEf` }],
+      networkConfiguration: { assignPublicIp: 'DISABLED' },
+      fargatePlatformConfiguration: { platformVersion: 'LATEST' },
+      logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': '/aws/batch/job', 'awslogs-stream-prefix': 'splitter' } },
+    },
+  };
+}
+
 interface SampleWorldOptions {
   circuitBreaker?: { enable: boolean; rollback: boolean };
 }
@@ -96,7 +128,10 @@ function createSampleWorld(options: SampleWorldOptions = {}): SimulatedAwsAccoun
   account.createService({ cluster: STREAM_ML.cluster, name: STREAM_ML.service, taskDefinitionArn: streamMl.taskDefinitionArn ?? '', circuitBreaker: options.circuitBreaker });
   const shortDrama = account.registerTaskDefinition(shortDramaTaskDefinition(account));
   account.createService({ cluster: SHORT_DRAMA.cluster, name: SHORT_DRAMA.service, taskDefinitionArn: shortDrama.taskDefinitionArn ?? '', desiredCount: 1 });
+  const splitterImage = (tag: string) => `${account.registry}/${SPLITTER.repository}:${tag}`;
+  account.batch.registerJobDefinition(splitterJobDefinition(account, splitterImage('3f9c2e1')));
+  account.batch.registerJobDefinition(splitterJobDefinition(account, splitterImage('8a1d4b7')));
   return account;
 }
 
-export { createSampleWorld, STREAM_ML, SHORT_DRAMA, STREAM_ML_CURRENT_DIGEST };
+export { createSampleWorld, STREAM_ML, SHORT_DRAMA, SPLITTER, STREAM_ML_CURRENT_DIGEST };

@@ -22,6 +22,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import { mockClient } from 'aws-sdk-client-mock';
 import type { DeploymentEventDetail } from '../functions/events/deployment-events';
 import { parseImageReference } from '../functions/shared/image';
+import { SimulatedBatch, type JobOutcome } from './simulated-batch';
 
 /**
  * An AWS account held in memory: ECS clusters, services, task definition revisions
@@ -97,14 +98,26 @@ class SimulatedAwsAccount {
   private deploymentCounter = 0;
   private taskCounter = 0;
   private readonly mocks = [mockClient(ECSClient), mockClient(SFNClient), mockClient(EventBridgeClient)] as const;
+  /** AWS Batch: job definition revisions and jobs. */
+  public readonly batch: SimulatedBatch;
 
   public constructor() {
     this.install();
+    this.batch = new SimulatedBatch(ACCOUNT_ID, REGION, (image) => this.jobOutcomeOf(image), (service, command, run) => this.handle(service, command, run));
   }
 
   /** Stops intercepting the SDK clients. */
   public restore(): void {
     for (const mock of this.mocks) mock.restore();
+    this.batch.restore();
+  }
+
+  /** How a Batch job running this image ends: crashing images fail, images that never stabilise never leave RUNNABLE. */
+  private jobOutcomeOf(image: string): JobOutcome {
+    const behaviour = this.imageBehaviour.get(digestOf(image)) ?? 'healthy';
+    if (behaviour === 'crashes') return 'FAILED';
+    if (behaviour === 'never-stabilises') return 'STUCK';
+    return 'SUCCEEDED';
   }
 
   public imageUri(repository: string, digest: string): string {

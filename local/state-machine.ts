@@ -2,6 +2,10 @@ import './polyfills';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { handler as batchCheckTestJob } from '../functions/handlers/batch-check-test-job';
+import { handler as batchRegisterJobDefinition } from '../functions/handlers/batch-register-job-definition';
+import { handler as batchRollBackJobDefinition } from '../functions/handlers/batch-roll-back-job-definition';
+import { handler as batchSubmitTestJob } from '../functions/handlers/batch-submit-test-job';
 import { handler as ecsCheckRollback } from '../functions/handlers/ecs-check-rollback';
 import { handler as ecsCheckRollout } from '../functions/handlers/ecs-check-rollout';
 import { handler as ecsDeregisterOrphan } from '../functions/handlers/ecs-deregister-orphan';
@@ -35,6 +39,10 @@ const STEP_HANDLERS: Record<string, StepHandler> = {
   EcsRollBackService: ecsRollBackService,
   EcsCheckRollback: ecsCheckRollback,
   EcsDeregisterOrphan: ecsDeregisterOrphan,
+  BatchRegisterJobDefinition: batchRegisterJobDefinition,
+  BatchSubmitTestJob: batchSubmitTestJob,
+  BatchCheckTestJob: batchCheckTestJob,
+  BatchRollBackJobDefinition: batchRollBackJobDefinition,
 };
 
 const DEFINITION_PATH = join(__dirname, '..', 'statemachines', 'deploy.asl.json');

@@ -19,6 +19,18 @@ const httpSmokeTestSchema = z
   })
   .strict();
 
+/**
+ * Step Functions keeps at most 25,000 events per execution; each poll of a wait
+ * loop takes a handful. Bounding polls per wait keeps a long wait from hitting it.
+ */
+const MAX_POLLS_PER_WAIT = 1000;
+
+function pollsWithinLimit(timeoutSeconds: number, pollSeconds: number): boolean {
+  return timeoutSeconds / pollSeconds <= MAX_POLLS_PER_WAIT;
+}
+
+const tooManyPolls = `at most ${MAX_POLLS_PER_WAIT} polls per wait (timeout / pollSeconds): raise pollSeconds. Step Functions keeps at most 25,000 events per execution.`;
+
 const batchJobSmokeTestSchema = z
   .object({
     jobQueue: z.string().min(1).describe('Job queue name or ARN the test job is submitted to'),
@@ -34,7 +46,8 @@ const batchJobSmokeTestSchema = z
     timeoutSeconds: z.number().int().min(60).max(86_400).default(1800).describe('Deadline for the test job to SUCCEED; it is terminated after'),
     pollSeconds: z.number().int().min(5).max(600).default(30),
   })
-  .strict();
+  .strict()
+  .refine((test) => pollsWithinLimit(test.timeoutSeconds, test.pollSeconds), { message: tooManyPolls, path: ['pollSeconds'] });
 
 const smokeTestSchema = z.union([z.object({ http: httpSmokeTestSchema }).strict(), z.object({ batchJob: batchJobSmokeTestSchema }).strict()]);
 
@@ -75,7 +88,11 @@ const rolloutSchema = z
     rollbackTimeoutSeconds: z.number().int().min(60).max(86_400).default(900),
     pollSeconds: z.number().int().min(1).max(300).default(15),
   })
-  .strict();
+  .strict()
+  .refine((rollout) => pollsWithinLimit(Math.max(rollout.timeoutSeconds, rollout.rollbackTimeoutSeconds), rollout.pollSeconds), {
+    message: tooManyPolls,
+    path: ['pollSeconds'],
+  });
 
 const targetSchema = z
   .object({

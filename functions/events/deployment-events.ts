@@ -29,14 +29,30 @@ interface DeploymentEventDetail {
 
 /** The phase a deployment reached, read off what the state already holds. */
 function phaseReached(state: DeploymentState): string {
-  const { ecs, rollout, smoke } = state;
-  if (!ecs) return 'prepare';
-  if (!ecs.newTaskDefinitionArn) return 'register';
-  if (!ecs.deploymentId) return 'update-service';
-  if (rollout?.status !== 'COMPLETED') return 'rollout';
-  if (!state.verification) return 'verify-image';
+  const { ecs, batch, batchTest, rollout, smoke } = state;
+  if (state.deployment.target.kind === 'batch') {
+    if (!batch) return 'register';
+    if (batchTest?.submitted && batchTest.status !== 'SUCCEEDED') return 'test-job';
+  } else {
+    if (!ecs) return 'prepare';
+    if (!ecs.newTaskDefinitionArn) return 'register';
+    if (!ecs.deploymentId) return 'update-service';
+    if (rollout?.status !== 'COMPLETED') return 'rollout';
+    if (!state.verification) return 'verify-image';
+  }
   if (!smoke?.allPassed) return 'smoke-test';
   return 'done';
+}
+
+/** The revision before the deployment, the new one, and the one a rollback returned to. */
+function revisionsOf(state: DeploymentState): { previous?: string; next?: string; rolledBackTo?: string } {
+  if (state.batch) {
+    return { previous: state.batch.previousJobDefinitionArn, next: state.batch.newJobDefinitionArn, rolledBackTo: state.batch.rollback?.latestJobDefinitionArn };
+  }
+  if (state.ecs) {
+    return { previous: state.ecs.previousTaskDefinitionArn, next: state.ecs.newTaskDefinitionArn, rolledBackTo: state.ecs.rollback?.taskDefinitionArn };
+  }
+  return {};
 }
 
 /**
@@ -56,12 +72,12 @@ function describeCaught(caught: CaughtError | undefined): string | undefined {
 }
 
 function currentRevision(state: DeploymentState, status: DeploymentStatus): string | null {
-  const ecs = state.ecs;
-  if (!ecs) return null;
-  if (status === 'ROLLED_BACK') return ecs.rollback?.taskDefinitionArn ?? ecs.previousTaskDefinitionArn;
+  const { previous, next, rolledBackTo } = revisionsOf(state);
+  if (!previous) return null;
+  if (status === 'ROLLED_BACK') return rolledBackTo ?? previous;
   if (status === 'ROLLBACK_FAILED') return null;
-  if (status === 'FAILED') return ecs.previousTaskDefinitionArn;
-  return ecs.newTaskDefinitionArn ?? ecs.previousTaskDefinitionArn;
+  if (status === 'FAILED') return previous;
+  return next ?? previous;
 }
 
 function buildDeploymentEvent(state: DeploymentState, status: DeploymentStatus, now = new Date()): DeploymentEventDetail {
@@ -76,7 +92,7 @@ function buildDeploymentEvent(state: DeploymentState, status: DeploymentStatus, 
     status,
     phase: status === 'STARTED' ? 'start' : status === 'ROLLBACK_FAILED' ? 'rollback' : phaseReached(state),
     reason: status === 'SUCCEEDED' || status === 'STARTED' ? undefined : reasons.join(' — then rollback failed: ') || undefined,
-    previous: state.ecs?.previousTaskDefinitionArn ?? null,
+    previous: revisionsOf(state).previous ?? null,
     current: currentRevision(state, status),
     executionArn: deployment.executionArn ?? null,
     startedAt: deployment.startedAt,

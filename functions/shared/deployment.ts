@@ -49,6 +49,28 @@ interface EcsRollback {
   deadline: string;
 }
 
+/** Progress of a Batch deployment. */
+interface BatchProgress {
+  jobDefinitionName: string;
+  /** The latest ACTIVE revision before this deployment: what `name` submissions used. */
+  previousJobDefinitionArn: string;
+  newJobDefinitionArn: string;
+  /** Where the image changed, with the image each place had before. */
+  containers: { name: string; previousImage: string }[];
+  rollback?: { deregistered?: string; latestJobDefinitionArn: string };
+}
+
+/** The Batch test job of a deployment, while the state machine waits for it. */
+interface BatchTestJob {
+  submitted: boolean;
+  jobId?: string;
+  jobName?: string;
+  jobQueue?: string;
+  status?: string;
+  pollSeconds?: number;
+  deadline?: string;
+}
+
 interface RolloutStatus {
   status: 'IN_PROGRESS' | 'COMPLETED';
   runningCount: number;
@@ -80,6 +102,8 @@ interface CaughtError {
 interface DeploymentState {
   deployment: Deployment;
   ecs?: EcsProgress;
+  batch?: BatchProgress;
+  batchTest?: BatchTestJob;
   rollout?: RolloutStatus;
   verification?: { verifiedTasks: number; digest: string };
   smoke?: SmokeProgress;
@@ -94,6 +118,8 @@ export type {
   Deployment,
   EcsProgress,
   EcsRollback,
+  BatchProgress,
+  BatchTestJob,
   RolloutStatus,
   SmokeCheckProgress,
   SmokeProgress,

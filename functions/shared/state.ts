@@ -1,10 +1,15 @@
 import type { BatchTargetConfig, EcsTargetConfig } from '../config/schema';
-import type { Deployment, DeploymentState, EcsProgress } from './deployment';
+import type { BatchProgress, Deployment, DeploymentState, EcsProgress } from './deployment';
 
 /** ECS steps after the first need what the first recorded; its absence is a wiring bug, not user error. */
 function requireEcsProgress(state: DeploymentState): EcsProgress {
   if (!state.ecs) throw new Error('state has no "ecs" section: EcsRecordCurrentService must run first');
   return state.ecs;
+}
+
+function requireBatchProgress(state: DeploymentState): BatchProgress {
+  if (!state.batch) throw new Error('state has no "batch" section: BatchRegisterJobDefinition must run first');
+  return state.batch;
 }
 
 /** The ECS settings of an ECS target; a step of one kind running for another is a wiring bug. */
@@ -18,4 +23,4 @@ function batchTargetOf(deployment: Deployment): BatchTargetConfig {
   return deployment.target.batch;
 }
 
-export { requireEcsProgress, ecsTargetOf, batchTargetOf };
+export { requireEcsProgress, requireBatchProgress, ecsTargetOf, batchTargetOf };

@@ -1,5 +1,5 @@
 import type { ExecutionInput } from '../../functions/deployment/resolve';
-import { createSampleWorld, SHORT_DRAMA, STREAM_ML } from '../../local/sample-world';
+import { createSampleWorld, SHORT_DRAMA, SPLITTER, STREAM_ML } from '../../local/sample-world';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import { runDeployStateMachine, type LocalRunResult } from '../../local/state-machine';
 
@@ -31,6 +31,17 @@ function canvasServiceTarget(overrides: TargetSpec = {}): TargetSpec {
   };
 }
 
+function splitterTarget(overrides: TargetSpec = {}): TargetSpec {
+  return {
+    name: 'splitter',
+    repository: SPLITTER.repository,
+    environment: 'dev',
+    batch: { jobDefinition: SPLITTER.jobDefinition, passRoles: ['upscaler-splitter-job-role', 'upscaler-batch-execution-role'] },
+    smokeTests: [{ batchJob: { jobQueue: SPLITTER.jobQueue, parameters: { inputKey: 'fixtures/ten-seconds.mp4' }, timeoutSeconds: 1800, pollSeconds: 30 } }],
+    ...overrides,
+  };
+}
+
 function executionInput(account: SimulatedAwsAccount, target: TargetSpec, imageDigest: string, tag = 'v1.4.0'): ExecutionInput {
   return {
     target,
@@ -56,4 +67,4 @@ function eventStatuses(account: SimulatedAwsAccount): string[] {
   return account.events.map((e) => e.status);
 }
 
-export { digest, streamMlTarget, canvasServiceTarget, executionInput, runDeployment, statesEntered, eventStatuses, createSampleWorld, STREAM_ML, SHORT_DRAMA };
+export { digest, streamMlTarget, canvasServiceTarget, splitterTarget, SPLITTER, executionInput, runDeployment, statesEntered, eventStatuses, createSampleWorld, STREAM_ML, SHORT_DRAMA };

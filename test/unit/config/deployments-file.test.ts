@@ -32,6 +32,9 @@ describe('deployments.yml', () => {
     ['a smoke test URL that is not http', minimal('{ cluster: c, service: s }', '    smokeTests: [{ http: { url: "ftp://x/health" } }]\n'), 'targets[0].smokeTests[0].http.url: must be an http:// or https:// URL'],
     ['two targets with one name', `${minimal('{ cluster: c, service: s }')}  - name: web\n    repository: web2\n    ecs: { cluster: c, service: t }\n`, 'targets[1].name: duplicate target name "web"'],
     ['no targets', 'targets: []\n', 'targets: Too small'],
+    ['a wait that would poll too often', minimal('{ cluster: c, service: s }', '    rollout: { timeoutSeconds: 7200, pollSeconds: 1 }\n'), 'targets[0].rollout.pollSeconds: at most 1000 polls per wait'],
+    ['two kinds in one target', minimal('{ cluster: c, service: s }', '    batch: { jobDefinition: j }\n'), 'targets[0]: give exactly one of ecs, batch (found ecs and batch)'],
+    ['a batchJob smoke test on an ECS target', minimal('{ cluster: c, service: s }', '    smokeTests: [{ batchJob: { jobQueue: q } }]\n'), 'targets[0].smokeTests[0].batchJob: a batchJob smoke test needs a batch target'],
     ['YAML that does not parse', 'targets: [\n', 'is not valid YAML'],
   ])('rejects %s with a ConfigError that names the field', (_, text, message) => {
     expect(() => parseDeploymentsYaml(text)).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining(message) }));

@@ -1,0 +1,100 @@
+import {
+  DeregisterJobDefinitionCommand,
+  paginateDescribeJobDefinitions,
+  RegisterJobDefinitionCommand,
+  type JobDefinition,
+} from '@aws-sdk/client-batch';
+import { batch } from '../shared/clients/batch';
+import { DEPLOYMENT_TAG_KEY } from '../shared/definition';
+import type { BatchProgress, Deployment } from '../shared/deployment';
+import { ConfigError, DefinitionNotFound, RollbackFailed } from '../shared/errors';
+import { batchTargetOf } from '../shared/state';
+import { buildJobDefinitionRevisionInput, jobDefinitionLabel, selectImageSlots } from './job-definition';
+
+/** Every ACTIVE revision of a job definition, newest first (the API pages and does not promise an order). */
+async function activeRevisions(name: string): Promise<JobDefinition[]> {
+  const revisions: JobDefinition[] = [];
+  for await (const page of paginateDescribeJobDefinitions({ client: batch }, { jobDefinitionName: name, status: 'ACTIVE' })) {
+    revisions.push(...(page.jobDefinitions ?? []).filter((d) => d.status === 'ACTIVE' && d.jobDefinitionName === name));
+  }
+  return revisions.sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0));
+}
+
+const ROLE_KEYS = new Set(['jobRoleArn', 'executionRoleArn', 'taskRoleArn']);
+
+/** The IAM roles a job definition names, wherever its shape puts them. */
+function rolesOf(value: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const item of value) rolesOf(item, found);
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      if (ROLE_KEYS.has(key) && typeof item === 'string' && item) found.add(item);
+      else rolesOf(item, found);
+    }
+  }
+  return found;
+}
+
+function assertRolesArePassable(jobDefinition: JobDefinition, passRoles: string[] | undefined): void {
+  if (passRoles === undefined) return;
+  const missing = [...rolesOf(jobDefinition)].filter((role) => !passRoles.some((entry) => entry === role || entry === role.slice(role.lastIndexOf('/') + 1)));
+  if (missing.length > 0) {
+    throw new ConfigError(
+      `job definition ${jobDefinition.jobDefinitionName} uses role(s) ${missing.join(', ')} that are not in batch.passRoles; add them to deployments.yml and redeploy ecr-deployer so it may pass them.`,
+    );
+  }
+}
+
+/**
+ * Registers a new revision of the job definition: its latest ACTIVE revision with
+ * the image replaced by digest, everything else kept. Jobs already running are
+ * untouched; jobs submitted by name get the new revision. Safe to run twice: a
+ * revision this deployment registered is found by its tag and reused.
+ */
+async function registerJobDefinitionRevision(deployment: Deployment): Promise<BatchProgress> {
+  const { jobDefinition: name, containers, passRoles } = batchTargetOf(deployment);
+  const revisions = await activeRevisions(name);
+  const [latest, beforeLatest] = revisions;
+  if (!latest) {
+    throw new DefinitionNotFound(
+      `job definition "${name}" has no ACTIVE revision. Create it first (for example with Terraform); ecr-deployer registers new revisions of existing job definitions only.`,
+    );
+  }
+  const registeredByUs = latest.tags?.[DEPLOYMENT_TAG_KEY] === deployment.id;
+  const current = registeredByUs ? beforeLatest : latest;
+  if (!current?.jobDefinitionArn) throw new DefinitionNotFound(`job definition "${name}" has no ACTIVE revision from before this deployment.`);
+  assertRolesArePassable(current, passRoles);
+  const slots = selectImageSlots(current, deployment.image.repository, deployment.image.registry, containers);
+  const changed = slots.map((slot) => ({ name: slot.label, previousImage: slot.image }));
+
+  let newArn = registeredByUs ? latest.jobDefinitionArn : undefined;
+  if (!newArn) {
+    const registered = await batch.send(new RegisterJobDefinitionCommand(buildJobDefinitionRevisionInput(current, slots, deployment.image.uri, deployment.id)));
+    newArn = registered.jobDefinitionArn;
+  }
+  if (!newArn) throw new Error('RegisterJobDefinition returned no job definition ARN');
+  return { jobDefinitionName: name, previousJobDefinitionArn: current.jobDefinitionArn, newJobDefinitionArn: newArn, containers: changed };
+}
+
+/**
+ * Makes the previous revision the one jobs submitted by name use again: the new
+ * revision is deregistered (INACTIVE), never the previous one. Verified by reading
+ * which revision is the latest ACTIVE afterwards.
+ */
+async function rollBackJobDefinition(progress: BatchProgress): Promise<BatchProgress> {
+  const before = await activeRevisions(progress.jobDefinitionName);
+  let deregistered: string | undefined;
+  if (before.some((d) => d.jobDefinitionArn === progress.newJobDefinitionArn)) {
+    await batch.send(new DeregisterJobDefinitionCommand({ jobDefinition: progress.newJobDefinitionArn }));
+    deregistered = progress.newJobDefinitionArn;
+  }
+  const [latest] = await activeRevisions(progress.jobDefinitionName);
+  if (!latest?.jobDefinitionArn) {
+    throw new RollbackFailed(`job definition ${progress.jobDefinitionName} has no ACTIVE revision left; register ${jobDefinitionLabel(progress.previousJobDefinitionArn)} again.`);
+  }
+  if (latest.jobDefinitionArn === progress.newJobDefinitionArn) {
+    throw new RollbackFailed(`${jobDefinitionLabel(progress.newJobDefinitionArn)} is still the latest ACTIVE revision after deregistering it.`);
+  }
+  return { ...progress, rollback: { deregistered, latestJobDefinitionArn: latest.jobDefinitionArn } };
+}
+
+export { registerJobDefinitionRevision, rollBackJobDefinition, activeRevisions };
