@@ -1,3 +1,4 @@
+import { jobDefinitionLabel } from '../functions/batch/job-definition';
 import { taskDefinitionLabel } from '../functions/ecs/task-definition';
 import type { DeploymentState } from '../functions/shared/deployment';
 import { shortDigest } from '../functions/shared/image';
@@ -41,8 +42,10 @@ function summarise(stateName: string, output: DeploymentState | undefined, publi
       return describeCheckResult(output, 'rollbackRollout');
     case 'EcsVerifyRunningImage':
       return output.verification ? `${output.verification.verifiedTasks} task(s) run sha256:${shortDigest(output.verification.digest)}…` : '';
-    case 'RunSmokeTests':
-      return (output.smoke?.checks ?? []).map((c) => `${c.passed ? 'pass' : 'fail'}: ${c.lastResult ?? ''}`).join('; ');
+    case 'RunSmokeTests': {
+      const checks = output.smoke?.checks ?? [];
+      return checks.length === 0 ? 'no HTTP smoke tests configured' : checks.map((c) => `${c.passed ? 'pass' : 'fail'}: ${c.lastResult ?? ''}`).join('; ');
+    }
     case 'EcsRollBackService': {
       const rollback = ecs?.rollback;
       if (!rollback) return '';
@@ -54,6 +57,22 @@ function summarise(stateName: string, output: DeploymentState | undefined, publi
     case 'EcsDeregisterOrphan': {
       const orphan = (output as DeploymentState & { orphan?: { deregistered?: string } }).orphan?.deregistered;
       return orphan ? `deregistered unused ${taskDefinitionLabel(orphan)}` : 'nothing registered, nothing to clean up';
+    }
+    case 'BatchRegisterJobDefinition': {
+      const batch = output.batch;
+      if (!batch) return '';
+      const images = batch.containers.map((c) => `${c.name}: ${shortImage(c.previousImage)} → ${shortImage(output.deployment.image.uri)}`).join('; ');
+      return `${jobDefinitionLabel(batch.previousJobDefinitionArn)} → ${jobDefinitionLabel(batch.newJobDefinitionArn)}; ${images}`;
+    }
+    case 'BatchSubmitTestJob':
+      return output.batchTest?.submitted ? `test job ${output.batchTest.jobName} → queue ${output.batchTest.jobQueue}, on the new revision` : 'no test job configured';
+    case 'BatchCheckTestJob':
+      return `test job ${output.batchTest?.status ?? '?'}`;
+    case 'BatchRollBackJobDefinition': {
+      const rollback = output.batch?.rollback;
+      if (!rollback) return '';
+      const removed = rollback.deregistered ? `deregistered ${jobDefinitionLabel(rollback.deregistered)}; ` : '';
+      return `${removed}jobs by name get ${jobDefinitionLabel(rollback.latestJobDefinitionArn)} again`;
     }
     default:
       return '';
