@@ -1,5 +1,5 @@
 import type { JobDefinition, RegisterJobDefinitionCommandInput } from '@aws-sdk/client-batch';
-import { DEPLOYMENT_TAG_KEY, withoutNulls } from '../shared/definition';
+import { DEPLOYMENT_TAG_KEY, isCopiedTagKey, withoutNulls } from '../shared/definition';
 import { ContainerNotFound } from '../shared/errors';
 import { parseImageReference } from '../shared/image';
 
@@ -120,7 +120,7 @@ function buildJobDefinitionRevisionInput(jobDefinition: JobDefinition, slots: Im
   const copy = withoutNulls(jsonCopy(jobDefinition)) as unknown as Json;
   for (const key of READ_ONLY_JOB_DEFINITION_KEYS) delete copy[key];
   for (const slot of slots) setAtPath(copy, slot.path, imageUri);
-  const tags = Object.fromEntries(Object.entries((copy.tags as Record<string, string> | undefined) ?? {}).filter(([key]) => key !== DEPLOYMENT_TAG_KEY));
+  const tags = Object.fromEntries(Object.entries((copy.tags as Record<string, string> | undefined) ?? {}).filter(([key]) => isCopiedTagKey(key)));
   if (Object.keys(tags).length < MAX_TAGS) tags[DEPLOYMENT_TAG_KEY] = deploymentId;
   copy.tags = tags;
   return copy as unknown as RegisterJobDefinitionCommandInput;

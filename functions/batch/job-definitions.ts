@@ -7,7 +7,7 @@ import {
 import { batch } from '../shared/clients/batch';
 import { DEPLOYMENT_TAG_KEY } from '../shared/definition';
 import type { BatchProgress, Deployment } from '../shared/deployment';
-import { ConfigError, DefinitionNotFound, RollbackFailed } from '../shared/errors';
+import { AwsTransientError, ConfigError, DefinitionNotFound, RollbackFailed } from '../shared/errors';
 import { batchTargetOf } from '../shared/state';
 import { buildJobDefinitionRevisionInput, jobDefinitionLabel, selectImageSlots } from './job-definition';
 
@@ -92,7 +92,8 @@ async function rollBackJobDefinition(progress: BatchProgress): Promise<BatchProg
     throw new RollbackFailed(`job definition ${progress.jobDefinitionName} has no ACTIVE revision left; register ${jobDefinitionLabel(progress.previousJobDefinitionArn)} again.`);
   }
   if (latest.jobDefinitionArn === progress.newJobDefinitionArn) {
-    throw new RollbackFailed(`${jobDefinitionLabel(progress.newJobDefinitionArn)} is still the latest ACTIVE revision after deregistering it.`);
+    // Batch may be a moment behind its own deregistration: let the state machine retry the step.
+    throw new AwsTransientError(`${jobDefinitionLabel(progress.newJobDefinitionArn)} is still the latest ACTIVE revision right after deregistering it.`);
   }
   return { ...progress, rollback: { deregistered, latestJobDefinitionArn: latest.jobDefinitionArn } };
 }

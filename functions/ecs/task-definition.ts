@@ -1,6 +1,6 @@
 import type { ContainerDefinition, RegisterTaskDefinitionCommandInput, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
 import { ContainerNotFound } from '../shared/errors';
-import { DEPLOYMENT_TAG_KEY, withoutNulls } from '../shared/definition';
+import { DEPLOYMENT_TAG_KEY, isCopiedTagKey, withoutNulls } from '../shared/definition';
 import { parseImageReference } from '../shared/image';
 
 /**
@@ -99,7 +99,7 @@ function buildRevisionInput(
     normaliseContainer(container.name !== undefined && containerNames.includes(container.name) ? { ...container, image: imageUri } : container),
   );
   // Tags come from the response's top level (include: ['TAGS']); ECS never returns them inside taskDefinition.
-  const keptTags = (tags ?? []).filter((tag) => tag.key !== DEPLOYMENT_TAG_KEY);
+  const keptTags = (tags ?? []).filter((tag) => isCopiedTagKey(tag.key));
   // The user's tags win over our marker: without it, a retried step registers one more revision instead of reusing its own.
   const marker = keptTags.length < MAX_TAGS ? [{ key: DEPLOYMENT_TAG_KEY, value: deploymentId }] : [];
   const allTags = [...keptTags, ...marker];

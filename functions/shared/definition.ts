@@ -19,4 +19,12 @@ function withoutNulls<T>(value: T): T {
   return value;
 }
 
-export { DEPLOYMENT_TAG_KEY, withoutNulls };
+/**
+ * Tags a copy may carry: not the marker of an earlier deployment, and not `aws:`
+ * tags (set by AWS, e.g. CloudFormation's; registering with them is refused).
+ */
+function isCopiedTagKey(key: string | undefined): boolean {
+  return key !== undefined && key !== DEPLOYMENT_TAG_KEY && !key.toLowerCase().startsWith('aws:');
+}
+
+export { DEPLOYMENT_TAG_KEY, withoutNulls, isCopiedTagKey };
