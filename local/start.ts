@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobDefinitionLabel } from '../functions/batch/job-definition';
 import { taskDefinitionLabel } from '../functions/ecs/task-definition';
+import { renderMessageForTerminal, renderSlackMessage } from '../functions/notifications/render';
 import { shortDigest } from '../functions/shared/image';
 import { deployPush } from './deploy-push';
 import { startHealthServer } from './health-server';
@@ -109,6 +110,11 @@ async function main(): Promise<number> {
         print(run.status === 'SUCCEEDED' ? `✔ SUCCEEDED in ${took} ms — ${after.line}, ${was}` : `✘ FAILED (${run.error}) in ${took} ms — ${after.line}, ${was}`);
         if (run.cause) print(`  reason: ${run.cause}`);
         print(`  events published: ${account.events.slice(eventsBefore).map((e) => e.status).join(' → ')}`);
+        // What the Slack notifier would post for each of them (rendered here; nothing is sent).
+        print('  Slack messages the notifier would post (rendered locally, not sent):');
+        for (const published of account.events.slice(eventsBefore).filter((e) => e.deploymentId === run.executionName)) {
+          for (const line of renderMessageForTerminal(renderSlackMessage(published))) print(line);
+        }
         if (run.status !== scenario.expect) unexpected += 1;
       }
       for (const tag of scenario.alsoTags ?? []) {

@@ -5,6 +5,7 @@
  *
  *   custom.deployments: ${file(./scripts/serverless-config.js):fromDeploymentsFile}
  *   provider.iam.role.statements: ${file(./scripts/serverless-config.js):iamStatements}
+ *   SlackNotifierRole statements: ${file(./scripts/serverless-config.js):notifierIamStatements}
  *   DeployStateMachine DefinitionString: ${file(./scripts/serverless-config.js):deployDefinitionString}
  *
  * deployments.yml is loaded and validated by the project's own code
@@ -58,7 +59,8 @@ const roleArn = (nameOrArn) => (nameOrArn.startsWith('arn:') ? nameOrArn : { 'Fn
 
 /** Resolved as custom.deployments. */
 function fromDeploymentsFile() {
-  const { targets } = loadValidated();
+  const config = loadValidated();
+  const { targets } = config;
   const clusters = unique(targets.map((target) => target.ecs.cluster));
   return {
     /** ECR repositories whose pushes trigger a deployment (EventBridge rule). */
@@ -71,7 +73,29 @@ function fromDeploymentsFile() {
     taskArns: clusters.map((cluster) => arn('ecs', `task/${cluster}/*`)),
     /** Roles the task definitions may be registered with (ecs.passRoles). */
     passRoleArns: unique(targets.flatMap((target) => target.ecs.passRoles ?? [])).map(roleArn),
+    /** Secrets holding Slack webhook URLs and bot tokens (notifications.slack), by store. */
+    slackSecrets: slackSecretResources(config),
   };
+}
+
+/**
+ * The IAM resources of every Slack secret deployments.yml names, top level and per
+ * target (functions/notifications/secret-reference.ts derives each ARN). Resolving
+ * every target's settings also checks them: settings the notifier could not use stop
+ * packaging with a ConfigError.
+ */
+function slackSecretResources(config) {
+  const { notificationSecretReferences } = tsxRequire('../functions/notifications/settings.ts', __filename);
+  const { parseSecretReference, secretIamResources } = tsxRequire('../functions/notifications/secret-reference.ts', __filename);
+  let references;
+  try {
+    references = notificationSecretReferences(config);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ConfigError') throw configError(`deployments.yml is invalid: ${error.message}`);
+    throw error;
+  }
+  const inStore = (store) => references.filter((reference) => parseSecretReference(reference).store === store).flatMap(secretIamResources);
+  return { secretsManager: inStore('secretsmanager'), ssm: inStore('ssm') };
 }
 
 /**
@@ -95,6 +119,29 @@ async function iamStatements({ resolveConfigurationProperty }) {
 }
 
 /**
+ * SlackNotifierRole's statements: custom.notifierIamStatements (its logs and its
+ * table), plus reading exactly the Slack secrets deployments.yml names — no secret
+ * statement at all when it names none.
+ *
+ * No kms:Decrypt: secrets encrypted with the AWS managed keys (aws/secretsmanager,
+ * aws/ssm) are decrypted by the service on the caller's behalf, which the key policy
+ * of those keys allows. A secret under a customer managed key needs that key's policy
+ * to allow this role kms:Decrypt (README, "Slack notifications").
+ */
+async function notifierIamStatements({ resolveConfigurationProperty }) {
+  const statements = (await resolveConfigurationProperty(['custom', 'notifierIamStatements'])) ?? [];
+  const secrets = (await resolveConfigurationProperty(['custom', 'deployments', 'slackSecrets'])) ?? {};
+  const reads = [];
+  if (secrets.secretsManager?.length) {
+    reads.push({ Sid: 'ReadSlackSecretsInSecretsManager', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secrets.secretsManager });
+  }
+  if (secrets.ssm?.length) {
+    reads.push({ Sid: 'ReadSlackSecretsInSsm', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: secrets.ssm });
+  }
+  return [...statements, ...reads];
+}
+
+/**
  * statemachines/deploy.asl.json as a string, for DefinitionString. Not `Definition:
  * ${file(…)}`: the framework deletes every null from resource properties, and
  * `"ResultPath": null` (keep the input, discard the result) would silently become
@@ -104,4 +151,4 @@ function deployDefinitionString() {
   return JSON.stringify(JSON.parse(readFileSync(path.join(SERVICE_DIR, 'statemachines', 'deploy.asl.json'), 'utf8')));
 }
 
-module.exports = { fromDeploymentsFile, iamStatements, deployDefinitionString };
+module.exports = { fromDeploymentsFile, iamStatements, notifierIamStatements, slackSecretResources, deployDefinitionString };

@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { loadDeploymentsFile } from '../../functions/config/load';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../functions/events/deployment-events';
+import { parseSecretReference, secretIamResources } from '../../functions/notifications/secret-reference';
+import { notificationSecretReferences } from '../../functions/notifications/settings';
 import { STEP_HANDLERS } from '../../local/state-machine';
 
 /**
@@ -136,7 +139,7 @@ describe('serverless package', () => {
   it('subscribes the trigger to successful pushes of exactly the repositories in deployments.yml', () => {
     const repositories = [...new Set(config.targets.map((target) => target.repository))];
 
-    const rules = resourcesOfType('AWS::Events::Rule');
+    const rules = resourcesOfType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties.Targets).includes('"TriggerLambdaFunction"'));
 
     expect(rules).toHaveLength(1);
     const rule = rules[0]![1].Properties;
@@ -206,8 +209,8 @@ describe('serverless package', () => {
     const functions = resourcesOfType('AWS::Lambda::Function');
     const stateMachineId = resourcesOfType('AWS::StepFunctions::StateMachine')[0]![0];
 
-    // The trigger and one function per step of the state machine.
-    expect(functions).toHaveLength(Object.keys(STEP_HANDLERS).length + 1);
+    // The trigger, the Slack notifier and one function per step of the state machine.
+    expect(functions).toHaveLength(Object.keys(STEP_HANDLERS).length + 2);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -218,6 +221,76 @@ describe('serverless package', () => {
     expect(template.Resources.TriggerLambdaFunction?.Properties).toMatchObject({
       Handler: 'functions/handlers/trigger.handler',
       Environment: { Variables: { STATE_MACHINE_ARN: { Ref: stateMachineId } } },
+    });
+  });
+
+  describe('Slack notifier', () => {
+    const notifierId = 'SlackDashnotifierLambdaFunction';
+    const notifierStatements = (): Statement[] => {
+      const role = (template.Resources[notifierId]?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      return (template.Resources[role]!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
+    };
+
+    it('subscribes the notifier to every Deployment State Change event ecr-deployer publishes on the default bus', () => {
+      const rules = resourcesOfType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties.Targets).includes(`"${notifierId}"`));
+
+      expect(rules).toHaveLength(1);
+      const rule = rules[0]![1].Properties;
+      expect(rule.EventPattern).toEqual({ 'source': [EVENT_SOURCE], 'detail-type': [EVENT_DETAIL_TYPE] });
+      expect(rule.EventBusName ?? 'default').toBe('default');
+      expect(template.Resources[notifierId]?.Properties).toMatchObject({ Handler: 'functions/handlers/slack-notifier.handler' });
+    });
+
+    it('retries a failed notification a bounded number of times, within a short timeout', () => {
+      const [invokeConfig] = resourcesOfType('AWS::Lambda::EventInvokeConfig')
+        .map(([, resource]) => resource.Properties)
+        .filter((properties) => JSON.stringify(properties.FunctionName).includes(notifierId));
+
+      expect(invokeConfig).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 });
+      expect(template.Resources[notifierId]?.Properties.Timeout).toBeLessThanOrEqual(60);
+    });
+
+    it('keeps its records in a pay-per-request table whose items expire by TTL', () => {
+      const tables = resourcesOfType('AWS::DynamoDB::Table');
+
+      expect(tables).toHaveLength(1);
+      const [tableId, table] = tables[0]!;
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      });
+      expect(template.Resources[notifierId]?.Properties).toMatchObject({ Environment: { Variables: { NOTIFICATIONS_TABLE: { Ref: tableId } } } });
+    });
+
+    it('has a role of its own: its log group and its table, and none of the deployer’s permissions', () => {
+      const statements = notifierStatements();
+      const table = { 'Fn::GetAtt': [resourcesOfType('AWS::DynamoDB::Table')[0]![0], 'Arn'] };
+
+      const byAction = (action: string) => statements.filter((statement) => asList(statement.Action).includes(action));
+
+      for (const action of ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) {
+        expect(byAction(action).map((statement) => statement.Resource)).toEqual([table]);
+      }
+      expect(render(byAction('logs:PutLogEvents')[0]?.Resource)).toBe(
+        `arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/${template.Resources[notifierId]?.Properties.FunctionName as string}:*`,
+      );
+      const actions = statements.flatMap((statement) => asList(statement.Action));
+      expect(actions.filter((action) => !/^(logs|dynamodb|secretsmanager|ssm):/.test(action))).toEqual([]);
+      // Nobody else may touch the table or read secrets.
+      const elsewhere = allStatements(template).filter((statement) => !statements.includes(statement));
+      expect(elsewhere.flatMap((statement) => asList(statement.Action)).filter((action) => /^(dynamodb|secretsmanager|ssm):/.test(action))).toEqual([]);
+    });
+
+    it('lets the notifier read exactly the Slack secrets deployments.yml names, and nothing when it names none', () => {
+      const references = notificationSecretReferences(config);
+      const expected = (store: string) => references.filter((reference) => parseSecretReference(reference).store === store).flatMap(secretIamResources).map(render);
+
+      const resources = (action: string) => notifierStatements().filter((statement) => asList(statement.Action).includes(action)).flatMap((statement) => asList(statement.Resource).map(render));
+
+      expect(sorted(resources('secretsmanager:GetSecretValue'))).toEqual(sorted(expected('secretsmanager')));
+      expect(sorted(resources('ssm:GetParameter'))).toEqual(sorted(expected('ssm')));
+      expect(statementsWith(template, 'kms:Decrypt')).toEqual([]);
     });
   });
 
@@ -340,4 +413,63 @@ describe('serverless package', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, PACKAGE_TIMEOUT_MS);
+});
+
+jest.mock('tsx/cjs/api', () => ({
+  require: (id: string, from: string): unknown => {
+    const path = jest.requireActual<typeof import('node:path')>('node:path');
+    return jest.requireActual(path.resolve(path.dirname(from), id));
+  },
+}));
+
+describe('scripts/serverless-config.js, Slack secrets', () => {
+  interface SecretResources {
+    secretsManager: unknown[];
+    ssm: unknown[];
+  }
+  interface ServerlessConfigScript {
+    slackSecretResources: (config: unknown) => SecretResources;
+    notifierIamStatements: (context: { resolveConfigurationProperty: (path: string[]) => Promise<unknown> }) => Promise<Statement[]>;
+  }
+  // The script the framework runs (CommonJS). It loads the project's TypeScript through tsx,
+  // which cannot run inside jest's module system: there, jest loads it (see jest.mock below).
+  const script = require('../../scripts/serverless-config.js') as ServerlessConfigScript;
+
+  const fileWith = (notifications: unknown, webDev: unknown) => ({
+    targets: [
+      { name: 'web', repository: 'web', ecs: { cluster: 'c', service: 'web' } },
+      { name: 'web-dev', repository: 'web', ecs: { cluster: 'c', service: 'web-dev' }, notifications: webDev },
+    ],
+    notifications,
+  });
+
+  it('scopes each secret to its ARN: Secrets Manager names with the six-character suffix, SSM parameters by name', async () => {
+    const config = fileWith(
+      { slack: { webhookSecret: 'ecr-deployer/slack-webhook' } },
+      { slack: { botTokenSecret: 'ssm:/ecr-deployer/slack-bot', channel: '#dev' } },
+    );
+    const custom: Record<string, unknown> = { notifierIamStatements: [{ Sid: 'Own', Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: 'x' }], deployments: { slackSecrets: script.slackSecretResources(config) } };
+    const resolveConfigurationProperty = async ([, key, sub]: string[]) => (sub ? (custom[key!] as Record<string, unknown>)[sub] : custom[key!]);
+
+    const statements = await script.notifierIamStatements({ resolveConfigurationProperty });
+
+    expect(statements.map((statement) => [statement.Action, render(statement.Resource)])).toEqual([
+      ['logs:PutLogEvents', 'x'],
+      ['secretsmanager:GetSecretValue', ['arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-deployer/slack-webhook-??????']],
+      ['ssm:GetParameter', ['arn:aws:ssm:us-east-1:123456789012:parameter/ecr-deployer/slack-bot']],
+    ]);
+  });
+
+  it('adds no secret statement when deployments.yml names no secret', async () => {
+    const custom: Record<string, unknown> = { notifierIamStatements: [], deployments: { slackSecrets: script.slackSecretResources(fileWith(undefined, undefined)) } };
+    const resolveConfigurationProperty = async ([, key, sub]: string[]) => (sub ? (custom[key!] as Record<string, unknown>)[sub] : custom[key!]);
+
+    await expect(script.notifierIamStatements({ resolveConfigurationProperty })).resolves.toEqual([]);
+  });
+
+  it('stops packaging with a ConfigError on Slack settings the notifier could not use', () => {
+    const config = fileWith(undefined, { slack: { botTokenSecret: 'slack/bot' } });
+
+    expect(() => script.slackSecretResources(config)).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('a bot token needs a channel') }));
+  });
 });

@@ -1,0 +1,273 @@
+import type { DeploymentEventDetail, DeploymentStatus } from '../events/deployment-events';
+
+/**
+ * Slack messages for deployment events, as pure functions of the event: Block Kit
+ * blocks for the channel and a plain `text` fallback for notifications and clients
+ * that cannot show blocks. Read by on-call engineers deciding in seconds whether to
+ * act: status first, then what moved where, then why it failed.
+ */
+
+interface TextObject {
+  type: 'mrkdwn' | 'plain_text';
+  text: string;
+  emoji?: boolean;
+}
+
+/** The Block Kit blocks these messages use (a subset of Slack's KnownBlock). */
+type SlackBlock =
+  | { type: 'header'; text: { type: 'plain_text'; text: string; emoji?: boolean } }
+  | { type: 'section'; text?: TextObject; fields?: TextObject[] }
+  | { type: 'context'; elements: TextObject[] };
+
+interface SlackMessage {
+  /** Notification text, and what clients without blocks show. */
+  text: string;
+  blocks: SlackBlock[];
+}
+
+interface StatusStyle {
+  emoji: string;
+  headline: (target: string, environment: string) => string;
+}
+
+const STATUS_STYLE: Record<DeploymentStatus, StatusStyle> = {
+  STARTED: { emoji: '🚀', headline: (t, e) => `Deploying ${t} to ${e}` },
+  SUCCEEDED: { emoji: '✅', headline: (t, e) => `Deployed ${t} to ${e}` },
+  FAILED: { emoji: '❌', headline: (t, e) => `${t} on ${e}: deployment failed, nothing changed` },
+  ROLLING_BACK: { emoji: '⏪', headline: (t, e) => `${t} on ${e}: deployment failed, rolling back` },
+  ROLLED_BACK: { emoji: '↩️', headline: (t, e) => `${t} on ${e}: rolled back` },
+  ROLLBACK_FAILED: { emoji: '🚨', headline: (t, e) => `${t} on ${e}: rollback failed, a person must look` },
+  SKIPPED: { emoji: '⏭️', headline: (t, e) => `${t} on ${e}: deployment skipped` },
+};
+
+/** Block Kit limits (api.slack.com/reference/block-kit/blocks), with room to spare. */
+const HEADER_MAX = 150;
+const REASON_MAX = 2500;
+const TEXT_REASON_MAX = 200;
+const SHORT_DIGEST_LENGTH = 12;
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** mrkdwn gives `&`, `<` and `>` meaning; text from events is shown as written. */
+function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Inline code, with backticks (which would end it) made harmless. */
+const code = (text: string): string => `\`${escapeMrkdwn(text).replace(/`/g, 'ˋ')}\``;
+
+/** `sha256:7f5b2640fe6f…` → `7f5b2640fe6f`. */
+function shortDigest(digest: string): string {
+  return digest.replace(/^sha256:/, '').slice(0, SHORT_DIGEST_LENGTH);
+}
+
+/**
+ * A revision as people name it: `web:8` for an ECS task definition (and a Batch job
+ * definition), `name:7` for a Lambda function version.
+ *
+ * @example revisionLabel('arn:aws:ecs:us-east-1:123456789012:task-definition/web:8') // 'web:8'
+ */
+function revisionLabel(arn: string): string {
+  const slash = arn.lastIndexOf('/');
+  if (slash >= 0) return arn.slice(slash + 1);
+  const lambda = /:function:(.+)$/.exec(arn);
+  return lambda?.[1] ?? arn;
+}
+
+/**
+ * What moved, from the event's `previous` (before this deployment) and `current`
+ * (what runs, or is being moved to, as of the event). Undefined when neither is known.
+ *
+ * @example describeRevisions({ status: 'SUCCEEDED', previous: '…/web:7', current: '…/web:8' }) // 'web:7 → web:8'
+ */
+function describeRevisions(detail: Pick<DeploymentEventDetail, 'status' | 'previous' | 'current'>): string | undefined {
+  const previous = detail.previous ? revisionLabel(detail.previous) : undefined;
+  const current = detail.current ? revisionLabel(detail.current) : undefined;
+  if (previous && current && previous !== current) {
+    // Rolling back moves the other way: from the new revision to the recorded one.
+    return detail.status === 'ROLLING_BACK' ? `${current} → ${previous}` : `${previous} → ${current}`;
+  }
+  if (previous && current) return detail.status === 'ROLLED_BACK' ? `back on ${previous}` : `stays on ${previous}`;
+  if (previous) return detail.status === 'ROLLBACK_FAILED' ? `was ${previous}, now unknown` : `was ${previous}`;
+  if (current) return `→ ${current}`;
+  return undefined;
+}
+
+/**
+ * `45 ms`, `12s`, `2m 36s`, `1h 02m`.
+ *
+ * @example formatDuration(156_000) // '2m 36s'
+ */
+function formatDuration(ms: number): string {
+  const clamped = Math.max(0, Math.round(ms));
+  if (clamped < 1000) return `${clamped} ms`;
+  const seconds = Math.round(clamped / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** From `startedAt` to `at`; undefined if either is not a time. */
+function deploymentDuration(detail: Pick<DeploymentEventDetail, 'startedAt' | 'at'>): string | undefined {
+  const ms = Date.parse(detail.at) - Date.parse(detail.startedAt);
+  return Number.isNaN(ms) ? undefined : formatDuration(ms);
+}
+
+/** `2026-11-23 10:15:05 UTC`. */
+function formatTime(iso: string): string {
+  const time = new Date(iso);
+  return Number.isNaN(time.getTime()) ? iso : `${time.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+const CONSOLE_HOSTS: Record<string, (region: string) => string> = {
+  'aws': (region) => `${region}.console.aws.amazon.com`,
+  'aws-cn': () => 'console.amazonaws.cn',
+  'aws-us-gov': () => 'console.amazonaws-us-gov.com',
+};
+
+/**
+ * The execution's page in the Step Functions console, or undefined for something
+ * that is not an execution ARN.
+ *
+ * @example executionConsoleUrl('arn:aws:states:eu-west-1:123456789012:execution:deploy:web-7f5b')
+ * // 'https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/arn:aws:states:eu-west-1:123456789012:execution:deploy:web-7f5b'
+ */
+function executionConsoleUrl(executionArn: string): string | undefined {
+  const [arn, partition = '', service, region = '', , resourceType] = executionArn.split(':');
+  const host = CONSOLE_HOSTS[partition];
+  if (arn !== 'arn' || service !== 'states' || resourceType !== 'execution' || !region || !host) return undefined;
+  return `https://${host(region)}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+}
+
+/** `stream-ml-service:v1.4.0 (7f5b2640fe6f)`; `repo@7f5b2640fe6f` without a tag. */
+function imageText(image: DeploymentEventDetail['image']): string {
+  return image.tag ? `${image.repository}:${image.tag} (${shortDigest(image.digest)})` : `${image.repository}@${shortDigest(image.digest)}`;
+}
+
+function headline(detail: DeploymentEventDetail): string {
+  const style = STATUS_STYLE[detail.status];
+  return `${style.emoji} ${style.headline(detail.target, detail.environment)}`;
+}
+
+/** Statuses that mean something failed: their reason is the story. */
+const FAILURE_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'ROLLBACK_FAILED']);
+
+/** The plain-text fallback: one line with everything an on-call engineer needs first. */
+function fallbackText(detail: DeploymentEventDetail): string {
+  const parts = [imageText(detail.image)];
+  const revisions = describeRevisions(detail);
+  if (revisions) parts.push(revisions);
+  const duration = deploymentDuration(detail);
+  if (duration && detail.status !== 'STARTED') parts.push(`after ${duration}`);
+  let text = `${headline(detail)} — ${parts.join(', ')}`;
+  if (detail.reason) text += ` — ${FAILURE_STATUSES.has(detail.status) ? `failed in ${detail.phase}: ` : ''}${truncate(detail.reason, TEXT_REASON_MAX)}`;
+  return text;
+}
+
+const field = (label: string, value: string): TextObject => ({ type: 'mrkdwn', text: `*${label}*\n${value}` });
+
+function reasonBlock(detail: DeploymentEventDetail): SlackBlock | undefined {
+  if (!detail.reason) return undefined;
+  const label = FAILURE_STATUSES.has(detail.status) ? `*Failed in* ${code(detail.phase)}` : '*Reason*';
+  const reason = escapeMrkdwn(truncate(detail.reason, REASON_MAX)).replace(/```/g, "'''");
+  return { type: 'section', text: { type: 'mrkdwn', text: `${label}\n\`\`\`${reason}\`\`\`` } };
+}
+
+function contextBlock(detail: DeploymentEventDetail): SlackBlock {
+  const url = detail.executionArn ? executionConsoleUrl(detail.executionArn) : undefined;
+  const parts = [url ? `<${url}|Step Functions execution>` : undefined, `deployment ${code(detail.deploymentId)}`, formatTime(detail.at)].filter((part): part is string => Boolean(part));
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: parts.join(' · ') }] };
+}
+
+/**
+ * The message for one deployment event: header with the status, a field grid
+ * (target, environment, image tag and short digest, old → new revision, status,
+ * duration), the failing phase and reason, and a link to the execution.
+ *
+ * @example renderSlackMessage(event.detail) // { text: '✅ Deployed web to prod — web:v2 (7f5b2640fe6f), web:7 → web:8, after 2m 36s', blocks: [...] }
+ */
+function renderSlackMessage(detail: DeploymentEventDetail): SlackMessage {
+  const { image } = detail;
+  const fields = [
+    field('Target', `${code(detail.target)} (${escapeMrkdwn(detail.kind)})`),
+    field('Environment', escapeMrkdwn(detail.environment)),
+    field('Image', image.tag ? `${code(`${image.repository}:${image.tag}`)} @ ${code(shortDigest(image.digest))}` : `${code(image.repository)} @ ${code(shortDigest(image.digest))}`),
+  ];
+  const revisions = describeRevisions(detail);
+  if (revisions) fields.push(field('Revision', code(revisions)));
+  fields.push(field('Status', `${STATUS_STYLE[detail.status].emoji} ${detail.status}`));
+  const duration = deploymentDuration(detail);
+  if (detail.status === 'STARTED') fields.push(field('Started', formatTime(detail.startedAt)));
+  else if (duration) fields.push(field(detail.status === 'ROLLING_BACK' ? 'Running for' : 'Duration', duration));
+
+  const blocks: SlackBlock[] = [
+    { type: 'header', text: { type: 'plain_text', text: truncate(headline(detail), HEADER_MAX), emoji: true } },
+    { type: 'section', fields },
+  ];
+  const reason = reasonBlock(detail);
+  if (reason) blocks.push(reason);
+  blocks.push(contextBlock(detail));
+  return { text: fallbackText(detail), blocks };
+}
+
+/**
+ * Bot-token mode: the reply posted in the deployment's thread for a later status
+ * (the first message, updated in place, carries the full card).
+ */
+function renderThreadReply(detail: DeploymentEventDetail): SlackMessage {
+  const parts = [`${STATUS_STYLE[detail.status].emoji} *${detail.status}*`];
+  const revisions = describeRevisions(detail);
+  if (revisions) parts.push(code(revisions));
+  const duration = deploymentDuration(detail);
+  if (duration && detail.status !== 'STARTED') parts.push(`after ${duration}`);
+  const blocks: SlackBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: parts.join(' · ') } }];
+  const reason = reasonBlock(detail);
+  if (reason) blocks.push(reason);
+  return { text: fallbackText(detail), blocks };
+}
+
+/** mrkdwn → plain text for a terminal: links as `label <url>`, no markup, entities decoded. */
+function plainText(mrkdwn: string): string {
+  return mrkdwn
+    .replace(/<([^|>]+)\|([^>]+)>/g, '$2 <$1>')
+    .replace(/```/g, '')
+    .replace(/[*`]/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/**
+ * A message as indented lines for a terminal (`npm start`): the text fallback, then
+ * each block on its own line(s), fields as `Label value` joined with ` · ` (the header
+ * only when the text fallback does not already start with it).
+ */
+function renderMessageForTerminal(message: SlackMessage, indent = '  '): string[] {
+  const lines = [`${indent}Slack: ${message.text}`];
+  const bar = `${indent}   │ `;
+  for (const block of message.blocks) {
+    if (block.type === 'header' && !message.text.startsWith(block.text.text)) lines.push(`${bar}${block.text.text}`);
+    if (block.type === 'context') lines.push(`${bar}${block.elements.map((element) => plainText(element.text)).join(' ')}`);
+    if (block.type === 'section' && block.fields) lines.push(`${bar}${block.fields.map((f) => plainText(f.text).replace('\n', ' ')).join(' · ')}`);
+    // `*Failed in* \`phase\`` over the reason becomes one line: `Failed in phase: reason`.
+    if (block.type === 'section' && block.text) lines.push(...plainText(block.text.text.replace('\n', ': ')).split('\n').map((line) => `${bar}${line}`));
+  }
+  return lines;
+}
+
+export {
+  STATUS_STYLE,
+  renderSlackMessage,
+  renderThreadReply,
+  renderMessageForTerminal,
+  executionConsoleUrl,
+  revisionLabel,
+  describeRevisions,
+  formatDuration,
+  shortDigest,
+  escapeMrkdwn,
+};
+export type { SlackMessage, SlackBlock, TextObject };
