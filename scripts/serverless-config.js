@@ -61,21 +61,102 @@ const roleArn = (nameOrArn) => (nameOrArn.startsWith('arn:') ? nameOrArn : { 'Fn
 function fromDeploymentsFile() {
   const config = loadValidated();
   const { targets } = config;
-  const clusters = unique(targets.map((target) => target.ecs.cluster));
   return {
     /** ECR repositories whose pushes trigger a deployment (EventBridge rule). */
     repositories: unique(targets.map((target) => target.repository)),
-    /** ECS services the deployer describes and updates. */
-    serviceArns: unique(targets.map((target) => `${target.ecs.cluster}/${target.ecs.service}`)).map((id) => arn('ecs', `service/${id}`)),
-    /** Clusters of those services (condition ecs:cluster). */
-    clusterArns: clusters.map((cluster) => arn('ecs', `cluster/${cluster}`)),
-    /** Tasks in those clusters. */
-    taskArns: clusters.map((cluster) => arn('ecs', `task/${cluster}/*`)),
-    /** Roles the task definitions may be registered with (ecs.passRoles). */
-    passRoleArns: unique(targets.flatMap((target) => target.ecs.passRoles ?? [])).map(roleArn),
+    /** What the deployer may do, by target kind, scoped to the resources deployments.yml names. */
+    deployerStatements: [...ecsStatements(targets.filter((t) => t.ecs)), ...batchStatements(targets.filter((t) => t.batch))],
     /** Secrets holding Slack webhook URLs and bot tokens (notifications.slack), by store. */
     slackSecrets: slackSecretResources(config),
   };
+}
+
+/** ECS targets: their services and clusters; task definitions as far as ECS lets us scope them. */
+function ecsStatements(targets) {
+  if (targets.length === 0) return [];
+  const clusters = unique(targets.map((target) => target.ecs.cluster));
+  const passRoles = unique(targets.flatMap((target) => target.ecs.passRoles ?? [])).map(roleArn);
+  const taskDefinitions = arn('ecs', 'task-definition/*');
+  return [
+    {
+      Sid: 'DescribeAndUpdateConfiguredServices',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeServices', 'ecs:UpdateService'],
+      Resource: unique(targets.map((target) => `${target.ecs.cluster}/${target.ecs.service}`)).map((id) => arn('ecs', `service/${id}`)),
+    },
+    {
+      Sid: 'ListTasksOfConfiguredClusters',
+      Effect: 'Allow',
+      Action: 'ecs:ListTasks',
+      // "*": ListTasks' only resource type is container-instance, which Fargate tasks lack;
+      // the ecs:cluster condition scopes it to the configured clusters.
+      Resource: '*',
+      Condition: { ArnEquals: { 'ecs:cluster': clusters.map((cluster) => arn('ecs', `cluster/${cluster}`)) } },
+    },
+    { Sid: 'DescribeTasksOfConfiguredClusters', Effect: 'Allow', Action: 'ecs:DescribeTasks', Resource: clusters.map((cluster) => arn('ecs', `task/${cluster}/*`)) },
+    // Scopable (resource type task-definition), but the families are read from the services at
+    // run time (deployments.yml does not name them): any family in this account and region.
+    { Sid: 'RegisterTaskDefinitionRevisions', Effect: 'Allow', Action: 'ecs:RegisterTaskDefinition', Resource: taskDefinitions },
+    {
+      Sid: 'TagTaskDefinitionsWhenRegistering',
+      Effect: 'Allow',
+      Action: 'ecs:TagResource',
+      Resource: taskDefinitions,
+      Condition: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+    },
+    {
+      Sid: 'ReadAndDeregisterTaskDefinitions',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeTaskDefinition', 'ecs:DeregisterTaskDefinition'],
+      // "*": AWS offers no resource-level permission for DescribeTaskDefinition and
+      // DeregisterTaskDefinition (Service Authorization Reference, Amazon ECS: no resource types).
+      Resource: '*',
+    },
+    ...(passRoles.length === 0
+      ? []
+      : [
+          {
+            Sid: 'PassConfiguredRolesToEcsTasks',
+            Effect: 'Allow',
+            Action: 'iam:PassRole',
+            Resource: passRoles,
+            Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+          },
+        ]),
+  ];
+}
+
+/** Batch targets: their job definitions, the queues their test jobs go to, and the test jobs. */
+function batchStatements(targets) {
+  if (targets.length === 0) return [];
+  const names = unique(targets.map((target) => target.batch.jobDefinition));
+  const revisions = names.flatMap((name) => [arn('batch', `job-definition/${name}`), arn('batch', `job-definition/${name}:*`)]);
+  const queues = unique(targets.flatMap((target) => target.smokeTests.flatMap((test) => (test.batchJob ? [test.batchJob.jobQueue] : []))));
+  const passRoles = unique(targets.flatMap((target) => target.batch.passRoles ?? [])).map(roleArn);
+  const queueArn = (queue) => (queue.startsWith('arn:') ? queue : arn('batch', `job-queue/${queue}`));
+  return [
+    {
+      Sid: 'ReadJobDefinitionsAndJobs',
+      Effect: 'Allow',
+      Action: ['batch:DescribeJobDefinitions', 'batch:DescribeJobs', 'batch:ListJobs'],
+      // "*": AWS offers no resource-level permission for these (Service Authorization Reference, AWS Batch).
+      Resource: '*',
+    },
+    {
+      Sid: 'RegisterAndDeregisterConfiguredJobDefinitions',
+      Effect: 'Allow',
+      Action: ['batch:RegisterJobDefinition', 'batch:DeregisterJobDefinition', 'batch:TagResource'],
+      Resource: revisions,
+    },
+    ...(queues.length === 0
+      ? []
+      : [
+          { Sid: 'SubmitTestJobsToConfiguredQueues', Effect: 'Allow', Action: 'batch:SubmitJob', Resource: [...revisions, ...queues.map(queueArn)] },
+          // The job id is only known once submitted: any job of this account and region.
+          { Sid: 'TerminateTestJobsPastTheirDeadline', Effect: 'Allow', Action: 'batch:TerminateJob', Resource: arn('batch', 'job/*') },
+        ]),
+    ...(passRoles.length === 0 ? [] : [{ Sid: 'PassConfiguredRolesToBatchJobs', Effect: 'Allow', Action: 'iam:PassRole', Resource: passRoles }]),
+  ];
 }
 
 /**
@@ -99,23 +180,13 @@ function slackSecretResources(config) {
 }
 
 /**
- * provider.iam.role.statements: custom.iamStatements, plus iam:PassRole on the
- * roles listed in ecs.passRoles — no PassRole statement at all when none are.
+ * provider.iam.role.statements: custom.iamStatements (every stack) plus the
+ * statements of the target kinds deployments.yml uses, scoped to what it names.
  */
 async function iamStatements({ resolveConfigurationProperty }) {
   const statements = (await resolveConfigurationProperty(['custom', 'iamStatements'])) ?? [];
-  const passRoleArns = (await resolveConfigurationProperty(['custom', 'deployments', 'passRoleArns'])) ?? [];
-  if (passRoleArns.length === 0) return statements;
-  return [
-    ...statements,
-    {
-      Sid: 'PassConfiguredRolesToEcsTasks',
-      Effect: 'Allow',
-      Action: 'iam:PassRole',
-      Resource: passRoleArns,
-      Condition: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-    },
-  ];
+  const deployer = (await resolveConfigurationProperty(['custom', 'deployments', 'deployerStatements'])) ?? [];
+  return [...deployer, ...statements];
 }
 
 /**

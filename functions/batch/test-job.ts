@@ -1,7 +1,6 @@
 import { DescribeJobsCommand, ListJobsCommand, SubmitJobCommand, TerminateJobCommand, type JobDetail } from '@aws-sdk/client-batch';
 import type { BatchJobSmokeTest } from '../config/schema';
 import { batch } from '../shared/clients/batch';
-import { DEPLOYMENT_TAG_KEY } from '../shared/definition';
 import type { BatchProgress, BatchTestJob, Deployment } from '../shared/deployment';
 import { SmokeTestFailed } from '../shared/errors';
 import { jobDefinitionLabel } from './job-definition';
@@ -39,7 +38,6 @@ async function submitTestJob(deployment: Deployment, progress: BatchProgress): P
         jobDefinition: progress.newJobDefinitionArn,
         parameters: test.parameters,
         containerOverrides: test.containerOverrides,
-        tags: { [DEPLOYMENT_TAG_KEY]: deployment.id },
       }),
     );
     jobId = submitted.jobId;

@@ -24,7 +24,7 @@ const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region':
 const ACCOUNT = 'arn:aws:ecs:us-east-1:123456789012';
 
 /** Actions AWS offers no usable resource-level permission for (Service Authorization Reference, Amazon ECS). */
-const UNSCOPABLE_ACTIONS = ['ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:ListTasks'];
+const UNSCOPABLE_ACTIONS = ['batch:DescribeJobDefinitions', 'batch:DescribeJobs', 'batch:ListJobs', 'ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:ListTasks'];
 
 interface Resource {
   Type: string;
@@ -324,16 +324,35 @@ describe('serverless package', () => {
     expect(sorted(render(asList(describeTasks?.Resource)) as unknown[])).toEqual(sorted(clusters.map((c) => `${ACCOUNT}:task/${c}/*`)));
   });
 
-  it('lets the deployer pass only the roles listed in ecs.passRoles, and only to ECS tasks', () => {
-    const roles = [...new Set(config.targets.flatMap((target) => target.ecs?.passRoles ?? []))];
-    const expected = roles.map((role) => (role.startsWith('arn:') ? role : `arn:aws:iam::123456789012:role/${role}`));
+  it('lets the deployer pass only the roles listed in ecs.passRoles (to ECS tasks) and batch.passRoles', () => {
+    const roleArns = (roles: string[]) => [...new Set(roles)].map((role) => (role.startsWith('arn:') ? role : `arn:aws:iam::123456789012:role/${role}`));
+    const ecsRoles = roleArns(config.targets.flatMap((target) => target.ecs?.passRoles ?? []));
+    const batchRoles = roleArns(config.targets.flatMap((target) => target.batch?.passRoles ?? []));
 
     const statements = statementsWith(template, 'iam:PassRole');
+    const toEcs = statements.filter((s) => s.Condition !== undefined);
+    const toBatch = statements.filter((s) => s.Condition === undefined);
 
-    expect(roles.length).toBeGreaterThan(0);
-    expect(statements).toHaveLength(1);
-    expect(sorted(render(asList(statements[0]!.Resource)) as unknown[])).toEqual(sorted(expected));
-    expect(statements[0]!.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+    expect(ecsRoles.length).toBeGreaterThan(0);
+    expect(batchRoles.length).toBeGreaterThan(0);
+    expect(statements).toHaveLength(2);
+    expect(sorted(render(asList(toEcs[0]?.Resource)) as unknown[])).toEqual(sorted(ecsRoles));
+    expect(toEcs[0]?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+    expect(sorted(render(asList(toBatch[0]?.Resource)) as unknown[])).toEqual(sorted(batchRoles));
+  });
+
+  it('lets the deployer register, deregister and test only the configured job definitions, in the configured queues', () => {
+    const names = [...new Set(config.targets.flatMap((target) => (target.batch ? [target.batch.jobDefinition] : [])))];
+    const queues = [...new Set(config.targets.flatMap((target) => target.smokeTests.flatMap((test) => ('batchJob' in test ? [test.batchJob.jobQueue] : []))))];
+    const revisions = names.flatMap((name) => [`${ACCOUNT.replace(':ecs', ':batch')}:job-definition/${name}`, `${ACCOUNT.replace(':ecs', ':batch')}:job-definition/${name}:*`]);
+
+    const [register] = statementsWith(template, 'batch:RegisterJobDefinition');
+    const [submit] = statementsWith(template, 'batch:SubmitJob');
+
+    expect(names.length).toBeGreaterThan(0);
+    expect(asList(register?.Action)).toEqual(expect.arrayContaining(['batch:DeregisterJobDefinition', 'batch:TagResource']));
+    expect(sorted(render(asList(register?.Resource)) as unknown[])).toEqual(sorted(revisions));
+    expect(sorted(render(asList(submit?.Resource)) as unknown[])).toEqual(sorted([...revisions, ...queues.map((q) => `${ACCOUNT.replace(':ecs', ':batch')}:job-queue/${q}`)]));
   });
 
   it('lets the deployer tag task definitions only while registering them', () => {

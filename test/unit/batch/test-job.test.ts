@@ -95,7 +95,6 @@ describe('submitTestJob', () => {
         jobDefinition: NEW_ARN,
         parameters: batchJob.parameters,
         containerOverrides: batchJob.containerOverrides,
-        tags: { 'ecr-deployer:deployment-id': DEPLOYMENT_ID },
       },
     ]);
     const { deadline, ...rest } = submitted;
