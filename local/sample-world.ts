@@ -117,6 +117,10 @@ function splitterJobDefinition(account: SimulatedAwsAccount, image: string): Reg
   };
 }
 
+/** The ML inference function behind API Gateway (seed 003), a container-image Lambda with alias `live`. */
+const ML_INFERENCE = { function: 'ml-inference-function', repository: 'ml-inference', alias: 'live', version: '3' };
+const ML_INFERENCE_CURRENT_DIGEST = 'sha256:5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f';
+
 interface SampleWorldOptions {
   circuitBreaker?: { enable: boolean; rollback: boolean };
 }
@@ -131,7 +135,13 @@ function createSampleWorld(options: SampleWorldOptions = {}): SimulatedAwsAccoun
   const splitterImage = (tag: string) => `${account.registry}/${SPLITTER.repository}:${tag}`;
   account.batch.registerJobDefinition(splitterJobDefinition(account, splitterImage('3f9c2e1')));
   account.batch.registerJobDefinition(splitterJobDefinition(account, splitterImage('8a1d4b7')));
+  account.lambda.createFunction({
+    name: ML_INFERENCE.function,
+    imageUri: `${account.registry}/${ML_INFERENCE.repository}@${ML_INFERENCE_CURRENT_DIGEST}`,
+    version: ML_INFERENCE.version,
+    alias: ML_INFERENCE.alias,
+  });
   return account;
 }
 
-export { createSampleWorld, STREAM_ML, SHORT_DRAMA, SPLITTER, STREAM_ML_CURRENT_DIGEST };
+export { createSampleWorld, STREAM_ML, SHORT_DRAMA, SPLITTER, ML_INFERENCE, STREAM_ML_CURRENT_DIGEST, ML_INFERENCE_CURRENT_DIGEST };

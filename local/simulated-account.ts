@@ -23,6 +23,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { DeploymentEventDetail } from '../functions/events/deployment-events';
 import { parseImageReference } from '../functions/shared/image';
 import { SimulatedBatch, type JobOutcome } from './simulated-batch';
+import { SimulatedLambda, type LambdaImageBehaviour } from './simulated-lambda';
 
 /**
  * An AWS account held in memory: ECS clusters, services, task definition revisions
@@ -35,7 +36,7 @@ const ACCOUNT_ID = '123456789012';
 const REGION = 'us-east-1';
 
 /** How the image in a task definition behaves once ECS starts it. */
-type ImageBehaviour = 'healthy' | 'crashes' | 'never-stabilises';
+type ImageBehaviour = 'healthy' | 'crashes' | 'never-stabilises' | 'errors-on-invoke';
 
 interface SimulatedService {
   cluster: string;
@@ -95,21 +96,34 @@ class SimulatedAwsAccount {
   public readonly calls: string[] = [];
   private readonly imageBehaviour = new Map<string, ImageBehaviour>();
   private readonly failures: InjectedFailure[] = [];
+  private beforeCalls: { command: string; action: () => void }[] = [];
   private deploymentCounter = 0;
   private taskCounter = 0;
   private readonly mocks = [mockClient(ECSClient), mockClient(SFNClient), mockClient(EventBridgeClient)] as const;
   /** AWS Batch: job definition revisions and jobs. */
   public readonly batch: SimulatedBatch;
+  /** AWS Lambda: container-image functions, versions and aliases. */
+  public readonly lambda: SimulatedLambda;
 
   public constructor() {
     this.install();
     this.batch = new SimulatedBatch(ACCOUNT_ID, REGION, (image) => this.jobOutcomeOf(image), (service, command, run) => this.handle(service, command, run));
+    this.lambda = new SimulatedLambda(ACCOUNT_ID, REGION, (image) => this.lambdaBehaviourOf(image), digestOf, (service, command, run) => this.handle(service, command, run));
   }
 
   /** Stops intercepting the SDK clients. */
   public restore(): void {
     for (const mock of this.mocks) mock.restore();
     this.batch.restore();
+    this.lambda.restore();
+  }
+
+  /** How an image behaves on Lambda: crashing images fail to update, images that never stabilise never finish updating. */
+  private lambdaBehaviourOf(image: string): LambdaImageBehaviour {
+    const behaviour = this.imageBehaviour.get(digestOf(image)) ?? 'healthy';
+    if (behaviour === 'crashes') return 'update-fails';
+    if (behaviour === 'never-stabilises') return 'update-hangs';
+    return behaviour;
   }
 
   /** How a Batch job running this image ends: crashing images fail, images that never stabilise never leave RUNNABLE. */
@@ -127,6 +141,11 @@ class SimulatedAwsAccount {
   /** What ECS does when it starts containers with this digest. Default: healthy. */
   public setImageBehaviour(digest: string, behaviour: ImageBehaviour): void {
     this.imageBehaviour.set(digest, behaviour);
+  }
+
+  /** Something else happens in the account just before the next call of `command` (a person's change, say). */
+  public beforeNext(command: string, action: () => void): void {
+    this.beforeCalls.push({ command, action });
   }
 
   /** The next `times` calls of `command` (e.g. `RegisterTaskDefinition`) fail with `errorName` (default: throttling). */
@@ -278,6 +297,9 @@ class SimulatedAwsAccount {
   private handle<I, O>(service: string, command: string, run: (input: I) => O): (input: I) => Promise<O> {
     return async (input: I) => {
       this.calls.push(`${service}.${command}`);
+      const pending = this.beforeCalls.filter((b) => b.command === command);
+      this.beforeCalls = this.beforeCalls.filter((b) => b.command !== command);
+      for (const before of pending) before.action();
       const failure = this.takeFailure(command);
       if (failure) throw failure;
       return run(input);

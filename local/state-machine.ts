@@ -6,6 +6,14 @@ import { handler as batchCheckTestJob } from '../functions/handlers/batch-check-
 import { handler as batchRegisterJobDefinition } from '../functions/handlers/batch-register-job-definition';
 import { handler as batchRollBackJobDefinition } from '../functions/handlers/batch-roll-back-job-definition';
 import { handler as batchSubmitTestJob } from '../functions/handlers/batch-submit-test-job';
+import { handler as lambdaCheckCanary } from '../functions/handlers/lambda-check-canary';
+import { handler as lambdaCheckRollback } from '../functions/handlers/lambda-check-rollback';
+import { handler as lambdaCheckUpdate } from '../functions/handlers/lambda-check-update';
+import { handler as lambdaPrepareFunction } from '../functions/handlers/lambda-prepare-function';
+import { handler as lambdaPublishVersion } from '../functions/handlers/lambda-publish-version';
+import { handler as lambdaRollBack } from '../functions/handlers/lambda-roll-back';
+import { handler as lambdaShiftTraffic } from '../functions/handlers/lambda-shift-traffic';
+import { handler as lambdaUpdateFunctionCode } from '../functions/handlers/lambda-update-function-code';
 import { handler as ecsCheckRollback } from '../functions/handlers/ecs-check-rollback';
 import { handler as ecsCheckRollout } from '../functions/handlers/ecs-check-rollout';
 import { handler as ecsDeregisterOrphan } from '../functions/handlers/ecs-deregister-orphan';
@@ -43,6 +51,14 @@ const STEP_HANDLERS: Record<string, StepHandler> = {
   BatchSubmitTestJob: batchSubmitTestJob,
   BatchCheckTestJob: batchCheckTestJob,
   BatchRollBackJobDefinition: batchRollBackJobDefinition,
+  LambdaPrepareFunction: lambdaPrepareFunction,
+  LambdaUpdateFunctionCode: lambdaUpdateFunctionCode,
+  LambdaCheckUpdate: lambdaCheckUpdate,
+  LambdaPublishVersion: lambdaPublishVersion,
+  LambdaShiftTraffic: lambdaShiftTraffic,
+  LambdaCheckCanary: lambdaCheckCanary,
+  LambdaRollBack: lambdaRollBack,
+  LambdaCheckRollback: lambdaCheckRollback,
 };
 
 const DEFINITION_PATH = join(__dirname, '..', 'statemachines', 'deploy.asl.json');

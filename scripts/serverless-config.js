@@ -65,7 +65,11 @@ function fromDeploymentsFile() {
     /** ECR repositories whose pushes trigger a deployment (EventBridge rule). */
     repositories: unique(targets.map((target) => target.repository)),
     /** What the deployer may do, by target kind, scoped to the resources deployments.yml names. */
-    deployerStatements: [...ecsStatements(targets.filter((t) => t.ecs)), ...batchStatements(targets.filter((t) => t.batch))],
+    deployerStatements: [
+      ...ecsStatements(targets.filter((t) => t.ecs)),
+      ...batchStatements(targets.filter((t) => t.batch)),
+      ...lambdaStatements(targets.filter((t) => t.lambda)),
+    ],
     /** Secrets holding Slack webhook URLs and bot tokens (notifications.slack), by store. */
     slackSecrets: slackSecretResources(config),
   };
@@ -156,6 +160,39 @@ function batchStatements(targets) {
           { Sid: 'TerminateTestJobsPastTheirDeadline', Effect: 'Allow', Action: 'batch:TerminateJob', Resource: arn('batch', 'job/*') },
         ]),
     ...(passRoles.length === 0 ? [] : [{ Sid: 'PassConfiguredRolesToBatchJobs', Effect: 'Allow', Action: 'iam:PassRole', Resource: passRoles }]),
+  ];
+}
+
+/** Lambda targets: their functions (and their versions and aliases), and reading their images for Lambda. */
+function lambdaStatements(targets) {
+  if (targets.length === 0) return [];
+  const functionArns = unique(targets.map((target) => target.lambda.function)).flatMap((fn) => {
+    const base = fn.startsWith('arn:') ? fn : arn('lambda', `function:${fn}`);
+    const qualified = typeof base === 'string' ? `${base}:*` : { 'Fn::Sub': `${base['Fn::Sub']}:*` };
+    return [base, qualified];
+  });
+  return [
+    {
+      Sid: 'DeployConfiguredFunctions',
+      Effect: 'Allow',
+      Action: [
+        'lambda:GetFunction',
+        'lambda:GetFunctionConfiguration',
+        'lambda:UpdateFunctionCode',
+        'lambda:PublishVersion',
+        'lambda:GetAlias',
+        'lambda:UpdateAlias',
+        'lambda:InvokeFunction',
+      ],
+      Resource: functionArns,
+    },
+    {
+      // Updating an image function makes Lambda read the image as the caller (Lambda developer guide, container images).
+      Sid: 'LetLambdaReadConfiguredRepositories',
+      Effect: 'Allow',
+      Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:GetRepositoryPolicy', 'ecr:SetRepositoryPolicy'],
+      Resource: unique(targets.map((target) => target.repository)).map((repository) => arn('ecr', `repository/${repository}`)),
+    },
   ];
 }
 

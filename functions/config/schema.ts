@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { notificationsSchema, targetNotificationsSchema } from './notifications-schema';
 
 /** The kinds of target, each a key of a target and a branch of the state machine. */
-const TARGET_KINDS = ['ecs', 'batch'] as const;
+const TARGET_KINDS = ['ecs', 'batch', 'lambda'] as const;
 
 const NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 
@@ -49,7 +49,20 @@ const batchJobSmokeTestSchema = z
   .strict()
   .refine((test) => pollsWithinLimit(test.timeoutSeconds, test.pollSeconds), { message: tooManyPolls, path: ['pollSeconds'] });
 
-const smokeTestSchema = z.union([z.object({ http: httpSmokeTestSchema }).strict(), z.object({ batchJob: batchJobSmokeTestSchema }).strict()]);
+const invokeSmokeTestSchema = z
+  .object({
+    payload: z.unknown().optional().describe('JSON event the function is invoked with (default {})'),
+    expectPayloadContains: z.string().min(1).optional().describe('Text the JSON response must contain'),
+    attempts: z.number().int().min(1).max(60).default(3),
+    intervalSeconds: z.number().int().min(0).max(3600).default(5),
+  })
+  .strict();
+
+const smokeTestSchema = z.union([
+  z.object({ http: httpSmokeTestSchema }).strict(),
+  z.object({ batchJob: batchJobSmokeTestSchema }).strict(),
+  z.object({ invoke: invokeSmokeTestSchema }).strict(),
+]);
 
 const ecsTargetSchema = z
   .object({
@@ -82,6 +95,25 @@ const batchTargetSchema = z
   })
   .strict();
 
+const canaryStepSchema = z
+  .object({
+    weightPercent: z.number().min(1).max(99).describe('Share of the alias traffic the new version gets during this step'),
+    bakeSeconds: z.number().int().min(0).max(86_400).describe('How long the step lasts; smoke tests run at its end'),
+  })
+  .strict();
+
+const lambdaTargetSchema = z
+  .object({
+    function: z.string().min(1).describe('Function name or ARN of a container-image Lambda function'),
+    alias: z.string().min(1).optional().describe('Alias to shift to the new version (recommended); without it, $LATEST is updated'),
+    canary: z
+      .union([canaryStepSchema, z.object({ steps: z.array(canaryStepSchema).min(1).max(10) }).strict()])
+      .optional()
+      .describe('Weighted alias routing before the full shift: one step, or a linear series of steps'),
+  })
+  .strict()
+  .refine((lambda) => !lambda.canary || lambda.alias, { message: 'a canary needs an alias', path: ['canary'] });
+
 const rolloutSchema = z
   .object({
     timeoutSeconds: z.number().int().min(0).max(86_400).default(900),
@@ -102,6 +134,7 @@ const targetSchema = z
     environment: z.string().min(1).default('default'),
     ecs: ecsTargetSchema.optional(),
     batch: batchTargetSchema.optional(),
+    lambda: lambdaTargetSchema.optional(),
     rollout: rolloutSchema.default({ timeoutSeconds: 900, rollbackTimeoutSeconds: 900, pollSeconds: 15 }),
     smokeTests: z.array(smokeTestSchema).default([]),
     notifications: targetNotificationsSchema.optional(),
@@ -114,6 +147,7 @@ const targetSchema = z
     }
     target.smokeTests.forEach((test, index) => {
       if ('batchJob' in test && !target.batch) ctx.addIssue({ code: 'custom', path: ['smokeTests', index, 'batchJob'], message: 'a batchJob smoke test needs a batch target' });
+      if ('invoke' in test && !target.lambda) ctx.addIssue({ code: 'custom', path: ['smokeTests', index, 'invoke'], message: 'an invoke smoke test needs a lambda target' });
     });
   });
 
@@ -140,7 +174,22 @@ type SmokeTest = z.infer<typeof smokeTestSchema>;
 type BatchJobSmokeTest = z.infer<typeof batchJobSmokeTestSchema>;
 type EcsTargetConfig = z.infer<typeof ecsTargetSchema>;
 type BatchTargetConfig = z.infer<typeof batchTargetSchema>;
+type LambdaTargetConfig = z.infer<typeof lambdaTargetSchema>;
+type CanaryStep = z.infer<typeof canaryStepSchema>;
+type InvokeSmokeTest = z.infer<typeof invokeSmokeTestSchema>;
 type TargetKind = (typeof TARGET_KINDS)[number];
 
 export { TARGET_KINDS, deploymentsFileSchema, targetSchema, httpSmokeTestSchema, batchJobSmokeTestSchema };
-export type { DeploymentsFile, TargetConfig, HttpSmokeTest, SmokeTest, BatchJobSmokeTest, EcsTargetConfig, BatchTargetConfig, TargetKind };
+export type {
+  DeploymentsFile,
+  TargetConfig,
+  HttpSmokeTest,
+  SmokeTest,
+  BatchJobSmokeTest,
+  InvokeSmokeTest,
+  EcsTargetConfig,
+  BatchTargetConfig,
+  LambdaTargetConfig,
+  CanaryStep,
+  TargetKind,
+};

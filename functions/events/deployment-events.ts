@@ -29,8 +29,13 @@ interface DeploymentEventDetail {
 
 /** The phase a deployment reached, read off what the state already holds. */
 function phaseReached(state: DeploymentState): string {
-  const { ecs, batch, batchTest, rollout, smoke } = state;
-  if (state.deployment.target.kind === 'batch') {
+  const { ecs, batch, batchTest, lambda, lambdaUpdate, rollout, smoke } = state;
+  if (state.deployment.target.kind === 'lambda') {
+    if (!lambda) return 'prepare';
+    if (!lambda.codeUpdated || lambdaUpdate?.status !== 'COMPLETED') return 'update-code';
+    if (!lambda.newVersion) return 'publish-version';
+    if (!lambda.traffic?.complete) return 'shift-traffic';
+  } else if (state.deployment.target.kind === 'batch') {
     if (!batch) return 'register';
     if (batchTest?.submitted && batchTest.status !== 'SUCCEEDED') return 'test-job';
   } else {
@@ -46,6 +51,15 @@ function phaseReached(state: DeploymentState): string {
 
 /** The revision before the deployment, the new one, and the one a rollback returned to. */
 function revisionsOf(state: DeploymentState): { previous?: string; next?: string; rolledBackTo?: string } {
+  if (state.lambda) {
+    const { lambda } = state;
+    // With an alias, versions (as qualified ARNs); without, the images $LATEST ran.
+    if (lambda.alias) {
+      const version = (v: string | undefined) => (v ? `${lambda.functionArn}:${v}` : undefined);
+      return { previous: version(lambda.previousVersion), next: version(lambda.newVersion), rolledBackTo: version(lambda.rollback?.target) };
+    }
+    return { previous: lambda.previousResolvedImageUri ?? lambda.previousImageUri, next: lambda.codeUpdated ? state.deployment.image.uri : undefined, rolledBackTo: lambda.rollback?.target };
+  }
   if (state.batch) {
     return { previous: state.batch.previousJobDefinitionArn, next: state.batch.newJobDefinitionArn, rolledBackTo: state.batch.rollback?.latestJobDefinitionArn };
   }

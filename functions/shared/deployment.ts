@@ -71,6 +71,28 @@ interface BatchTestJob {
   deadline?: string;
 }
 
+/** Progress of a container-image Lambda deployment. */
+interface LambdaProgress {
+  functionName: string;
+  functionArn: string;
+  alias?: string;
+  /** What the function ran before: its image (as configured and as resolved to a digest). */
+  previousImageUri: string;
+  previousResolvedImageUri?: string;
+  /** The function's RevisionId when read: UpdateFunctionCode is refused if it changed since. */
+  previousRevisionId: string;
+  /** The version the alias pointed at before (the rollback target with an alias). */
+  previousVersion?: string;
+  pollSeconds: number;
+  updateDeadline: string;
+  /** UpdateFunctionCode was accepted: from here on, failures roll back. */
+  codeUpdated?: boolean;
+  newVersion?: string;
+  /** Where the alias traffic stands: canary step `step` of `steps`, or complete. */
+  traffic?: { step: number; steps: number; weightPercent: number; bakeSeconds: number; complete: boolean };
+  rollback?: { action: 'alias-restored' | 'code-restored' | 'nothing-to-undo'; target: string; deadline: string };
+}
+
 interface RolloutStatus {
   status: 'IN_PROGRESS' | 'COMPLETED';
   runningCount: number;
@@ -104,6 +126,8 @@ interface DeploymentState {
   ecs?: EcsProgress;
   batch?: BatchProgress;
   batchTest?: BatchTestJob;
+  lambda?: LambdaProgress;
+  lambdaUpdate?: RolloutStatus;
   rollout?: RolloutStatus;
   verification?: { verifiedTasks: number; digest: string };
   smoke?: SmokeProgress;
@@ -120,6 +144,7 @@ export type {
   EcsRollback,
   BatchProgress,
   BatchTestJob,
+  LambdaProgress,
   RolloutStatus,
   SmokeCheckProgress,
   SmokeProgress,

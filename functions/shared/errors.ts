@@ -71,6 +71,21 @@ class RollbackFailed extends DeploymentError {
   public override readonly name: string = 'RollbackFailed';
 }
 
+/** The Lambda function is not a container-image function: nothing to deploy an image to. */
+class NotAnImageFunction extends DeploymentError {
+  public override readonly name: string = 'NotAnImageFunction';
+}
+
+/** The image is in another region than the function: Lambda cannot use it. */
+class ImageInOtherRegion extends DeploymentError {
+  public override readonly name: string = 'ImageInOtherRegion';
+}
+
+/** The target changed while we deployed (another deployment or a person): nothing was overwritten. */
+class ConcurrentChange extends DeploymentError {
+  public override readonly name: string = 'ConcurrentChange';
+}
+
 /**
  * An AWS error worth retrying (throttling, 5xx, network). The SDK has already
  * retried a few times; the state machine retries the whole step with backoff.
@@ -93,5 +108,8 @@ export {
   ImageVerificationFailed,
   SmokeTestFailed,
   RollbackFailed,
+  NotAnImageFunction,
+  ImageInOtherRegion,
+  ConcurrentChange,
   AwsTransientError,
 };

@@ -1,5 +1,5 @@
-import type { BatchTargetConfig, EcsTargetConfig } from '../config/schema';
-import type { BatchProgress, Deployment, DeploymentState, EcsProgress } from './deployment';
+import type { BatchTargetConfig, EcsTargetConfig, LambdaTargetConfig } from '../config/schema';
+import type { BatchProgress, Deployment, DeploymentState, EcsProgress, LambdaProgress } from './deployment';
 
 /** ECS steps after the first need what the first recorded; its absence is a wiring bug, not user error. */
 function requireEcsProgress(state: DeploymentState): EcsProgress {
@@ -23,4 +23,14 @@ function batchTargetOf(deployment: Deployment): BatchTargetConfig {
   return deployment.target.batch;
 }
 
-export { requireEcsProgress, requireBatchProgress, ecsTargetOf, batchTargetOf };
+function lambdaTargetOf(deployment: Deployment): LambdaTargetConfig {
+  if (!deployment.target.lambda) throw new Error(`target ${deployment.target.name} is not a Lambda target`);
+  return deployment.target.lambda;
+}
+
+function requireLambdaProgress(state: DeploymentState): LambdaProgress {
+  if (!state.lambda) throw new Error('state has no "lambda" section: LambdaPrepareFunction must run first');
+  return state.lambda;
+}
+
+export { requireEcsProgress, requireBatchProgress, requireLambdaProgress, ecsTargetOf, batchTargetOf, lambdaTargetOf };

@@ -1,5 +1,5 @@
 import type { ExecutionInput } from '../../functions/deployment/resolve';
-import { createSampleWorld, SHORT_DRAMA, SPLITTER, STREAM_ML } from '../../local/sample-world';
+import { createSampleWorld, ML_INFERENCE, SHORT_DRAMA, SPLITTER, STREAM_ML } from '../../local/sample-world';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import { runDeployStateMachine, type LocalRunResult } from '../../local/state-machine';
 
@@ -42,6 +42,17 @@ function splitterTarget(overrides: TargetSpec = {}): TargetSpec {
   };
 }
 
+function mlInferenceTarget(overrides: TargetSpec = {}, lambda: TargetSpec = {}): TargetSpec {
+  return {
+    name: 'ml-inference',
+    repository: ML_INFERENCE.repository,
+    environment: 'prod',
+    lambda: { function: ML_INFERENCE.function, alias: ML_INFERENCE.alias, ...lambda },
+    smokeTests: [{ invoke: { payload: { ping: true }, expectPayloadContains: 'ok' } }],
+    ...overrides,
+  };
+}
+
 function executionInput(account: SimulatedAwsAccount, target: TargetSpec, imageDigest: string, tag = 'v1.4.0'): ExecutionInput {
   return {
     target,
@@ -67,4 +78,4 @@ function eventStatuses(account: SimulatedAwsAccount): string[] {
   return account.events.map((e) => e.status);
 }
 
-export { digest, streamMlTarget, canvasServiceTarget, splitterTarget, SPLITTER, executionInput, runDeployment, statesEntered, eventStatuses, createSampleWorld, STREAM_ML, SHORT_DRAMA };
+export { digest, streamMlTarget, canvasServiceTarget, splitterTarget, mlInferenceTarget, SPLITTER, ML_INFERENCE, executionInput, runDeployment, statesEntered, eventStatuses, createSampleWorld, STREAM_ML, SHORT_DRAMA };

@@ -11,7 +11,7 @@ describe('deployments.yml', () => {
   it('the shipped file is valid', () => {
     const config = loadDeploymentsFile(join(ROOT, 'deployments.yml'));
 
-    expect(config.targets.map((t) => t.name)).toEqual(['stream-ml-service', 'canvas-service', 'orchestrator', 'splitter']);
+    expect(config.targets.map((t) => t.name)).toEqual(['stream-ml-service', 'canvas-service', 'orchestrator', 'splitter', 'ml-inference']);
   });
 
   it('fills in defaults a user may leave out', () => {
@@ -33,7 +33,7 @@ describe('deployments.yml', () => {
     ['two targets with one name', `${minimal('{ cluster: c, service: s }')}  - name: web\n    repository: web2\n    ecs: { cluster: c, service: t }\n`, 'targets[1].name: duplicate target name "web"'],
     ['no targets', 'targets: []\n', 'targets: Too small'],
     ['a wait that would poll too often', minimal('{ cluster: c, service: s }', '    rollout: { timeoutSeconds: 7200, pollSeconds: 1 }\n'), 'targets[0].rollout.pollSeconds: at most 1000 polls per wait'],
-    ['two kinds in one target', minimal('{ cluster: c, service: s }', '    batch: { jobDefinition: j }\n'), 'targets[0]: give exactly one of ecs, batch (found ecs and batch)'],
+    ['two kinds in one target', minimal('{ cluster: c, service: s }', '    batch: { jobDefinition: j }\n'), 'targets[0]: give exactly one of ecs, batch, lambda (found ecs and batch)'],
     ['a batchJob smoke test on an ECS target', minimal('{ cluster: c, service: s }', '    smokeTests: [{ batchJob: { jobQueue: q } }]\n'), 'targets[0].smokeTests[0].batchJob: a batchJob smoke test needs a batch target'],
     ['YAML that does not parse', 'targets: [\n', 'is not valid YAML'],
   ])('rejects %s with a ConfigError that names the field', (_, text, message) => {

@@ -27,7 +27,7 @@ describe('resolve deployment', () => {
   });
 
   it.each([
-    ['an unknown target', { target: 'nope', image: { repository: 'nope', digest: DIGEST } }, 'TargetNotFound', 'no target named "nope" in deployments.yml (known: stream-ml-service, canvas-service, orchestrator, splitter)'],
+    ['an unknown target', { target: 'nope', image: { repository: 'nope', digest: DIGEST } }, 'TargetNotFound', 'no target named "nope" in deployments.yml (known: stream-ml-service, canvas-service, orchestrator, splitter, ml-inference)'],
     ['a tag instead of a digest', { target: 'stream-ml-service', image: { repository: 'stream-ml-service', digest: 'v1.4.0' } }, 'InvalidInput', 'image.digest: must be sha256:<64 hex digits>'],
     ['an image from another repository', { target: 'stream-ml-service', image: { repository: 'orchestrator', digest: DIGEST } }, 'InvalidInput', 'is not the repository "stream-ml-service"'],
     ['an invalid target spec', { target: { name: 'web', repository: 'web', ecs: { cluster: 'c' } }, image: { repository: 'web', digest: DIGEST } }, 'ConfigError', 'ecs.service'],

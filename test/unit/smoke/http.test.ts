@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { httpSmokeTestSchema } from '../../../functions/config/schema';
 import { runHttpCheck } from '../../../functions/smoke/http';
-import { runSmokeTestRound } from '../../../functions/smoke/run';
+import { httpCheck, runSmokeTestRound } from '../../../functions/smoke/run';
 
 /** A real HTTP server on 127.0.0.1 with a route per behaviour. */
 let server: Server;
@@ -56,7 +56,7 @@ describe('runHttpCheck', () => {
 
 describe('runSmokeTestRound', () => {
   it('asks to wait the shortest interval of the checks still failing', async () => {
-    const tests = [check('/ok'), check('/error', { attempts: 3, intervalSeconds: 7 })];
+    const tests = [httpCheck(check('/ok')), httpCheck(check('/error', { attempts: 3, intervalSeconds: 7 }))];
 
     const round = await runSmokeTestRound(tests, undefined);
 
@@ -64,7 +64,7 @@ describe('runSmokeTestRound', () => {
   });
 
   it('does not repeat a check that passed in an earlier round', async () => {
-    const tests = [check('/error', { attempts: 1 })];
+    const tests = [httpCheck(check('/error', { attempts: 1 }))];
 
     const round = await runSmokeTestRound(tests, { checks: [{ passed: true, attempts: 2 }], allPassed: true, retryAfterSeconds: 0 });
 
@@ -72,7 +72,7 @@ describe('runSmokeTestRound', () => {
   });
 
   it('throws SmokeTestFailed when a check is out of attempts', async () => {
-    const tests = [check('/error', { attempts: 2 })];
+    const tests = [httpCheck(check('/error', { attempts: 2 }))];
 
     await expect(runSmokeTestRound(tests, { checks: [{ passed: false, attempts: 1 }], allPassed: false, retryAfterSeconds: 10 })).rejects.toMatchObject({
       name: 'SmokeTestFailed',

@@ -1,0 +1,6 @@
+import { checkRollback } from '../lambda/function';
+import type { DeploymentState } from '../shared/deployment';
+import { requireLambdaProgress } from '../shared/state';
+import { step } from '../shared/step';
+
+export const handler = step('LambdaCheckRollback', (state: DeploymentState) => checkRollback(requireLambdaProgress(state)));

@@ -1,0 +1,6 @@
+import { checkCodeUpdate } from '../lambda/function';
+import type { DeploymentState } from '../shared/deployment';
+import { requireLambdaProgress } from '../shared/state';
+import { step } from '../shared/step';
+
+export const handler = step('LambdaCheckUpdate', (state: DeploymentState) => checkCodeUpdate(state.deployment, requireLambdaProgress(state)));
