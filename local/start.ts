@@ -8,7 +8,7 @@ import { renderMessageForTerminal, renderSlackMessage } from '../functions/notif
 import { shortDigest } from '../functions/shared/image';
 import { deployPush } from './deploy-push';
 import { startHealthServer } from './health-server';
-import { createSampleWorld, SPLITTER, STREAM_ML } from './sample-world';
+import { createSampleWorld, ML_INFERENCE, SPLITTER, STREAM_ML } from './sample-world';
 import type { SimulatedAwsAccount } from './simulated-account';
 import { loadDeployDefinition } from './state-machine';
 import { renderTimeline, shortImage } from './timeline';
@@ -39,6 +39,14 @@ const SPLITTER_RUNS: WhatRuns = (account) => {
   return { revision, line: `jobs submitted as ${SPLITTER.jobDefinition} get ${revision} (${shortImage(latest?.containerProperties?.image ?? '?')})` };
 };
 
+const ML_INFERENCE_RUNS: WhatRuns = (account) => {
+  const fn = account.lambda.function(ML_INFERENCE.function);
+  const alias = fn.aliases.get(ML_INFERENCE.alias);
+  const image = fn.versions.get(alias?.version ?? '')?.imageUri ?? '?';
+  const revision = `version ${alias?.version ?? '?'}`;
+  return { revision, line: `alias ${ML_INFERENCE.function}:${ML_INFERENCE.alias} → ${revision} (${shortImage(image)})` };
+};
+
 interface Scenario {
   title: string;
   eventFile: string;
@@ -58,6 +66,12 @@ const SCENARIOS: Scenario[] = [
     expect: 'SUCCEEDED',
     whatRuns: SPLITTER_RUNS,
     alsoTags: ['latest', 'c0ffee1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b'],
+  },
+  {
+    title: 'A push of the ML inference image updates the Lambda function, canaries 10 % on the alias, then shifts it all',
+    eventFile: 'events/ecr-push-ml-inference.json',
+    expect: 'SUCCEEDED',
+    whatRuns: ML_INFERENCE_RUNS,
   },
 ];
 
@@ -84,7 +98,7 @@ async function main(): Promise<number> {
   const out: string[] = [];
   const print = (line = '') => out.push(line) && console.log(line);
   print('ecr-deployer — local run: the real trigger and state machine against a simulated AWS account');
-  print(`(ECS service ${STREAM_ML.cluster}/${STREAM_ML.service}, Batch job definition ${SPLITTER.jobDefinition}; health endpoint ${health.url})`);
+  print(`(ECS service ${STREAM_ML.cluster}/${STREAM_ML.service}, Batch job definition ${SPLITTER.jobDefinition}, Lambda function ${ML_INFERENCE.function}; health endpoint ${health.url})`);
   let unexpected = 0;
   try {
     for (const [index, scenario] of SCENARIOS.entries()) {

@@ -23,7 +23,11 @@ function summarise(stateName: string, output: DeploymentState | undefined, publi
   switch (stateName) {
     case 'ResolveDeployment': {
       const { target, image } = output.deployment;
-      const where = target.ecs ? `ecs ${target.ecs.cluster}/${target.ecs.service}` : `batch job definition ${target.batch?.jobDefinition}`;
+      const where = target.ecs
+        ? `ecs ${target.ecs.cluster}/${target.ecs.service}`
+        : target.batch
+          ? `batch job definition ${target.batch.jobDefinition}`
+          : `lambda ${target.lambda?.function}${target.lambda?.alias ? `:${target.lambda.alias}` : ''}`;
       return `target ${target.name} (${where}), image ${image.repository}:${image.tag ?? '-'} @ sha256:${shortDigest(image.digest)}…`;
     }
     case 'EcsRecordCurrentService':
@@ -74,6 +78,39 @@ function summarise(stateName: string, output: DeploymentState | undefined, publi
       const removed = rollback.deregistered ? `deregistered ${jobDefinitionLabel(rollback.deregistered)}; ` : '';
       return `${removed}jobs by name get ${jobDefinitionLabel(rollback.latestJobDefinitionArn)} again`;
     }
+    case 'LambdaPrepareFunction': {
+      const fn = output.lambda;
+      if (!fn) return '';
+      return `function runs ${shortImage(fn.previousImageUri)}${fn.alias ? `; alias ${fn.alias} → version ${fn.previousVersion} (rollback target)` : ''}`;
+    }
+    case 'LambdaUpdateFunctionCode':
+      return `UpdateFunctionCode → ${shortImage(output.deployment.image.uri)} (RevisionId-guarded)`;
+    case 'LambdaCheckUpdate':
+      return output.lambdaUpdate?.status === 'COMPLETED' ? 'Successful; ResolvedImageUri has the pushed digest' : 'InProgress';
+    case 'LambdaPublishVersion':
+      return `published version ${output.lambda?.newVersion ?? '?'}`;
+    case 'LambdaShiftTraffic': {
+      const fn = output.lambda;
+      const traffic = fn?.traffic;
+      if (!fn || !traffic) return '';
+      if (!fn.alias) return 'no alias: $LATEST serves the new code';
+      return traffic.complete
+        ? `alias ${fn.alias} → version ${fn.newVersion} (100 %)`
+        : `alias ${fn.alias}: ${traffic.weightPercent} % to version ${fn.newVersion}, rest on ${fn.previousVersion} (canary ${traffic.step + 1}/${traffic.steps})`;
+    }
+    case 'LambdaCheckCanary': {
+      const checks = (output as DeploymentState & { canaryCheck?: DeploymentState['smoke'] }).canaryCheck?.checks ?? [];
+      return checks.map((c) => `${c.passed ? 'pass' : 'fail'}: ${c.lastResult ?? ''}`).join('; ');
+    }
+    case 'LambdaRollBack': {
+      const rollback = output.lambda?.rollback;
+      if (!rollback) return '';
+      if (rollback.action === 'alias-restored') return `alias ${output.lambda?.alias} → version ${rollback.target} again`;
+      if (rollback.action === 'code-restored') return `UpdateFunctionCode → ${shortImage(rollback.target)} again`;
+      return 'the function never left its previous image';
+    }
+    case 'LambdaCheckRollback':
+      return output.rollbackRollout?.status === 'COMPLETED' ? 'verified: the function is back where it was' : 'InProgress';
     default:
       return '';
   }
