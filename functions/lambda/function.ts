@@ -151,7 +151,8 @@ async function checkCodeUpdate(deployment: Deployment, progress: LambdaProgress)
       `update of ${progress.functionName} to ${deployment.image.uri} Failed: ${current.Configuration?.LastUpdateStatusReasonCode ?? ''} ${current.Configuration?.LastUpdateStatusReason ?? 'no reason given'}`.trim(),
     );
   }
-  if (status === 'Successful') {
+  // A Successful status of the update before ours (our image not yet shown) is not our result.
+  if (status === 'Successful' && current.Code?.ImageUri === deployment.image.uri) {
     const running = digestOfResolved(current.Code?.ResolvedImageUri);
     if (running !== deployment.image.digest) {
       throw new ImageVerificationFailed(`function ${progress.functionName} resolved its image to ${current.Code?.ResolvedImageUri ?? 'nothing'}, not ${deployment.image.digest}`);
@@ -178,6 +179,7 @@ async function publishVersion(progress: LambdaProgress): Promise<LambdaProgress>
   if (!version) throw new Error('PublishVersion returned no version');
   if (published.State && published.State !== 'Active') {
     const state = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: progress.functionName, Qualifier: version }));
+    if (state.State === 'Failed') throw new RolloutFailed(`version ${version} of ${progress.functionName} Failed: ${state.StateReason ?? 'no reason given'}`);
     if (state.State !== 'Active') throw new AwsTransientError(`version ${version} of ${progress.functionName} is ${state.State ?? 'not yet Active'}`);
   }
   return { ...progress, newVersion: version };
@@ -231,7 +233,9 @@ async function rollBackFunction(deployment: Deployment, progress: LambdaProgress
     await lambda.send(
       new UpdateAliasCommand({ FunctionName: progress.functionName, Name: progress.alias, FunctionVersion: progress.previousVersion, RoutingConfig: { AdditionalVersionWeights: {} } }),
     );
-    return { ...progress, rollback: { action: 'alias-restored', target: progress.previousVersion, deadline } };
+    // An alias on $LATEST runs whatever $LATEST runs, which is now the new code:
+    // pointing the alias back is not enough, the code goes back too (below).
+    if (progress.previousVersion !== '$LATEST') return { ...progress, rollback: { action: 'alias-restored', target: progress.previousVersion, deadline } };
   }
   const previousImage = progress.previousResolvedImageUri ?? progress.previousImageUri;
   const current = await getFunction(progress.functionName);
