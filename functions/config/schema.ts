@@ -64,34 +64,30 @@ const smokeTestSchema = z.union([
   z.object({ invoke: invokeSmokeTestSchema }).strict(),
 ]);
 
+/** Container names that get the new image; `default` says what happens without them. */
+const containerNames = (description: string) => z.array(z.string().min(1)).min(1).optional().describe(description);
+
+/** IAM roles (names or ARNs) the definition uses: the deployer may pass only these. */
+const passRoles = (what: string) =>
+  z
+    .array(z.string().min(1))
+    .optional()
+    .describe(`IAM roles (names or ARNs) the ${what} uses; the deployer may pass only these.`);
+
 const ecsTargetSchema = z
   .object({
     cluster: z.string().min(1),
     service: z.string().min(1),
-    containers: z
-      .array(z.string().min(1))
-      .min(1)
-      .optional()
-      .describe('Containers that get the new image. Default: those whose image comes from the repository.'),
-    passRoles: z
-      .array(z.string().min(1))
-      .optional()
-      .describe('IAM roles (names or ARNs) the task definition uses; the deployer may pass only these.'),
+    containers: containerNames('Containers that get the new image. Default: those whose image comes from the repository.'),
+    passRoles: passRoles('task definition'),
   })
   .strict();
 
 const batchTargetSchema = z
   .object({
     jobDefinition: z.string().min(1).describe('Job definition name: its latest ACTIVE revision is copied with the new image'),
-    containers: z
-      .array(z.string().min(1))
-      .min(1)
-      .optional()
-      .describe('ECS/EKS containers that get the new image. Default: those whose image comes from the repository, or the only image the job runs.'),
-    passRoles: z
-      .array(z.string().min(1))
-      .optional()
-      .describe('IAM roles (names or ARNs) the job definition uses; the deployer may pass only these.'),
+    containers: containerNames('ECS/EKS containers that get the new image. Default: those whose image comes from the repository, or the only image the job runs.'),
+    passRoles: passRoles('job definition'),
   })
   .strict();
 
