@@ -23,6 +23,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { DeploymentEventDetail } from '../functions/events/deployment-events';
 import { parseImageReference } from '../functions/shared/image';
 import { SimulatedBatch, type JobOutcome } from './simulated-batch';
+import { SimulatedEcr } from './simulated-ecr';
+import { SimulatedExecutions } from './simulated-executions';
 import { SimulatedLambda, type LambdaImageBehaviour } from './simulated-lambda';
 
 /**
@@ -104,11 +106,17 @@ class SimulatedAwsAccount {
   public readonly batch: SimulatedBatch;
   /** AWS Lambda: container-image functions, versions and aliases. */
   public readonly lambda: SimulatedLambda;
+  /** Amazon ECR: images by repository, with digests and tags. */
+  public readonly ecr: SimulatedEcr;
+  /** Step Functions beyond StartExecution: runs, histories and outcomes of executions. */
+  public readonly stepFunctions: SimulatedExecutions;
 
   public constructor() {
     this.install();
     this.batch = new SimulatedBatch(ACCOUNT_ID, REGION, (image) => this.jobOutcomeOf(image), (service, command, run) => this.handle(service, command, run));
     this.lambda = new SimulatedLambda(ACCOUNT_ID, REGION, (image) => this.lambdaBehaviourOf(image), digestOf, (service, command, run) => this.handle(service, command, run));
+    this.ecr = new SimulatedEcr(ACCOUNT_ID, (service, command, run) => this.handle(service, command, run));
+    this.stepFunctions = new SimulatedExecutions(this.mocks[1], this.executions, ACCOUNT_ID, REGION, (service, command, run) => this.handle(service, command, run));
   }
 
   /** Stops intercepting the SDK clients. */
@@ -116,6 +124,7 @@ class SimulatedAwsAccount {
     for (const mock of this.mocks) mock.restore();
     this.batch.restore();
     this.lambda.restore();
+    this.ecr.restore();
   }
 
   /** How an image behaves on Lambda: crashing images fail to update, images that never stabilise never finish updating. */

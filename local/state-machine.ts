@@ -99,6 +99,8 @@ interface LocalRunOptions {
   executionName: string;
   /** Milliseconds every Wait state and every Retry pause lasts locally (default 0). */
   waitMs?: number;
+  /** Called with each event as it happens (the simulated Step Functions history follows a run live). */
+  onEvent?: (event: ExecutionEvent) => void;
 }
 
 /** The parts of aws-local-stepfunctions' event log the timeline reads. */
@@ -108,6 +110,9 @@ interface ExecutionEvent {
   state?: { name: string; type: string; input?: unknown; output?: unknown };
   Error?: string;
   Cause?: unknown;
+  /** ExecutionStarted's input, ExecutionSucceeded's output. */
+  input?: unknown;
+  output?: unknown;
 }
 
 interface LocalRunResult {
@@ -139,7 +144,10 @@ async function runDeployStateMachine(input: JsonValue, options: LocalRunOptions)
   });
   const events: ExecutionEvent[] = [];
   const collecting = (async () => {
-    for await (const event of execution.eventLogs) events.push(event as ExecutionEvent);
+    for await (const event of execution.eventLogs) {
+      events.push(event as ExecutionEvent);
+      options.onEvent?.(event as ExecutionEvent);
+    }
   })();
   try {
     const output = await execution.result;

@@ -66,6 +66,13 @@ function fromDeploymentsFile() {
     repositories: unique(targets.map((target) => target.repository)),
     /** What the deployer may do, by target kind, scoped to the resources deployments.yml names. */
     deployerStatements: [
+      // Manual deployments by tag or digest look the image up in the target's repository.
+      {
+        Sid: 'LookUpImagesOfConfiguredRepositories',
+        Effect: 'Allow',
+        Action: 'ecr:DescribeImages',
+        Resource: unique(targets.map((target) => target.repository)).map((repository) => arn('ecr', `repository/${repository}`)),
+      },
       ...ecsStatements(targets.filter((t) => t.ecs)),
       ...batchStatements(targets.filter((t) => t.batch)),
       ...lambdaStatements(targets.filter((t) => t.lambda)),

@@ -19,6 +19,11 @@ interface Deployment {
   target: ResolvedTarget;
   image: ImageRef;
   trigger: Trigger;
+  /**
+   * Set when the input asked for `rollback: true`: the id (execution name) of the
+   * deployment this one undoes. A later rollback skips what this one undid.
+   */
+  rollbackOf?: string;
 }
 
 /** Progress of an ECS deployment, grown step by step. */

@@ -21,6 +21,16 @@ class TargetNotFound extends DeploymentError {
   public override readonly name: string = 'TargetNotFound';
 }
 
+/** The tag or digest asked for is not in the target's ECR repository (or the repository does not exist). */
+class ImageNotFound extends DeploymentError {
+  public override readonly name: string = 'ImageNotFound';
+}
+
+/** `rollback: true`, but no image to go back to is known: no successful deployment to undo, or it recorded no usable previous image. */
+class NoRollbackTarget extends DeploymentError {
+  public override readonly name: string = 'NoRollbackTarget';
+}
+
 /** The execution input is not a deployment request. */
 class InvalidInput extends DeploymentError {
   public override readonly name: string = 'InvalidInput';
@@ -98,6 +108,8 @@ export {
   DeploymentError,
   ConfigError,
   TargetNotFound,
+  ImageNotFound,
+  NoRollbackTarget,
   InvalidInput,
   MalformedEvent,
   DefinitionNotFound,

@@ -372,6 +372,19 @@ describe('serverless package', () => {
     expect(render(putEvents?.Resource)).toBe('arn:aws:events:us-east-1:123456789012:event-bus/default');
   });
 
+  it('lets a manual deployment read only its own history and look images up only in the configured repositories', () => {
+    const name = stateMachine().Properties.StateMachineName as string;
+    const repositories = [...new Set(config.targets.map((target) => target.repository))];
+
+    const [listExecutions] = statementsWith(template, 'states:ListExecutions');
+    const [describeExecution] = statementsWith(template, 'states:DescribeExecution');
+    const [describeImages] = statementsWith(template, 'ecr:DescribeImages');
+
+    expect(render(listExecutions?.Resource)).toBe(`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`);
+    expect(render(describeExecution?.Resource)).toBe(`arn:aws:states:us-east-1:123456789012:execution:${name}:*`);
+    expect(sorted(render(asList(describeImages?.Resource)) as unknown[])).toEqual(sorted(repositories.map((r) => `arn:aws:ecr:us-east-1:123456789012:repository/${r}`)));
+  });
+
   it('grants Resource "*" only for the actions AWS cannot scope, and never a wildcard action', () => {
     const statements = allStatements(template);
 

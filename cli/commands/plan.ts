@@ -1,0 +1,189 @@
+import { paginateDescribeJobDefinitions, type JobDefinition } from '@aws-sdk/client-batch';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { GetAliasCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
+import { buildJobDefinitionRevisionInput, jobDefinitionLabel, selectImageSlots, type ImageSlot } from '../../functions/batch/job-definition';
+import { buildRevisionInput, DEPLOYMENT_TAG_KEY, selectContainers, taskDefinitionLabel } from '../../functions/ecs/task-definition';
+import type { ResolvedTarget } from '../../functions/shared/deployment';
+import { DeploymentError } from '../../functions/shared/errors';
+import { ecrRegistry, imageRef, type ImageRef } from '../../functions/shared/image';
+import type { CliContext } from '../context';
+import { CliError } from '../errors';
+import { diffJson, type JsonChange } from '../diff';
+import { imageLabel } from '../steps';
+import { targetAndImage, type ImageOptions } from './deploy';
+
+/**
+ * `plan <target> --tag T | --digest D`: a dry run. Reads what the target runs now
+ * (the service's task definition, the latest ACTIVE job definition revision, the
+ * function and its alias), builds the new revision with the same code a deployment
+ * uses, and prints what would change. Only Describe/Get calls: nothing is written.
+ */
+
+/** Stands in for the execution name in the marker tag of the revision a deployment would register. */
+const PLAN_DEPLOYMENT_ID = '<execution name>';
+
+interface PlanLines {
+  lines: string[];
+  /** Set when a deployment would stop before changing anything (e.g. ContainerNotFound). */
+  wouldFail?: string;
+}
+
+function wouldStop(error: unknown): string {
+  if (error instanceof DeploymentError) return `${error.name}: ${error.message}`;
+  throw error;
+}
+
+/** The changes the builder made besides the chosen images, which should be none. */
+function otherChanges(changes: JsonChange[], imagePaths: string[]): JsonChange[] {
+  return changes.filter((change) => !imagePaths.includes(change.path));
+}
+
+function describeOthers(others: JsonChange[], source: string): string[] {
+  if (others.length === 0) return [`  Nothing else changes: every other field of ${source} is copied as it is.`];
+  return [`  Also changed (${others.length}):`, ...others.map((c) => `    ${c.path}: ${JSON.stringify(c.before)} → ${JSON.stringify(c.after)}`)];
+}
+
+async function planEcs(context: CliContext, target: ResolvedTarget, image: ImageRef): Promise<PlanLines> {
+  const ecsTarget = target.ecs;
+  if (!ecsTarget) throw new Error(`target ${target.name} is not an ECS target`);
+  context.errorContext.action = 'ecs:DescribeServices';
+  const described = await context.clients.ecs.send(new DescribeServicesCommand({ cluster: ecsTarget.cluster, services: [ecsTarget.service] }));
+  const service = described.services?.find((s) => s.serviceName === ecsTarget.service && s.status !== 'INACTIVE');
+  if (!service?.taskDefinition) {
+    return { lines: [], wouldFail: `DefinitionNotFound: ECS service "${ecsTarget.service}" not found in cluster "${ecsTarget.cluster}" (${described.failures?.[0]?.reason ?? 'MISSING'}).` };
+  }
+  context.errorContext.action = 'ecs:DescribeTaskDefinition';
+  const current = await context.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition, include: ['TAGS'] }));
+  const taskDefinition = current.taskDefinition;
+  if (!taskDefinition) return { lines: [], wouldFail: `DefinitionNotFound: task definition ${service.taskDefinition} not found.` };
+  const live = taskDefinitionLabel(service.taskDefinition);
+  let names: string[];
+  try {
+    names = selectContainers(taskDefinition, image.repository, ecsTarget.containers, image.registry).map((c) => c.name ?? '');
+  } catch (error) {
+    return { lines: [`  live: ${live}, the task definition service ${ecsTarget.service} runs`], wouldFail: wouldStop(error) };
+  }
+  // The live revision as a deployment copies it, without and with the new image: the difference is what the deployment changes.
+  const copied = buildRevisionInput(taskDefinition, current.tags, [], image.uri, PLAN_DEPLOYMENT_ID);
+  const next = buildRevisionInput(taskDefinition, current.tags, names, image.uri, PLAN_DEPLOYMENT_ID);
+  const changes = diffJson(copied, next);
+  const containers = taskDefinition.containerDefinitions ?? [];
+  const imagePaths = containers.map((_, index) => `containerDefinitions[${index}].image`);
+  const width = Math.max(...containers.map((c) => (c.name ?? '').length));
+  const lines = [
+    `  live: ${live}, the task definition service ${ecsTarget.service} runs`,
+    `  A deployment would register a new revision of ${taskDefinition.family} (from ${live}) with:`,
+    ...containers.map((container, index) => {
+      const change = changes.find((c) => c.path === `containerDefinitions[${index}].image`);
+      const name = `container ${(container.name ?? String(index)).padEnd(width)}`;
+      return change ? `    ~ ${name}  image ${String(change.before)}\n      ${' '.repeat(name.length)}     → ${String(change.after)}` : `    = ${name}  image ${container.image ?? '-'} (unchanged)`;
+    }),
+    ...describeOthers(otherChanges(changes, imagePaths), live),
+    `  Its tags are ${live}'s, with ${DEPLOYMENT_TAG_KEY} set to the execution's name.`,
+    `  Then: service ${ecsTarget.service} → the new revision, wait for the rollout (up to ${target.rollout.timeoutSeconds} s), check the running digest, ${smokeTestsText(target)}.`,
+  ];
+  return { lines };
+}
+
+/** Every ACTIVE revision of a job definition, newest first. */
+async function latestActiveJobDefinition(context: CliContext, name: string): Promise<JobDefinition | undefined> {
+  context.errorContext.action = 'batch:DescribeJobDefinitions';
+  const revisions: JobDefinition[] = [];
+  for await (const page of paginateDescribeJobDefinitions({ client: context.clients.batch }, { jobDefinitionName: name, status: 'ACTIVE' })) {
+    revisions.push(...(page.jobDefinitions ?? []).filter((d) => d.status === 'ACTIVE' && d.jobDefinitionName === name));
+  }
+  return revisions.sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0))[0];
+}
+
+function pathOf(slot: ImageSlot): string {
+  return slot.path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? part : `.${part}`)).join('');
+}
+
+async function planBatch(context: CliContext, target: ResolvedTarget, image: ImageRef): Promise<PlanLines> {
+  const batchTarget = target.batch;
+  if (!batchTarget) throw new Error(`target ${target.name} is not a Batch target`);
+  const current = await latestActiveJobDefinition(context, batchTarget.jobDefinition);
+  if (!current?.jobDefinitionArn) return { lines: [], wouldFail: `DefinitionNotFound: job definition "${batchTarget.jobDefinition}" has no ACTIVE revision.` };
+  const live = jobDefinitionLabel(current.jobDefinitionArn);
+  let slots: ImageSlot[];
+  try {
+    slots = selectImageSlots(current, image.repository, image.registry, batchTarget.containers);
+  } catch (error) {
+    return { lines: [`  live: ${live}, the latest ACTIVE revision`], wouldFail: wouldStop(error) };
+  }
+  const copied = buildJobDefinitionRevisionInput(current, [], image.uri, PLAN_DEPLOYMENT_ID);
+  const next = buildJobDefinitionRevisionInput(current, slots, image.uri, PLAN_DEPLOYMENT_ID);
+  const changes = diffJson(copied, next);
+  const imagePaths = slots.map(pathOf);
+  const lines = [
+    `  live: ${live}, the latest ACTIVE revision (what jobs submitted by name get)`,
+    `  A deployment would register a new revision of ${batchTarget.jobDefinition} (from ${live}) with:`,
+    ...slots.map((slot) => {
+      const change = changes.find((c) => c.path === pathOf(slot));
+      return `    ~ ${slot.label}  image ${slot.image}\n      ${' '.repeat(slot.label.length)}  → ${String(change?.after ?? image.uri)}`;
+    }),
+    ...describeOthers(otherChanges(changes, imagePaths), live),
+    `  Its tags are ${live}'s, with ${DEPLOYMENT_TAG_KEY} set to the execution's name.`,
+    `  Then: ${smokeTestsText(target)}; on failure the new revision is deregistered.`,
+  ];
+  return { lines };
+}
+
+async function planLambda(context: CliContext, target: ResolvedTarget, image: ImageRef): Promise<PlanLines> {
+  const lambdaTarget = target.lambda;
+  if (!lambdaTarget) throw new Error(`target ${target.name} is not a Lambda target`);
+  context.errorContext.action = 'lambda:GetFunction';
+  const fn = await context.clients.lambda.send(new GetFunctionCommand({ FunctionName: lambdaTarget.function }));
+  if (fn.Configuration?.PackageType !== 'Image') {
+    return { lines: [], wouldFail: `NotAnImageFunction: ${lambdaTarget.function} is a ${fn.Configuration?.PackageType ?? 'zip'} function; ecr-deployer deploys container images only.` };
+  }
+  const lines = [`  live: ${lambdaTarget.function} runs ${fn.Code?.ResolvedImageUri ?? fn.Code?.ImageUri ?? '?'}`];
+  lines.push(`    ~ function ${lambdaTarget.function}  image ${fn.Code?.ImageUri ?? '?'}`, `      ${' '.repeat(lambdaTarget.function.length + 9)}  → ${image.uri}`);
+  lines.push('  Nothing else changes: UpdateFunctionCode sets only the image; the configuration stays as it is.');
+  if (lambdaTarget.alias) {
+    context.errorContext.action = 'lambda:GetAlias';
+    const alias = await context.clients.lambda.send(new GetAliasCommand({ FunctionName: lambdaTarget.function, Name: lambdaTarget.alias }));
+    const canary = lambdaTarget.canary;
+    const steps = canary ? ('steps' in canary ? canary.steps : [canary]) : [];
+    const shift = steps.length > 0 ? `${steps.map((s) => `${s.weightPercent} % for ${s.bakeSeconds} s`).join(', then ')}, then 100 %` : 'all at once';
+    lines.push(`  Then: publish a version; alias ${lambdaTarget.alias} (now version ${alias.FunctionVersion ?? '?'}) → the new version, ${shift}; ${smokeTestsText(target)}.`);
+  } else {
+    lines.push(`  Then: $LATEST runs it (no alias); ${smokeTestsText(target)}.`);
+  }
+  return { lines };
+}
+
+function smokeTestsText(target: ResolvedTarget): string {
+  const count = target.smokeTests.length;
+  return count === 0 ? 'no smoke tests' : `run ${count} smoke test${count === 1 ? '' : 's'}`;
+}
+
+/** `plan <target> --tag T | --digest D`: what a deployment would change, without changing anything. Exit 1 if it would stop. */
+async function planCommand(context: CliContext, targetName: string, options: ImageOptions): Promise<number> {
+  const { out } = context;
+  const { target, image: found, tag } = await targetAndImage(context, targetName, options);
+  const region = await context.region();
+  const image = imageRef(ecrRegistry(found.registryId, region), target.repository, found.digest, tag);
+  out.line(`plan ${target.name} (${target.kind}): ${target.repository} ${imageLabel(image)}`);
+  out.line(`  image: ${image.uri}`);
+  let plan: PlanLines;
+  switch (target.kind) {
+    case 'ecs':
+      plan = await planEcs(context, target, image);
+      break;
+    case 'batch':
+      plan = await planBatch(context, target, image);
+      break;
+    case 'lambda':
+      plan = await planLambda(context, target, image);
+      break;
+    default:
+      throw new CliError(`plan does not know targets of kind ${String(target.kind)} yet.`);
+  }
+  for (const line of plan.lines) out.line(line);
+  if (plan.wouldFail) out.line(`  A deployment would stop here, before changing anything: ${plan.wouldFail}`);
+  out.line('Dry run: nothing was registered, updated or started.');
+  return plan.wouldFail ? 1 : 0;
+}
+
+export { planCommand };

@@ -1,0 +1,52 @@
+import { userInfo } from 'node:os';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { ConsoleInput } from '../../functions/deployment/resolve';
+import { consoleUrl, type CliContext } from '../context';
+import { followExecution } from '../follow';
+
+/** Who started a manual execution, as the execution input records it. */
+function requestedBy(env: NodeJS.ProcessEnv): string {
+  let user = env.USER ?? env.USERNAME;
+  try {
+    user ??= userInfo().username;
+  } catch {
+    // no user database entry (some containers)
+  }
+  return `${user ?? 'someone'} (ecr-deployer CLI)`;
+}
+
+/** How to run the CLI again the same way, for hints. */
+function cliCommand(context: CliContext): string {
+  return `npx ecr-deployer${context.local ? ' --local' : ''}`;
+}
+
+interface StartRequest {
+  executionName: string;
+  input: ConsoleInput;
+  wait: boolean;
+}
+
+/**
+ * Starts an execution of the deploy state machine with a console-style input
+ * and, with `wait`, follows it to the end. Exit code: 0 started (or succeeded), 1 not.
+ */
+async function startExecution(context: CliContext, request: StartRequest): Promise<number> {
+  const { out } = context;
+  const stateMachineArn = await context.stateMachineArn();
+  context.errorContext.action = 'states:StartExecution';
+  const input: ConsoleInput = { ...request.input, trigger: { kind: 'manual', requestedBy: requestedBy(context.deps.env) } };
+  const started = await context.clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name: request.executionName, input: JSON.stringify(input) }));
+  const executionArn = started.executionArn ?? '';
+  out.line(`started execution ${request.executionName}`);
+  const url = consoleUrl(context, executionArn, await context.region());
+  if (url) out.line(`  ${url}`);
+  if (!request.wait) {
+    out.line(context.local ? '  (local: it runs in this process until it ends; add --wait to follow it)' : `  follow it: ${cliCommand(context)} watch ${request.executionName}`);
+    return 0;
+  }
+  context.errorContext.action = 'states:DescribeExecution / states:GetExecutionHistory';
+  const result = await followExecution(context, executionArn);
+  return result.outcome === 'SUCCEEDED' ? 0 : 1;
+}
+
+export { startExecution, cliCommand, requestedBy };

@@ -1,0 +1,96 @@
+import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
+import { deploymentRecords, withRecordedState, type DeploymentRecord, type ScanStats } from '../../functions/deployment/history';
+import { shortDigest } from '../../functions/shared/image';
+import type { CliContext } from '../context';
+import { outcomeOf, type Outcome } from '../follow';
+import { formatDuration, formatTime } from '../names';
+import { imageLabel, parseState, phaseOf } from '../steps';
+import { findTargetIn } from './deploy';
+import { cliCommand } from './start';
+
+interface StatusRow {
+  record: DeploymentRecord;
+  outcome: Outcome;
+  /** Where a running deployment is. */
+  phase?: string;
+}
+
+/** What an execution was asked to deploy, when what it deployed is not known (yet). */
+function requestLabel(record: DeploymentRecord): string {
+  const { request } = record;
+  if (record.image) return imageLabel(record.image);
+  if (request.form === 'rollback') return 'rollback';
+  if (request.form === 'digest' && request.digest) return `${request.tag ?? ''} @ sha256:${shortDigest(request.digest)}`.trim();
+  if (request.form === 'tag') return `tag ${request.tag ?? '?'}`;
+  return '-';
+}
+
+function triggerLabel(record: DeploymentRecord): string {
+  if (record.rollbackOf || record.request.form === 'rollback') return 'rollback';
+  return record.request.triggerKind === 'ecr-push' ? 'push' : 'manual';
+}
+
+/**
+ * A finished-but-failed or running execution has no output: the input of the last
+ * state it entered holds the deployment, and the Fail state it ended in says how.
+ */
+async function withLastState(context: CliContext, record: DeploymentRecord): Promise<StatusRow> {
+  if (record.status === 'SUCCEEDED') return { record, outcome: 'SUCCEEDED' };
+  const history = await context.clients.sfn.send(new GetExecutionHistoryCommand({ executionArn: record.executionArn, reverseOrder: true, maxResults: 20, includeExecutionData: true }));
+  const events = history.events ?? [];
+  const failState = events.find((e) => e.type === 'FailStateEntered')?.stateEnteredEventDetails?.name;
+  const lastEntered = events.find((e) => e.stateEnteredEventDetails?.name)?.stateEnteredEventDetails;
+  const stateEvent = events.find((e) => parseState(e.stateEnteredEventDetails?.input) !== undefined);
+  const completed = withRecordedState(record, parseState(stateEvent?.stateEnteredEventDetails?.input));
+  const outcome = outcomeOf(record.status, failState);
+  return { record: completed, outcome, phase: outcome === 'RUNNING' && lastEntered?.name ? phaseOf(lastEntered.name) : undefined };
+}
+
+function duration(row: StatusRow, now: Date): string {
+  const { startDate, stopDate } = row.record;
+  if (!startDate) return '-';
+  return stopDate ? formatDuration(stopDate.getTime() - startDate.getTime()) : `${formatDuration(now.getTime() - startDate.getTime())} so far`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  '));
+}
+
+/** `status [<target>] [--limit N]`: the most recent deployments, newest first. */
+async function statusCommand(context: CliContext, targetName: string | undefined, options: { limit: number }): Promise<number> {
+  const { out } = context;
+  if (targetName !== undefined) findTargetIn(context, targetName);
+  const stateMachineArn = await context.stateMachineArn();
+  context.errorContext.action = 'states:ListExecutions / states:DescribeExecution / states:GetExecutionHistory';
+  const stats: ScanStats = { listed: 0, described: 0, limited: false };
+  const rows: StatusRow[] = [];
+  for await (const record of deploymentRecords({ stateMachineArn, target: targetName, client: context.clients.sfn, maxDescribed: options.limit * 10 + 20, stats })) {
+    rows.push(await withLastState(context, record));
+    if (rows.length >= options.limit) break;
+  }
+  const what = targetName ? ` of ${targetName}` : '';
+  if (rows.length === 0) {
+    out.line(`no deployments${what} found among the ${stats.listed} most recent executions of ${stateMachineArn}.`);
+    return 0;
+  }
+  const now = context.deps.now();
+  const lines = table([
+    ['STARTED (UTC)', 'TARGET', 'IMAGE', 'OUTCOME', 'TOOK', 'BY', 'EXECUTION'],
+    ...rows.map((row) => [
+      formatTime(row.record.startDate),
+      row.record.target ?? '?',
+      requestLabel(row.record),
+      row.phase ? `${row.outcome} (${row.phase})` : row.outcome,
+      duration(row, now),
+      triggerLabel(row.record),
+      row.record.executionName,
+    ]),
+  ]);
+  for (const line of lines) out.line(line);
+  out.line();
+  out.line(`${rows.length} most recent deployment(s)${what}. Details of one: ${cliCommand(context)} watch <execution>`);
+  return 0;
+}
+
+export { statusCommand, requestLabel };

@@ -1,0 +1,79 @@
+import '../local/quiet';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deployPush } from '../local/deploy-push';
+import { startHealthServer } from '../local/health-server';
+import { seedSampleImages } from '../local/sample-images';
+import { createSampleWorld, STREAM_ML } from '../local/sample-world';
+import { runDeployStateMachine } from '../local/state-machine';
+import type { LocalSession } from './context';
+
+/**
+ * `--local`: the embedded simulated AWS account of `npm start`, in this process.
+ * The sample world (ECS services, a Batch job definition, a Lambda function, their
+ * ECR images) after the first two sample pushes of `npm start`: stream-ml-service
+ * v1.4.0 deployed, v1.4.1 failed its smoke test and was rolled back. Executions the
+ * CLI starts run the real state machine with the real step handlers; the health
+ * endpoint is a real HTTP server on 127.0.0.1. Nothing is kept between runs.
+ *
+ * One session per process, as the CLI runs one command per process: the trigger
+ * Lambda keeps deployments.yml for its cold start (module scope), so a second
+ * session in the same module registry would push with the first one's settings.
+ */
+
+const ROOT = join(__dirname, '..');
+const SEED_PUSHES = ['events/ecr-push.json', 'events/ecr-push-broken-build.json'];
+const ENV_KEYS = ['DEPLOYMENTS_FILE', 'AWS_REGION', 'AWS_ACCOUNT_ID', 'STATE_MACHINE_ARN'] as const;
+
+function readEvent(file: string): { detail: Record<string, string> } {
+  return JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as { detail: Record<string, string> };
+}
+
+async function openLocalSession(options: { waitMs: number }): Promise<LocalSession> {
+  const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
+  const account = createSampleWorld();
+  seedSampleImages(account);
+  const brokenDigest = readEvent('events/ecr-push-broken-build.json').detail['image-digest'];
+  const health = await startHealthServer(() => {
+    const running = account.runningDigests(STREAM_ML.cluster, STREAM_ML.service).map((task) => task[STREAM_ML.container]);
+    return running.includes(brokenDigest)
+      ? { status: 500, body: '{"status":"error","detail":"model weights failed to load"}' }
+      : { status: 200, body: '{"status":"ok"}' };
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'ecr-deployer-local-'));
+  const deploymentsFile = join(dir, 'deployments.yml');
+  writeFileSync(deploymentsFile, readFileSync(join(ROOT, 'local', 'deployments.local.yml'), 'utf8').replaceAll('LOCAL_HEALTH_URL', health.url));
+  // What the step Lambdas of the stack see.
+  process.env.DEPLOYMENTS_FILE = deploymentsFile;
+  process.env.AWS_REGION = account.region;
+  process.env.AWS_ACCOUNT_ID = account.accountId;
+  process.env.STATE_MACHINE_ARN = account.stepFunctions.stateMachineArn;
+
+  const close = async () => {
+    try {
+      await account.stepFunctions.settle();
+    } finally {
+      await health.close();
+      account.restore();
+      rmSync(dir, { recursive: true, force: true });
+      for (const key of ENV_KEYS) {
+        if (savedEnv[key] === undefined) delete process.env[key];
+        else process.env[key] = savedEnv[key];
+      }
+    }
+  };
+  try {
+    for (const file of SEED_PUSHES) await deployPush(account, readEvent(file));
+    // From here on, executions started with StartExecution run by themselves, as in AWS.
+    account.stepFunctions.runStartedExecutions((input, run) =>
+      runDeployStateMachine(input as Parameters<typeof runDeployStateMachine>[0], { executionName: run.executionName, onEvent: run.onEvent, waitMs: options.waitMs }),
+    );
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { stateMachineArn: account.stepFunctions.stateMachineArn, deploymentsFile, region: account.region, close };
+}
+
+export { openLocalSession };

@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { deployCommand } from './commands/deploy';
+import { planCommand } from './commands/plan';
+import { rollbackCommand } from './commands/rollback';
+import { statusCommand } from './commands/status';
+import { validateCommand } from './commands/validate';
+import { watchCommand } from './commands/watch';
+import { openContext, type CliContext, type CliDeps, type GlobalOptions } from './context';
+import { CliError, explainError } from './errors';
+import { Output } from './output';
+
+/**
+ * `npx ecr-deployer …`: deploy, roll back, watch, status, plan and validate, from
+ * a terminal. Uses the AWS SDK's default credential chain and region (or --profile
+ * and --region); --local runs every command against the simulated account of
+ * `npm start`.
+ */
+
+const EXAMPLES = `
+Examples:
+  npx ecr-deployer deploy stream-ml-service --tag v1.4.0 --wait
+  npx ecr-deployer rollback stream-ml-service --wait
+  npx ecr-deployer rollback stream-ml-service --to v1.3.0
+  npx ecr-deployer status stream-ml-service
+  npx ecr-deployer watch stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79
+  npx ecr-deployer plan canvas-service --tag v2.1.0
+  npx ecr-deployer validate
+  npx ecr-deployer --local deploy stream-ml-service --tag v1.4.0 --wait   (no AWS needed)
+
+The state machine: --state-machine-arn, else ECR_DEPLOYER_STATE_MACHINE_ARN, else
+ecr-deployer-<stage>-deploy in the region (--stage, ECR_DEPLOYER_STAGE, default dev).
+Exit codes: 0 done (a followed deployment SUCCEEDED), 1 failed or refused, 2 usage.`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return parsed;
+}
+
+function defaultDeps(overrides: Partial<CliDeps>): CliDeps {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    ...overrides,
+  };
+}
+
+/** Opens the context for a command, runs it, tells any error with what to do, and closes. */
+async function execute(command: Command, deps: CliDeps, work: (context: CliContext) => Promise<number> | number): Promise<number> {
+  let context: CliContext | undefined;
+  let code: number;
+  try {
+    context = await openContext(command.optsWithGlobals<GlobalOptions>(), deps);
+    code = await work(context);
+  } catch (error) {
+    const out = context?.out ?? new Output(deps.stdout, deps.stderr);
+    out.error(`error: ${explainError(error, context?.errorContext)}`);
+    code = error instanceof CliError ? error.exitCode : 1;
+  }
+  try {
+    await context?.close();
+  } catch (error) {
+    deps.stderr.write(`error: ${explainError(error)}\n`);
+    code = code || 1;
+  }
+  return code;
+}
+
+function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Command {
+  const program = new Command('ecr-deployer');
+  program
+    .description('Deploy, roll back and watch ecr-deployer targets; plan and validate.')
+    .version(version())
+    .option('--region <region>', 'AWS region (default: AWS_REGION or your profile)')
+    .option('--profile <profile>', 'AWS profile (default: AWS_PROFILE, else the default credential chain)')
+    .option('--endpoint-url <url>', 'send every AWS call to this endpoint (default: AWS_ENDPOINT_URL)')
+    .option('--state-machine-arn <arn>', 'the deploy state machine (default: ECR_DEPLOYER_STATE_MACHINE_ARN, else found by stage)')
+    .option('--stage <stage>', 'the stage ecr-deployer was deployed with, to find its state machine (default: ECR_DEPLOYER_STAGE or dev)')
+    .option('-f, --file <path>', 'deployments.yml to read targets from (default: DEPLOYMENTS_FILE, ./deployments.yml, the repository\'s)')
+    .option('--local', "run against the embedded simulated AWS account of `npm start` (nothing leaves 127.0.0.1)")
+    .addHelpText('after', EXAMPLES)
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => deps.stdout.write(text), writeErr: (text) => deps.stderr.write(text) });
+
+  const run = (command: Command, work: (context: CliContext) => Promise<number> | number) => execute(command, deps, work).then(setExitCode);
+
+  program
+    .command('deploy')
+    .description('deploy an image (by tag or digest) to a target through the state machine')
+    .argument('<target>', 'a target of deployments.yml')
+    .option('--tag <tag>', 'the image tag (looked up in ECR now; the digest is deployed)')
+    .option('--digest <digest>', 'the image digest, sha256:…')
+    .option('--wait', 'follow the deployment until it ends; exit 0 only if it SUCCEEDED')
+    .action((target: string, options: { tag?: string; digest?: string; wait?: boolean }, command: Command) => run(command, (context) => deployCommand(context, target, options)));
+
+  program
+    .command('rollback')
+    .description('go back to the image the target ran before its last successful deployment (or to --to TAG)')
+    .argument('<target>', 'a target of deployments.yml')
+    .option('--to <tag>', 'deploy this tag instead')
+    .option('--wait', 'follow the rollback until it ends; exit 0 only if it SUCCEEDED')
+    .action((target: string, options: { to?: string; wait?: boolean }, command: Command) => run(command, (context) => rollbackCommand(context, target, options)));
+
+  program
+    .command('watch')
+    .description('follow a deployment (an execution name or ARN, from a push, the console or the CLI) until it ends')
+    .argument('<execution>', 'execution name or ARN')
+    .action((execution: string, _options: object, command: Command) => run(command, (context) => watchCommand(context, execution)));
+
+  program
+    .command('status')
+    .description('recent deployments, newest first: when, image, outcome, duration')
+    .argument('[target]', 'only this target')
+    .option('-n, --limit <n>', 'how many', positiveInteger, 10)
+    .action((target: string | undefined, options: { limit: number }, command: Command) => run(command, (context) => statusCommand(context, target, options)));
+
+  program
+    .command('plan')
+    .description('dry run: what deploying an image would change in the live definition (changes nothing)')
+    .argument('<target>', 'a target of deployments.yml')
+    .option('--tag <tag>', 'the image tag')
+    .option('--digest <digest>', 'the image digest, sha256:…')
+    .action((target: string, options: { tag?: string; digest?: string }, command: Command) => run(command, (context) => planCommand(context, target, options)));
+
+  program
+    .command('validate')
+    .description('check deployments.yml and list its targets')
+    .action((_options: object, command: Command) => run(command, (context) => validateCommand(context)));
+
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (the arguments after the program name) and returns the
+ * exit code. `overrides` replace the process's streams, environment and clock (tests).
+ *
+ * @example
+ * process.exitCode = await main(['status', 'stream-ml-service']);
+ */
+async function main(argv: string[], overrides: Partial<CliDeps> = {}): Promise<number> {
+  const deps = defaultDeps(overrides);
+  let exitCode = 0;
+  const program = buildProgram(deps, (code) => {
+    exitCode = code;
+  });
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 2;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  return exitCode;
+}
+
+export { main };

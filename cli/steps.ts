@@ -1,0 +1,195 @@
+import { jobDefinitionLabel } from '../functions/batch/job-definition';
+import { taskDefinitionLabel } from '../functions/ecs/task-definition';
+import type { DeploymentState } from '../functions/shared/deployment';
+import { shortDigest } from '../functions/shared/image';
+
+/**
+ * The states of statemachines/deploy.asl.json in words: which phase of a
+ * deployment each belongs to, and what a finished step did, read from its output.
+ * A state this file does not know is shown by its name.
+ */
+
+const PHASES: [RegExp, string][] = [
+  [/^ResolveDeployment$/, 'resolve'],
+  [/^(AnnounceStarted|Publish[A-Za-z]+)$/, 'event'],
+  [/^(EcsRecordCurrentService|LambdaPrepareFunction)$/, 'prepare'],
+  [/^(EcsRegisterTaskDefinition|BatchRegisterJobDefinition)$/, 'register'],
+  [/^EcsUpdateService$/, 'update service'],
+  [/^(WaitForEcsRollout|EcsCheckRollout)$/, 'rollout'],
+  [/^EcsVerifyRunningImage$/, 'verify image'],
+  [/^(BatchSubmitTestJob|WaitForBatchTestJob|BatchCheckTestJob)$/, 'test job'],
+  [/^(LambdaUpdateFunctionCode|WaitForLambdaUpdate|LambdaCheckUpdate)$/, 'update code'],
+  [/^LambdaPublishVersion$/, 'publish'],
+  [/^(LambdaShiftTraffic|WaitForLambdaBake|LambdaCheckCanary)$/, 'shift traffic'],
+  [/^(RunSmokeTests|WaitBeforeSmokeRetry)$/, 'smoke test'],
+  [/^EcsDeregisterOrphan$/, 'clean up'],
+  [/(RollBack|Rollback)/, 'rollback'],
+];
+
+/** The phase a state belongs to (`rollout`, `smoke test`, …), or the state's name. */
+function phaseOf(stateName: string): string {
+  return PHASES.find(([pattern]) => pattern.test(stateName))?.[1] ?? stateName;
+}
+
+/** Steps that look again and again while waiting: a line only when what they see changes. */
+function isPollingStep(stateName: string): boolean {
+  return /^(EcsCheckRollout|EcsCheckRollback|BatchCheckTestJob|LambdaCheckUpdate|LambdaCheckRollback|LambdaCheckCanary|RunSmokeTests)$/.test(stateName);
+}
+
+/** Steps not worth a line of their own: publishing events (the outcome says where it ended). */
+function isQuietStep(stateName: string): boolean {
+  return phaseOf(stateName) === 'event';
+}
+
+/** `…dkr.ecr…/repo@sha256:abcdef…` → `repo@sha256:abcdef123456`. */
+function shortImage(image: string): string {
+  const withoutRegistry = image.replace(/^[^/]+\.amazonaws\.com(\.cn)?\//, '');
+  return withoutRegistry.replace(/@sha256:([a-f0-9]{12})[a-f0-9]+/, '@sha256:$1');
+}
+
+/** `v1.4.0 @ sha256:7f5b2640fe6f`. */
+function imageLabel(image: { tag?: string; digest: string } | undefined): string {
+  if (!image) return '-';
+  return `${image.tag ?? '(no tag)'} @ sha256:${shortDigest(image.digest)}`;
+}
+
+function parseState(text: string | undefined): DeploymentState | undefined {
+  if (!text) return undefined;
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value !== null && typeof value === 'object' && 'deployment' in value) return value as DeploymentState;
+  } catch {
+    // not a deployment state
+  }
+  return undefined;
+}
+
+/** Where a target deploys, for people. */
+function targetPlace(state: DeploymentState): string {
+  const { target } = state.deployment;
+  if (target.ecs) return `ecs ${target.ecs.cluster}/${target.ecs.service}`;
+  if (target.batch) return `batch job definition ${target.batch.jobDefinition}`;
+  if (target.lambda) return `lambda ${target.lambda.function}${target.lambda.alias ? `:${target.lambda.alias}` : ''}`;
+  return target.kind;
+}
+
+function rolloutText(status: DeploymentState['rollout']): string {
+  return status ? `${status.status}: ${status.runningCount}/${status.desiredCount} tasks running` : '';
+}
+
+function checksText(smoke: DeploymentState['smoke']): string {
+  const checks = smoke?.checks ?? [];
+  return checks.length === 0 ? 'no HTTP or invoke smoke tests configured' : checks.map((c) => `${c.passed ? 'pass' : 'fail'}: ${c.lastResult ?? ''}`).join('; ');
+}
+
+/** What a finished step did, in one line, read from its output. */
+function describeStep(stateName: string, state: DeploymentState | undefined): string {
+  if (!state) return '';
+  const { ecs, batch, lambda } = state;
+  const newImage = shortImage(state.deployment.image.uri);
+  switch (stateName) {
+    case 'ResolveDeployment': {
+      const { deployment } = state;
+      const rollback = deployment.rollbackOf ? `; rolls back ${deployment.rollbackOf}` : '';
+      return `${deployment.target.name} (${targetPlace(state)}), image ${imageLabel(deployment.image)}${rollback}`;
+    }
+    case 'EcsRecordCurrentService':
+      return ecs ? `service runs ${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} (the rollback target)` : '';
+    case 'EcsRegisterTaskDefinition':
+      return ecs?.newTaskDefinitionArn
+        ? `${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)}; ${(ecs.containers ?? []).map((c) => `${c.name}: ${shortImage(c.previousImage)} → ${newImage}`).join('; ')}`
+        : '';
+    case 'EcsUpdateService':
+      return ecs?.newTaskDefinitionArn ? `service → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)} (ECS deployment ${ecs.deploymentId ?? '?'})` : '';
+    case 'EcsCheckRollout':
+      return rolloutText(state.rollout);
+    case 'EcsCheckRollback':
+      return rolloutText(state.rollbackRollout);
+    case 'LambdaCheckRollback':
+      return state.rollbackRollout?.status === 'COMPLETED' ? 'the function is back where it was' : 'rollback in progress';
+    case 'EcsVerifyRunningImage':
+      return state.verification ? `${state.verification.verifiedTasks} task(s) run sha256:${shortDigest(state.verification.digest)}` : '';
+    case 'BatchRegisterJobDefinition':
+      return batch
+        ? `${jobDefinitionLabel(batch.previousJobDefinitionArn)} → ${jobDefinitionLabel(batch.newJobDefinitionArn)}; ${batch.containers.map((c) => `${c.name}: ${shortImage(c.previousImage)} → ${newImage}`).join('; ')}`
+        : '';
+    case 'BatchSubmitTestJob':
+      return state.batchTest?.submitted ? `test job ${state.batchTest.jobName} → queue ${state.batchTest.jobQueue}` : 'no test job configured';
+    case 'BatchCheckTestJob':
+      return `test job ${state.batchTest?.status ?? '?'}`;
+    case 'LambdaPrepareFunction':
+      return lambda ? `${lambda.functionName} runs ${shortImage(lambda.previousResolvedImageUri ?? lambda.previousImageUri)}${lambda.alias ? `, alias ${lambda.alias} → version ${lambda.previousVersion ?? '?'}` : ''}` : '';
+    case 'LambdaUpdateFunctionCode':
+      return lambda ? `${lambda.functionName} → ${newImage}` : '';
+    case 'LambdaCheckUpdate':
+      return state.lambdaUpdate?.status === 'COMPLETED' ? 'update Successful, the function runs the new digest' : 'update in progress';
+    case 'LambdaPublishVersion':
+      return lambda?.newVersion ? `version ${lambda.newVersion}` : '';
+    case 'LambdaShiftTraffic': {
+      const traffic = lambda?.traffic;
+      if (!traffic || !lambda) return '';
+      if (!lambda.alias) return 'no alias: $LATEST serves the new image';
+      return traffic.complete
+        ? `alias ${lambda.alias} → version ${lambda.newVersion ?? '?'} (100 %)`
+        : `alias ${lambda.alias}: ${traffic.weightPercent} % on version ${lambda.newVersion ?? '?'}, the rest on ${lambda.previousVersion ?? '?'} (canary ${traffic.step + 1}/${traffic.steps})`;
+    }
+    case 'LambdaCheckCanary':
+      return checksText((state as DeploymentState & { canaryCheck?: DeploymentState['smoke'] }).canaryCheck);
+    case 'RunSmokeTests':
+      return checksText(state.smoke);
+    case 'EcsRollBackService': {
+      const rollback = ecs?.rollback;
+      if (!rollback) return '';
+      const label = taskDefinitionLabel(rollback.taskDefinitionArn);
+      if (rollback.action === 'updated-service') return `service → ${label} (the recorded revision)`;
+      if (rollback.action === 'already-rolled-back') return `ECS already put the service back on ${label}`;
+      return `service never left ${label}: nothing to undo`;
+    }
+    case 'BatchRollBackJobDefinition':
+      return batch?.rollback ? `jobs by name get ${jobDefinitionLabel(batch.rollback.latestJobDefinitionArn)} again` : '';
+    case 'LambdaRollBack':
+      return lambda?.rollback ? `${lambda.rollback.action}: ${lambda.rollback.target}` : '';
+    case 'EcsDeregisterOrphan': {
+      const orphan = (state as DeploymentState & { orphan?: { deregistered?: string } }).orphan?.deregistered;
+      return orphan ? `deregistered unused ${taskDefinitionLabel(orphan)}` : 'nothing to clean up';
+    }
+    default:
+      return '';
+  }
+}
+
+/** What the target runs after a successful deployment. */
+function describeSuccess(state: DeploymentState | undefined): string {
+  if (!state) return '';
+  const image = imageLabel(state.deployment.image);
+  if (state.ecs?.newTaskDefinitionArn) return `${state.ecs.service} runs ${taskDefinitionLabel(state.ecs.newTaskDefinitionArn)} (${image})`;
+  if (state.batch) return `jobs submitted as ${state.batch.jobDefinitionName} get ${jobDefinitionLabel(state.batch.newJobDefinitionArn)} (${image})`;
+  if (state.lambda) return `${state.lambda.functionName}${state.lambda.alias ? `:${state.lambda.alias}` : ''} → version ${state.lambda.newVersion ?? '$LATEST'} (${image})`;
+  return `${state.deployment.target.name} runs ${image}`;
+}
+
+/** Where the target is after a rollback. */
+function describeRolledBack(state: DeploymentState | undefined): string {
+  if (!state) return '';
+  if (state.ecs) return `${state.ecs.service} is back on ${taskDefinitionLabel(state.ecs.rollback?.taskDefinitionArn ?? state.ecs.previousTaskDefinitionArn)}`;
+  if (state.batch) return `jobs submitted as ${state.batch.jobDefinitionName} get ${jobDefinitionLabel(state.batch.rollback?.latestJobDefinitionArn ?? state.batch.previousJobDefinitionArn)} again`;
+  if (state.lambda) return `${state.lambda.functionName} is back on ${state.lambda.rollback?.target ?? state.lambda.previousVersion ?? 'its previous image'}`;
+  return '';
+}
+
+/**
+ * The message of a Step Functions Cause: a Lambda error's Cause is JSON
+ * (`{"errorType","errorMessage","trace"}`); anything else is the message.
+ */
+function causeMessage(cause: string | undefined): string {
+  if (!cause) return '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') return parsed.errorMessage;
+  } catch {
+    // plain text
+  }
+  return cause;
+}
+
+export { phaseOf, isPollingStep, isQuietStep, describeStep, describeSuccess, describeRolledBack, causeMessage, parseState, imageLabel, shortImage, targetPlace };

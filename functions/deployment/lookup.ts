@@ -1,0 +1,97 @@
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { ResolvedTarget } from '../shared/deployment';
+import { ImageNotFound, InvalidInput, NoRollbackTarget } from '../shared/errors';
+import { parseImageReference, shortDigest } from '../shared/image';
+import { chooseRollback, deploymentRecords, type RollbackChoice, type ScanStats } from './history';
+import { ecrRegistryId, findImageByDigest, findImageByTag, tagForPeople, type EcrImage } from './images';
+
+/** What a console-style input asks for, before the first state looks it up. */
+type ImageLookup = { by: 'tag'; tag: string } | { by: 'digest'; digest: string; tag?: string } | { by: 'rollback' };
+
+/** The image a lookup found: pinned by digest, with a tag for people. */
+interface FoundImage {
+  registry: string;
+  digest: string;
+  tag?: string;
+  /** For a rollback: the execution name of the deployment it undoes. */
+  rollbackOf?: string;
+}
+
+interface LookupContext {
+  /** The target's registry (this account's and region's ECR). */
+  registry: string;
+  /** The deploy state machine, whose executions are the deployment history (needed for a rollback). */
+  stateMachineArn?: string;
+  clients?: { ecr?: ECRClient; sfn?: SFNClient };
+}
+
+/** The execution a rollback would undo and the image it would go back to, without looking the image up in ECR. */
+async function findRollback(target: ResolvedTarget, stateMachineArn: string, sfnClient?: SFNClient): Promise<RollbackChoice> {
+  const stats: ScanStats = { listed: 0, described: 0, limited: false };
+  const records = deploymentRecords({ stateMachineArn, target: target.name, statusFilter: 'SUCCEEDED', client: sfnClient, stats });
+  return chooseRollback(records, target.name, stats);
+}
+
+/** The previous image of a rollback, checked to be the target's and still in ECR. */
+async function rollbackImage(target: ResolvedTarget, choice: RollbackChoice, context: LookupContext): Promise<FoundImage> {
+  const previous = parseImageReference(choice.previousImage);
+  const before = `before ${choice.undoes.executionName}, ${target.name} ran ${choice.previousImage}`;
+  if (previous.repository !== target.repository || previous.registry !== context.registry) {
+    throw new NoRollbackTarget(
+      `${before}, which is not an image of ${context.registry}/${target.repository}: ecr-deployer deploys only that repository to this target. Roll back to a named image instead: {"target": "${target.name}", "tag": "<tag>"}.`,
+    );
+  }
+  const registryId = ecrRegistryId(context.registry);
+  let image: EcrImage;
+  try {
+    if (previous.digest) image = await findImageByDigest(target.repository, previous.digest, registryId, context.clients?.ecr);
+    else if (previous.tag) image = await findImageByTag(target.repository, previous.tag, registryId, context.clients?.ecr);
+    else throw new NoRollbackTarget(`${before}, a reference with neither tag nor digest. Roll back to a named image instead.`);
+  } catch (error) {
+    if (error instanceof ImageNotFound) {
+      throw new ImageNotFound(`${before}, which ECR no longer has (expired by a lifecycle policy?): ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+  // An image recorded by tag (a definition made by hand) is resolved now: that tag may have moved since.
+  return { registry: context.registry, digest: image.digest, tag: previous.tag ?? tagForPeople(image.tags, target.tags), rollbackOf: choice.undoes.executionName };
+}
+
+/**
+ * Looks up the image a console-style input asks for: a tag or a digest in the
+ * target's ECR repository, or, for `rollback: true`, the image the target ran
+ * before its last successful deployment (see `chooseRollback`). Named errors
+ * (`ImageNotFound`, `NoRollbackTarget`, `InvalidInput`) before anything changes.
+ *
+ * @example
+ * await findRequestedImage(target, { by: 'tag', tag: 'v1.4.0' }, { registry: '123456789012.dkr.ecr.us-east-1.amazonaws.com' });
+ * // { registry, digest: 'sha256:7f5b…', tag: 'v1.4.0' }
+ */
+async function findRequestedImage(target: ResolvedTarget, lookup: ImageLookup, context: LookupContext): Promise<FoundImage> {
+  const registryId = ecrRegistryId(context.registry);
+  const ecrClient = context.clients?.ecr;
+  switch (lookup.by) {
+    case 'tag': {
+      const image = await findImageByTag(target.repository, lookup.tag, registryId, ecrClient);
+      return { registry: context.registry, digest: image.digest, tag: lookup.tag };
+    }
+    case 'digest': {
+      const image = await findImageByDigest(target.repository, lookup.digest, registryId, ecrClient);
+      if (lookup.tag !== undefined && !image.tags.includes(lookup.tag)) {
+        throw new InvalidInput(
+          `tag "${lookup.tag}" is not on image sha256:${shortDigest(lookup.digest)}… of ${target.repository} (its tags: ${image.tags.join(', ') || 'none'}); the tag may have moved. Give the digest alone, or the tag alone.`,
+        );
+      }
+      return { registry: context.registry, digest: image.digest, tag: lookup.tag ?? tagForPeople(image.tags, target.tags) };
+    }
+    case 'rollback': {
+      if (!context.stateMachineArn) throw new InvalidInput('a rollback needs the execution ARN (to read the deployment history); start it as an execution of the deploy state machine.');
+      const choice = await findRollback(target, context.stateMachineArn, context.clients?.sfn);
+      return rollbackImage(target, choice, context);
+    }
+  }
+}
+
+export { findRequestedImage, findRollback, rollbackImage };
+export type { ImageLookup, FoundImage, LookupContext };

@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import {
+  DescribeImagesCommand,
+  ECRClient,
+  ImageNotFoundException,
+  RepositoryNotFoundException,
+  type DescribeImagesCommandInput,
+  type ImageDetail,
+} from '@aws-sdk/client-ecr';
+import { mockClient } from 'aws-sdk-client-mock';
+
+/**
+ * Amazon ECR in memory: repositories and their images, each with a digest and
+ * its tags. Tags move, as in ECR: pushing a tag that is on another image takes it
+ * off that image. Answers `DescribeImages`.
+ */
+
+/** Wraps a fake command: records the call, fails it when a failure is injected. */
+type Handle = <I, O>(service: string, command: string, run: (input: I) => O) => (input: I) => Promise<O>;
+
+interface SimulatedImage {
+  digest: string;
+  tags: string[];
+  pushedAt: Date;
+}
+
+/** DescribeImages pages this many images, to exercise pagination. */
+const PAGE_SIZE = 5;
+
+/** A digest for an image made up in a test: `sha256:` and 64 hex digits derived from `seed`. */
+function fakeDigest(seed: string): string {
+  return `sha256:${createHash('sha256').update(seed).digest('hex')}`;
+}
+
+class SimulatedEcr {
+  /** Images by repository name, oldest push first. */
+  public readonly repositories = new Map<string, SimulatedImage[]>();
+  private readonly mock = mockClient(ECRClient);
+
+  public constructor(
+    private readonly accountId: string,
+    handle: Handle,
+  ) {
+    this.install(handle);
+  }
+
+  public restore(): void {
+    this.mock.restore();
+  }
+
+  public createRepository(name: string): void {
+    if (!this.repositories.has(name)) this.repositories.set(name, []);
+  }
+
+  /** A push: the image gets the tags (taken off any other image of the repository). */
+  public pushImage(repository: string, digest: string, tags: string[] = []): void {
+    this.createRepository(repository);
+    const images = this.repositories.get(repository) ?? [];
+    for (const image of images) image.tags = image.tags.filter((tag) => !tags.includes(tag));
+    const existing = images.find((image) => image.digest === digest);
+    if (existing) existing.tags = [...new Set([...existing.tags, ...tags])];
+    else images.push({ digest, tags: [...tags], pushedAt: new Date() });
+  }
+
+  /** The digest a tag points at now. */
+  public digestOf(repository: string, tag: string): string | undefined {
+    return this.repositories.get(repository)?.find((image) => image.tags.includes(tag))?.digest;
+  }
+
+  private detail(repository: string, image: SimulatedImage): ImageDetail {
+    return {
+      registryId: this.accountId,
+      repositoryName: repository,
+      imageDigest: image.digest,
+      imageTags: image.tags.length > 0 ? [...image.tags] : undefined,
+      imagePushedAt: image.pushedAt,
+      imageManifestMediaType: 'application/vnd.oci.image.index.v1+json',
+    };
+  }
+
+  private install(handle: Handle): void {
+    this.mock.on(DescribeImagesCommand).callsFake(
+      handle('ECR', 'DescribeImages', (input: DescribeImagesCommandInput) => {
+        const name = input.repositoryName ?? '';
+        const images = this.repositories.get(name);
+        if (!images || (input.registryId !== undefined && input.registryId !== this.accountId)) {
+          throw new RepositoryNotFoundException({
+            message: `The repository with name '${name}' does not exist in the registry with id '${input.registryId ?? this.accountId}'`,
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+        if (input.imageIds && input.imageIds.length > 0) {
+          const found = input.imageIds.map((id) => {
+            const image = images.find((i) => (id.imageDigest ? i.digest === id.imageDigest : i.tags.includes(id.imageTag ?? '')));
+            if (!image) {
+              throw new ImageNotFoundException({
+                message: `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} does not exist within the repository with name '${name}' in the registry with id '${this.accountId}'`,
+                $metadata: { httpStatusCode: 400 },
+              });
+            }
+            return this.detail(name, image);
+          });
+          return { imageDetails: found };
+        }
+        const start = Number(input.nextToken ?? 0);
+        const newestFirst = [...images].reverse();
+        return {
+          imageDetails: newestFirst.slice(start, start + PAGE_SIZE).map((image) => this.detail(name, image)),
+          nextToken: start + PAGE_SIZE < newestFirst.length ? String(start + PAGE_SIZE) : undefined,
+        };
+      }),
+    );
+  }
+}
+
+export { SimulatedEcr, fakeDigest };
+export type { SimulatedImage };
