@@ -1,11 +1,9 @@
 import '../local/quiet';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployPush } from '../local/deploy-push';
-import { startHealthServer } from '../local/health-server';
+import { startLocalEnvironment } from '../local/environment';
 import { seedSampleImages } from '../local/sample-images';
-import { createSampleWorld, STREAM_ML } from '../local/sample-world';
 import { runDeployStateMachine } from '../local/state-machine';
 import type { LocalSession } from './context';
 
@@ -32,18 +30,9 @@ function readEvent(file: string): { detail: Record<string, string> } {
 
 async function openLocalSession(options: { waitMs: number }): Promise<LocalSession> {
   const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
-  const account = createSampleWorld();
+  const environment = await startLocalEnvironment();
+  const { account, deploymentsFile } = environment;
   seedSampleImages(account);
-  const brokenDigest = readEvent('events/ecr-push-broken-build.json').detail['image-digest'];
-  const health = await startHealthServer(() => {
-    const running = account.runningDigests(STREAM_ML.cluster, STREAM_ML.service).map((task) => task[STREAM_ML.container]);
-    return running.includes(brokenDigest)
-      ? { status: 500, body: '{"status":"error","detail":"model weights failed to load"}' }
-      : { status: 200, body: '{"status":"ok"}' };
-  });
-  const dir = mkdtempSync(join(tmpdir(), 'ecr-deployer-local-'));
-  const deploymentsFile = join(dir, 'deployments.yml');
-  writeFileSync(deploymentsFile, readFileSync(join(ROOT, 'local', 'deployments.local.yml'), 'utf8').replaceAll('LOCAL_HEALTH_URL', health.url));
   // What the step Lambdas of the stack see.
   process.env.DEPLOYMENTS_FILE = deploymentsFile;
   process.env.AWS_REGION = account.region;
@@ -54,9 +43,7 @@ async function openLocalSession(options: { waitMs: number }): Promise<LocalSessi
     try {
       await account.stepFunctions.settle();
     } finally {
-      await health.close();
-      account.restore();
-      rmSync(dir, { recursive: true, force: true });
+      await environment.close();
       for (const key of ENV_KEYS) {
         if (savedEnv[key] === undefined) delete process.env[key];
         else process.env[key] = savedEnv[key];

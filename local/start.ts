@@ -1,14 +1,13 @@
 import './quiet';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobDefinitionLabel } from '../functions/batch/job-definition';
 import { taskDefinitionLabel } from '../functions/ecs/task-definition';
 import { renderMessageForTerminal, renderSlackMessage } from '../functions/notifications/render';
 import { shortDigest } from '../functions/shared/image';
 import { deployPush } from './deploy-push';
-import { startHealthServer } from './health-server';
-import { createSampleWorld, ML_INFERENCE, SPLITTER, STREAM_ML } from './sample-world';
+import { startLocalEnvironment } from './environment';
+import { ML_INFERENCE, SPLITTER, STREAM_ML } from './sample-world';
 import type { SimulatedAwsAccount } from './simulated-account';
 import { loadDeployDefinition } from './state-machine';
 import { renderTimeline, shortImage } from './timeline';
@@ -81,24 +80,14 @@ function readEvent(file: string): { detail: { 'repository-name': string; 'image-
 
 async function main(): Promise<number> {
   process.env.AWS_REGION ??= 'us-east-1';
-  const account = createSampleWorld();
-  const brokenDigest = readEvent('events/ecr-push-broken-build.json').detail['image-digest'];
-  const health = await startHealthServer(() => {
-    const running = account.runningDigests(STREAM_ML.cluster, STREAM_ML.service).map((task) => task[STREAM_ML.container]);
-    return running.includes(brokenDigest)
-      ? { status: 500, body: '{"status":"error","detail":"model weights failed to load"}' }
-      : { status: 200, body: '{"status":"ok"}' };
-  });
-  const configDir = mkdtempSync(join(tmpdir(), 'ecr-deployer-'));
-  const configFile = join(configDir, 'deployments.yml');
-  writeFileSync(configFile, readFileSync(join(ROOT, 'local', 'deployments.local.yml'), 'utf8').replaceAll('LOCAL_HEALTH_URL', health.url));
-  process.env.DEPLOYMENTS_FILE = configFile;
+  const environment = await startLocalEnvironment();
+  const { account } = environment;
+  process.env.DEPLOYMENTS_FILE = environment.deploymentsFile;
 
   const definition = loadDeployDefinition() as unknown as Parameters<typeof renderTimeline>[1];
-  const out: string[] = [];
-  const print = (line = '') => out.push(line) && console.log(line);
+  const print = (line = '') => console.log(line);
   print('ecr-deployer — local run: the real trigger and state machine against a simulated AWS account');
-  print(`(ECS service ${STREAM_ML.cluster}/${STREAM_ML.service}, Batch job definition ${SPLITTER.jobDefinition}, Lambda function ${ML_INFERENCE.function}; health endpoint ${health.url})`);
+  print(`(ECS service ${STREAM_ML.cluster}/${STREAM_ML.service}, Batch job definition ${SPLITTER.jobDefinition}, Lambda function ${ML_INFERENCE.function}; health endpoint ${environment.healthUrl})`);
   let unexpected = 0;
   try {
     for (const [index, scenario] of SCENARIOS.entries()) {
@@ -139,8 +128,7 @@ async function main(): Promise<number> {
       }
     }
   } finally {
-    await health.close();
-    account.restore();
+    await environment.close();
   }
   print();
   print(unexpected === 0 ? 'All scenarios behaved as expected.' : `${unexpected} scenario(s) did not behave as expected.`);
