@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ConsoleInput } from '../../functions/deployment/resolve';
@@ -8,7 +7,7 @@ import { seedSampleImages } from '../../local/sample-images';
 import { STREAM_ML_CURRENT_DIGEST } from '../../local/sample-world';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import type { LocalRunResult } from '../../local/state-machine';
-import { createSampleWorld, eventStatuses, statesEntered, STREAM_ML } from '../support/world';
+import { createSampleWorld, eventStatuses, statesEntered, STREAM_ML, useStreamMlOnlyDeploymentsFile } from '../support/world';
 
 /**
  * Executions started the way a person starts them in the console — a target's
@@ -25,16 +24,7 @@ const V141 = 'sha256:42b526eda7ef7b19a51f97f059ae2eb3134183709e0ff649a36722d5479
 let account: SimulatedAwsAccount;
 let started = 0;
 
-beforeAll(() => {
-  // No smoke tests: nothing here may leave 127.0.0.1.
-  const dir = mkdtempSync(join(tmpdir(), 'ecr-deployer-console-'));
-  const file = join(dir, 'deployments.yml');
-  writeFileSync(
-    file,
-    `targets:\n  - name: stream-ml-service\n    repository: stream-ml-service\n    tags: ["v*"]\n    ecs: { cluster: ${STREAM_ML.cluster}, service: ${STREAM_ML.service} }\n`,
-  );
-  process.env.DEPLOYMENTS_FILE = file;
-});
+beforeAll(useStreamMlOnlyDeploymentsFile);
 
 beforeEach(() => {
   account = createSampleWorld();

@@ -1,9 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployPush } from '../../local/deploy-push';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
-import { createSampleWorld, eventStatuses, STREAM_ML } from '../support/world';
+import { createSampleWorld, eventStatuses, STREAM_ML, useStreamMlOnlyDeploymentsFile } from '../support/world';
 
 /** From the ECR push event to the end of the deployment: trigger, Step Functions, state machine. */
 
@@ -12,16 +11,7 @@ const pushEvent = JSON.parse(readFileSync(join(ROOT, 'events', 'ecr-push.json'),
 
 let account: SimulatedAwsAccount;
 
-beforeAll(() => {
-  // No smoke tests: nothing here may leave 127.0.0.1.
-  const dir = mkdtempSync(join(tmpdir(), 'ecr-deployer-test-'));
-  const file = join(dir, 'deployments.yml');
-  writeFileSync(
-    file,
-    `targets:\n  - name: stream-ml-service\n    repository: stream-ml-service\n    tags: ["v*"]\n    ecs: { cluster: ${STREAM_ML.cluster}, service: ${STREAM_ML.service} }\n`,
-  );
-  process.env.DEPLOYMENTS_FILE = file;
-});
+beforeAll(useStreamMlOnlyDeploymentsFile);
 
 beforeEach(() => {
   account = createSampleWorld();

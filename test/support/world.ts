@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ExecutionInput } from '../../functions/deployment/resolve';
 import { createSampleWorld, ML_INFERENCE, SHORT_DRAMA, SPLITTER, STREAM_ML } from '../../local/sample-world';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
@@ -78,4 +81,17 @@ function eventStatuses(account: SimulatedAwsAccount): string[] {
   return account.events.map((e) => e.status);
 }
 
-export { digest, streamMlTarget, canvasServiceTarget, splitterTarget, mlInferenceTarget, SPLITTER, ML_INFERENCE, executionInput, runDeployment, statesEntered, eventStatuses, createSampleWorld, STREAM_ML, SHORT_DRAMA };
+/**
+ * Points DEPLOYMENTS_FILE at a deployments.yml with only stream-ml-service (tags v*) and no smoke
+ * tests, so that nothing a test runs may leave 127.0.0.1.
+ */
+function useStreamMlOnlyDeploymentsFile(): void {
+  const file = join(mkdtempSync(join(tmpdir(), 'ecr-deployer-test-')), 'deployments.yml');
+  writeFileSync(
+    file,
+    `targets:\n  - name: stream-ml-service\n    repository: stream-ml-service\n    tags: ["v*"]\n    ecs: { cluster: ${STREAM_ML.cluster}, service: ${STREAM_ML.service} }\n`,
+  );
+  process.env.DEPLOYMENTS_FILE = file;
+}
+
+export { useStreamMlOnlyDeploymentsFile, digest, streamMlTarget, canvasServiceTarget, splitterTarget, mlInferenceTarget, SPLITTER, ML_INFERENCE, executionInput, runDeployment, statesEntered, eventStatuses, createSampleWorld, STREAM_ML, SHORT_DRAMA };
