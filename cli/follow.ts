@@ -141,7 +141,8 @@ class ProgressView {
 }
 
 function targetLabel(state: DeploymentState | undefined): string {
-  return state?.deployment.target.name ?? 'the target';
+  const names = state?.deployment.changes.map((c) => c.target.name) ?? [];
+  return names.length > 0 ? names.join(' and ') : 'the target';
 }
 
 /** The closing lines: outcome, and for failures where to look. */
@@ -179,7 +180,7 @@ async function printOutcome(context: CliContext, result: FollowResult, view: Pro
   const history = context.local ? '(--local: kept in this process only; the lines above are all of it)' : (url ?? `npx ecr-deployer watch ${described.name ?? ''}`);
   out.line(`    execution history  ${history}`);
   if (view.failedFunction) out.line(`    step logs          CloudWatch log group /aws/lambda/${view.failedFunction}`);
-  const ecs = lastState?.deployment.target.ecs;
+  const ecs = lastState?.deployment.changes[0]?.target.ecs;
   if (ecs) out.line(`    service events     aws ecs describe-services --cluster ${ecs.cluster} --services ${ecs.service} --query 'services[0].events[:10]'`);
   out.line(`    deployment events  EventBridge "Deployment State Change", deploymentId ${described.name ?? ''} (and Slack, if configured)`);
 }

@@ -1,6 +1,6 @@
 import { jobDefinitionLabel } from '../functions/batch/job-definition';
 import { taskDefinitionLabel } from '../functions/ecs/task-definition';
-import type { DeploymentState } from '../functions/shared/deployment';
+import type { ChangedContainer, DeploymentState } from '../functions/shared/deployment';
 import { shortDigest } from '../functions/shared/image';
 
 /**
@@ -56,21 +56,34 @@ function imageLabel(image: { tag?: string; digest: string } | undefined): string
 function parseState(text: string | undefined): DeploymentState | undefined {
   if (!text) return undefined;
   try {
-    const value = JSON.parse(text) as unknown;
-    if (value !== null && typeof value === 'object' && 'deployment' in value) return value as DeploymentState;
+    const value = JSON.parse(text) as { deployment?: { changes?: unknown } } | null;
+    // States of executions from before slots (one `target`, one `image`) are not described step by step.
+    if (value !== null && typeof value === 'object' && Array.isArray(value.deployment?.changes)) return value as DeploymentState;
   } catch {
     // not a deployment state
   }
   return undefined;
 }
 
-/** Where a target deploys, for people. */
+/** Where a deployment deploys, for people: the slot its targets share. */
 function targetPlace(state: DeploymentState): string {
-  const { target } = state.deployment;
-  if (target.ecs) return `ecs ${target.ecs.cluster}/${target.ecs.service}`;
-  if (target.batch) return `batch job definition ${target.batch.jobDefinition}`;
-  if (target.lambda) return `lambda ${target.lambda.function}${target.lambda.alias ? `:${target.lambda.alias}` : ''}`;
-  return target.kind;
+  const target = state.deployment.changes[0]?.target;
+  if (target?.ecs) return `ecs ${target.ecs.cluster}/${target.ecs.service}`;
+  if (target?.batch) return `batch job definition ${target.batch.jobDefinition}`;
+  if (target?.lambda) return `lambda ${target.lambda.function}${target.lambda.alias ? `:${target.lambda.alias}` : ''}`;
+  return state.deployment.slot.kind;
+}
+
+/** `stream-ml-service v1.4.0 @ sha256:…`, one per target, for people. */
+function changesText(state: DeploymentState): string {
+  return state.deployment.changes
+    .map((change) => `${change.target.name} ${imageLabel(change.image)}${change.rollbackOf ? ` (rolls back ${change.rollbackOf})` : ''}`)
+    .join(', ');
+}
+
+/** `web: …@sha256:old → …@sha256:new; sidecar: …`, for the containers a register step changed. */
+function containersText(containers: ChangedContainer[] | undefined): string {
+  return (containers ?? []).map((c) => `${c.name}: ${shortImage(c.previousImage)} → ${shortImage(c.image)}`).join('; ');
 }
 
 function rolloutText(status: DeploymentState['rollout']): string {
@@ -86,18 +99,14 @@ function checksText(smoke: DeploymentState['smoke']): string {
 function describeStep(stateName: string, state: DeploymentState | undefined): string {
   if (!state) return '';
   const { ecs, batch, lambda } = state;
-  const newImage = shortImage(state.deployment.image.uri);
   switch (stateName) {
-    case 'ResolveDeployment': {
-      const { deployment } = state;
-      const rollback = deployment.rollbackOf ? `; rolls back ${deployment.rollbackOf}` : '';
-      return `${deployment.target.name} (${targetPlace(state)}), image ${imageLabel(deployment.image)}${rollback}`;
-    }
+    case 'ResolveDeployment':
+      return `${changesText(state)} (${targetPlace(state)})`;
     case 'EcsRecordCurrentService':
       return ecs ? `service runs ${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} (the rollback target)` : '';
     case 'EcsRegisterTaskDefinition':
       return ecs?.newTaskDefinitionArn
-        ? `${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)}; ${(ecs.containers ?? []).map((c) => `${c.name}: ${shortImage(c.previousImage)} → ${newImage}`).join('; ')}`
+        ? `${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)}; ${containersText(ecs.containers)}`
         : '';
     case 'EcsUpdateService':
       return ecs?.newTaskDefinitionArn ? `service → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)} (ECS deployment ${ecs.deploymentId ?? '?'})` : '';
@@ -108,10 +117,10 @@ function describeStep(stateName: string, state: DeploymentState | undefined): st
     case 'LambdaCheckRollback':
       return state.rollbackRollout?.status === 'COMPLETED' ? 'the function is back where it was' : 'rollback in progress';
     case 'EcsVerifyRunningImage':
-      return state.verification ? `${state.verification.verifiedTasks} task(s) run sha256:${shortDigest(state.verification.digest)}` : '';
+      return state.verification ? `${state.verification.verifiedTasks} task(s) run ${state.verification.digests.map((d) => `sha256:${shortDigest(d)}`).join(' and ')}` : '';
     case 'BatchRegisterJobDefinition':
       return batch
-        ? `${jobDefinitionLabel(batch.previousJobDefinitionArn)} → ${jobDefinitionLabel(batch.newJobDefinitionArn)}; ${batch.containers.map((c) => `${c.name}: ${shortImage(c.previousImage)} → ${newImage}`).join('; ')}`
+        ? `${jobDefinitionLabel(batch.previousJobDefinitionArn)} → ${jobDefinitionLabel(batch.newJobDefinitionArn)}; ${containersText(batch.containers)}`
         : '';
     case 'BatchSubmitTestJob':
       return state.batchTest?.submitted ? `test job ${state.batchTest.jobName} → queue ${state.batchTest.jobQueue}` : 'no test job configured';
@@ -120,7 +129,7 @@ function describeStep(stateName: string, state: DeploymentState | undefined): st
     case 'LambdaPrepareFunction':
       return lambda ? `${lambda.functionName} runs ${shortImage(lambda.previousResolvedImageUri ?? lambda.previousImageUri)}${lambda.alias ? `, alias ${lambda.alias} → version ${lambda.previousVersion ?? '?'}` : ''}` : '';
     case 'LambdaUpdateFunctionCode':
-      return lambda ? `${lambda.functionName} → ${newImage}` : '';
+      return lambda ? `${lambda.functionName} → ${shortImage(state.deployment.changes[0]?.image.uri ?? '')}` : '';
     case 'LambdaCheckUpdate':
       return state.lambdaUpdate?.status === 'COMPLETED' ? 'update Successful, the function runs the new digest' : 'update in progress';
     case 'LambdaPublishVersion':
@@ -161,11 +170,11 @@ function describeStep(stateName: string, state: DeploymentState | undefined): st
 /** What the target runs after a successful deployment. */
 function describeSuccess(state: DeploymentState | undefined): string {
   if (!state) return '';
-  const image = imageLabel(state.deployment.image);
+  const image = state.deployment.changes.map((c) => imageLabel(c.image)).join(', ');
   if (state.ecs?.newTaskDefinitionArn) return `${state.ecs.service} runs ${taskDefinitionLabel(state.ecs.newTaskDefinitionArn)} (${image})`;
   if (state.batch) return `jobs submitted as ${state.batch.jobDefinitionName} get ${jobDefinitionLabel(state.batch.newJobDefinitionArn)} (${image})`;
   if (state.lambda) return `${state.lambda.functionName}${state.lambda.alias ? `:${state.lambda.alias}` : ''} → version ${state.lambda.newVersion ?? '$LATEST'} (${image})`;
-  return `${state.deployment.target.name} runs ${image}`;
+  return `${state.deployment.changes.map((c) => c.target.name).join(', ')} runs ${image}`;
 }
 
 /** Where the target is after a rollback. */
@@ -192,4 +201,4 @@ function causeMessage(cause: string | undefined): string {
   return cause;
 }
 
-export { phaseOf, isPollingStep, isQuietStep, describeStep, describeSuccess, describeRolledBack, causeMessage, parseState, imageLabel, shortImage, targetPlace };
+export { phaseOf, isPollingStep, isQuietStep, describeStep, describeSuccess, describeRolledBack, causeMessage, parseState, imageLabel, shortImage, targetPlace, changesText };

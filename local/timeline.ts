@@ -2,6 +2,7 @@ import { jobDefinitionLabel } from '../functions/batch/job-definition';
 import { taskDefinitionLabel } from '../functions/ecs/task-definition';
 import type { DeploymentState } from '../functions/shared/deployment';
 import { shortDigest } from '../functions/shared/image';
+import { targetPlace } from '../cli/steps';
 import type { ExecutionEvent } from './state-machine';
 
 /** Shortens `…dkr.ecr…/repo@sha256:abcdef…` to `repo@sha256:abcdef123456` for reading. */
@@ -22,20 +23,15 @@ function summarise(stateName: string, output: DeploymentState | undefined, publi
   const ecs = output.ecs;
   switch (stateName) {
     case 'ResolveDeployment': {
-      const { target, image } = output.deployment;
-      const where = target.ecs
-        ? `ecs ${target.ecs.cluster}/${target.ecs.service}`
-        : target.batch
-          ? `batch job definition ${target.batch.jobDefinition}`
-          : `lambda ${target.lambda?.function}${target.lambda?.alias ? `:${target.lambda.alias}` : ''}`;
-      return `target ${target.name} (${where}), image ${image.repository}:${image.tag ?? '-'} @ sha256:${shortDigest(image.digest)}…`;
+      const targets = output.deployment.changes.map(({ target, image }) => `${target.name} gets ${image.repository}:${image.tag ?? '-'} @ sha256:${shortDigest(image.digest)}…`);
+      return `${targets.join(', ')} (${targetPlace(output)})`;
     }
     case 'EcsRecordCurrentService':
       return ecs ? `service runs ${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} (rollback target)` : '';
     case 'EcsRegisterTaskDefinition':
       return ecs?.newTaskDefinitionArn
         ? `${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)}; ${(ecs.containers ?? [])
-            .map((c) => `${c.name}: ${shortImage(c.previousImage)} → ${shortImage(output.deployment.image.uri)}`)
+            .map((c) => `${c.name}: ${shortImage(c.previousImage)} → ${shortImage(c.image)}`)
             .join('; ')}`
         : '';
     case 'EcsUpdateService':
@@ -45,7 +41,7 @@ function summarise(stateName: string, output: DeploymentState | undefined, publi
     case 'EcsCheckRollback':
       return describeCheckResult(output, 'rollbackRollout');
     case 'EcsVerifyRunningImage':
-      return output.verification ? `${output.verification.verifiedTasks} task(s) run sha256:${shortDigest(output.verification.digest)}…` : '';
+      return output.verification ? `${output.verification.verifiedTasks} task(s) run ${output.verification.digests.map((d) => `sha256:${shortDigest(d)}…`).join(' and ')}` : '';
     case 'RunSmokeTests': {
       const checks = output.smoke?.checks ?? [];
       return checks.length === 0 ? 'no HTTP smoke tests configured' : checks.map((c) => `${c.passed ? 'pass' : 'fail'}: ${c.lastResult ?? ''}`).join('; ');
@@ -65,7 +61,7 @@ function summarise(stateName: string, output: DeploymentState | undefined, publi
     case 'BatchRegisterJobDefinition': {
       const batch = output.batch;
       if (!batch) return '';
-      const images = batch.containers.map((c) => `${c.name}: ${shortImage(c.previousImage)} → ${shortImage(output.deployment.image.uri)}`).join('; ');
+      const images = batch.containers.map((c) => `${c.name}: ${shortImage(c.previousImage)} → ${shortImage(c.image)}`).join('; ');
       return `${jobDefinitionLabel(batch.previousJobDefinitionArn)} → ${jobDefinitionLabel(batch.newJobDefinitionArn)}; ${images}`;
     }
     case 'BatchSubmitTestJob':
@@ -84,7 +80,7 @@ function summarise(stateName: string, output: DeploymentState | undefined, publi
       return `function runs ${shortImage(fn.previousImageUri)}${fn.alias ? `; alias ${fn.alias} → version ${fn.previousVersion} (rollback target)` : ''}`;
     }
     case 'LambdaUpdateFunctionCode':
-      return `UpdateFunctionCode → ${shortImage(output.deployment.image.uri)} (RevisionId-guarded)`;
+      return `UpdateFunctionCode → ${shortImage(output.deployment.changes[0]?.image.uri ?? '?')} (RevisionId-guarded)`;
     case 'LambdaCheckUpdate':
       return output.lambdaUpdate?.status === 'COMPLETED' ? 'Successful; ResolvedImageUri has the pushed digest' : 'InProgress';
     case 'LambdaPublishVersion':

@@ -1,7 +1,7 @@
 import { paginateDescribeJobDefinitions, type JobDefinition } from '@aws-sdk/client-batch';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { GetAliasCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
-import { buildJobDefinitionRevisionInput, jobDefinitionLabel, selectImageSlots, type ImageSlot } from '../../functions/batch/job-definition';
+import { buildJobDefinitionRevisionInput, replacingWith, jobDefinitionLabel, selectImageSlots, type ImageSlot } from '../../functions/batch/job-definition';
 import { buildRevisionInput, DEPLOYMENT_TAG_KEY, selectContainers, taskDefinitionLabel } from '../../functions/ecs/task-definition';
 import type { ResolvedTarget } from '../../functions/shared/deployment';
 import { DeploymentError } from '../../functions/shared/errors';
@@ -64,8 +64,8 @@ async function planEcs(context: CliContext, target: ResolvedTarget, image: Image
     return { lines: [`  live: ${live}, the task definition service ${ecsTarget.service} runs`], wouldFail: wouldStop(error) };
   }
   // The live revision as a deployment copies it, without and with the new image: the difference is what the deployment changes.
-  const copied = buildRevisionInput(taskDefinition, current.tags, [], image.uri, PLAN_DEPLOYMENT_ID);
-  const next = buildRevisionInput(taskDefinition, current.tags, names, image.uri, PLAN_DEPLOYMENT_ID);
+  const copied = buildRevisionInput(taskDefinition, current.tags, {}, PLAN_DEPLOYMENT_ID);
+  const next = buildRevisionInput(taskDefinition, current.tags, Object.fromEntries(names.map((name) => [name, image.uri])), PLAN_DEPLOYMENT_ID);
   const changes = diffJson(copied, next);
   const containers = taskDefinition.containerDefinitions ?? [];
   const imagePaths = containers.map((_, index) => `containerDefinitions[${index}].image`);
@@ -111,8 +111,8 @@ async function planBatch(context: CliContext, target: ResolvedTarget, image: Ima
   } catch (error) {
     return { lines: [`  live: ${live}, the latest ACTIVE revision`], wouldFail: wouldStop(error) };
   }
-  const copied = buildJobDefinitionRevisionInput(current, [], image.uri, PLAN_DEPLOYMENT_ID);
-  const next = buildJobDefinitionRevisionInput(current, slots, image.uri, PLAN_DEPLOYMENT_ID);
+  const copied = buildJobDefinitionRevisionInput(current, [], PLAN_DEPLOYMENT_ID);
+  const next = buildJobDefinitionRevisionInput(current, replacingWith(slots, image.uri), PLAN_DEPLOYMENT_ID);
   const changes = diffJson(copied, next);
   const imagePaths = slots.map(pathOf);
   const lines = [

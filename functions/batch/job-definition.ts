@@ -111,19 +111,30 @@ function setAtPath(target: Json, path: PathPart[], value: unknown): void {
   (node as Record<PathPart, unknown>)[path[path.length - 1] as PathPart] = value;
 }
 
+/** A place in the job definition and the image it gets. */
+interface ImageReplacement {
+  slot: ImageSlot;
+  imageUri: string;
+}
+
 /**
- * The RegisterJobDefinition input for a new revision: the current one with the
- * chosen images replaced by digest, read-only keys and explicit nulls dropped,
- * tags kept plus the deployment marker, everything else as it was.
+ * The RegisterJobDefinition input for a new revision: the current one with each
+ * replacement's image put in its place, read-only keys and explicit nulls
+ * dropped, tags kept plus the deployment marker, everything else as it was.
  */
-function buildJobDefinitionRevisionInput(jobDefinition: JobDefinition, slots: ImageSlot[], imageUri: string, deploymentId: string): RegisterJobDefinitionCommandInput {
+function buildJobDefinitionRevisionInput(jobDefinition: JobDefinition, replacements: ImageReplacement[], deploymentId: string): RegisterJobDefinitionCommandInput {
   const copy = withoutNulls(jsonCopy(jobDefinition)) as unknown as Json;
   for (const key of READ_ONLY_JOB_DEFINITION_KEYS) delete copy[key];
-  for (const slot of slots) setAtPath(copy, slot.path, imageUri);
+  for (const { slot, imageUri } of replacements) setAtPath(copy, slot.path, imageUri);
   const tags = Object.fromEntries(Object.entries((copy.tags as Record<string, string> | undefined) ?? {}).filter(([key]) => isCopiedTagKey(key)));
   if (Object.keys(tags).length < MAX_TAGS) tags[DEPLOYMENT_TAG_KEY] = deploymentId;
   copy.tags = tags;
   return copy as unknown as RegisterJobDefinitionCommandInput;
+}
+
+/** The same image in every one of `slots`. */
+function replacingWith(slots: ImageSlot[], imageUri: string): ImageReplacement[] {
+  return slots.map((slot) => ({ slot, imageUri }));
 }
 
 /** A deep copy of JSON-shaped data (job definitions hold no dates). */
@@ -136,5 +147,5 @@ function jobDefinitionLabel(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1);
 }
 
-export { READ_ONLY_JOB_DEFINITION_KEYS, DEPLOYMENT_TAG_KEY, findImageSlots, selectImageSlots, buildJobDefinitionRevisionInput, jobDefinitionLabel };
-export type { ImageSlot };
+export { READ_ONLY_JOB_DEFINITION_KEYS, DEPLOYMENT_TAG_KEY, findImageSlots, selectImageSlots, buildJobDefinitionRevisionInput, replacingWith, jobDefinitionLabel };
+export type { ImageSlot, ImageReplacement };

@@ -6,10 +6,10 @@ import {
 } from '@aws-sdk/client-batch';
 import { batch } from '../shared/clients/batch';
 import { DEPLOYMENT_TAG_KEY } from '../shared/definition';
-import type { BatchProgress, Deployment } from '../shared/deployment';
+import type { BatchProgress, ChangedContainer, Deployment } from '../shared/deployment';
 import { AwsTransientError, ConfigError, DefinitionNotFound, RollbackFailed } from '../shared/errors';
-import { batchTargetOf } from '../shared/state';
-import { buildJobDefinitionRevisionInput, jobDefinitionLabel, selectImageSlots } from './job-definition';
+import { batchJobDefinitionOf } from '../shared/state';
+import { buildJobDefinitionRevisionInput, jobDefinitionLabel, selectImageSlots, type ImageReplacement } from './job-definition';
 
 /** Every ACTIVE revision of a job definition, newest first (the API pages and does not promise an order). */
 async function activeRevisions(name: string): Promise<JobDefinition[]> {
@@ -45,13 +45,39 @@ function assertRolesArePassable(jobDefinition: JobDefinition, passRoles: string[
 }
 
 /**
- * Registers a new revision of the job definition: its latest ACTIVE revision with
- * the image replaced by digest, everything else kept. Jobs already running are
- * untouched; jobs submitted by name get the new revision. Safe to run twice: a
- * revision this deployment registered is found by its tag and reused.
+ * Where each change's image goes: its target's `batch.containers`, or the places
+ * naming an image of its repository (or the job's only image). Two targets may not
+ * replace one place.
+ */
+function replacementsFor(jobDefinition: JobDefinition, deployment: Deployment): { replacements: ImageReplacement[]; changed: ChangedContainer[] } {
+  const owner = new Map<string, string>();
+  const replacements: ImageReplacement[] = [];
+  const changed: ChangedContainer[] = [];
+  for (const change of deployment.changes) {
+    for (const slot of selectImageSlots(jobDefinition, change.image.repository, change.image.registry, change.target.batch?.containers)) {
+      const where = slot.path.join('.');
+      const other = owner.get(where);
+      if (other !== undefined) {
+        throw new ConfigError(
+          `${slot.label} of job definition ${jobDefinition.jobDefinitionName} would take the images of both ${other} and ${change.target.name}; give each target its own batch.containers in deployments.yml.`,
+        );
+      }
+      owner.set(where, change.target.name);
+      replacements.push({ slot, imageUri: change.image.uri });
+      changed.push({ name: slot.label, target: change.target.name, previousImage: slot.image, image: change.image.uri });
+    }
+  }
+  return { replacements, changed };
+}
+
+/**
+ * Registers one new revision of the job definition: its latest ACTIVE revision
+ * with every change's image replaced by digest, everything else kept. Jobs already
+ * running are untouched; jobs submitted by name get the new revision. Safe to run
+ * twice: a revision this deployment registered is found by its tag and reused.
  */
 async function registerJobDefinitionRevision(deployment: Deployment): Promise<BatchProgress> {
-  const { jobDefinition: name, containers, passRoles } = batchTargetOf(deployment);
+  const { jobDefinition: name, passRoles } = batchJobDefinitionOf(deployment);
   const revisions = await activeRevisions(name);
   const [latest, beforeLatest] = revisions;
   if (!latest) {
@@ -63,12 +89,11 @@ async function registerJobDefinitionRevision(deployment: Deployment): Promise<Ba
   const current = registeredByUs ? beforeLatest : latest;
   if (!current?.jobDefinitionArn) throw new DefinitionNotFound(`job definition "${name}" has no ACTIVE revision from before this deployment.`);
   assertRolesArePassable(current, passRoles);
-  const slots = selectImageSlots(current, deployment.image.repository, deployment.image.registry, containers);
-  const changed = slots.map((slot) => ({ name: slot.label, previousImage: slot.image }));
+  const { replacements, changed } = replacementsFor(current, deployment);
 
   let newArn = registeredByUs ? latest.jobDefinitionArn : undefined;
   if (!newArn) {
-    const registered = await batch.send(new RegisterJobDefinitionCommand(buildJobDefinitionRevisionInput(current, slots, deployment.image.uri, deployment.id)));
+    const registered = await batch.send(new RegisterJobDefinitionCommand(buildJobDefinitionRevisionInput(current, replacements, deployment.id)));
     newArn = registered.jobDefinitionArn;
   }
   if (!newArn) throw new Error('RegisterJobDefinition returned no job definition ARN');

@@ -11,7 +11,7 @@ function testJobName(deploymentId: string): string {
 }
 
 function batchJobTestOf(deployment: Deployment): BatchJobSmokeTest | undefined {
-  for (const test of deployment.target.smokeTests) if ('batchJob' in test) return test.batchJob;
+  for (const test of deployment.settings.smokeTests) if ('batchJob' in test) return test.batchJob;
   return undefined;
 }
 

@@ -27,6 +27,8 @@ interface DeploymentRecord {
   stopDate?: Date;
   /** The target's name (undefined: the input named none it could be read from). */
   target?: string;
+  /** Every target the deployment changed (a deployment of a shared service may change several). */
+  targets?: string[];
   kind?: string;
   /** What was asked for, from the input. */
   request: {
@@ -62,17 +64,22 @@ const inputSchema = z
   })
   .loose();
 
-const previousImageSchema = z.object({ previousImage: z.string() }).loose();
+const previousImageSchema = z.object({ previousImage: z.string(), target: z.string().optional() }).loose();
 
+const changeSchema = z
+  .object({
+    target: z.object({ name: z.string(), kind: z.string().optional() }).loose(),
+    image: imageSchema,
+    rollbackOf: z.string().optional(),
+  })
+  .loose();
+
+const slotDeploymentSchema = z.object({ slot: z.object({ kind: z.string() }).loose(), changes: z.array(changeSchema).min(1) }).loose();
+
+/** A deployment state as executions record it: `changes` per target, or (before slots) one `target` and `image`. */
 const stateSchema = z
   .object({
-    deployment: z
-      .object({
-        target: z.object({ name: z.string(), kind: z.string().optional() }).loose(),
-        image: imageSchema,
-        rollbackOf: z.string().optional(),
-      })
-      .loose(),
+    deployment: z.union([slotDeploymentSchema, changeSchema]),
     ecs: z
       .object({ containers: z.array(previousImageSchema).optional(), previousTaskDefinitionArn: z.string().optional(), newTaskDefinitionArn: z.string().optional() })
       .loose()
@@ -105,13 +112,25 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-/** What the target ran before, by kind, as the deployment's steps recorded it. */
-function previousImagesOf(state: RecordedState): string[] {
-  switch (state.deployment.target.kind) {
+type RecordedChange = z.infer<typeof changeSchema>;
+
+/** The changes a recorded state made, with the kind of their slot. */
+function changesOf(state: RecordedState): { kind?: string; changes: RecordedChange[] } {
+  const bySlot = slotDeploymentSchema.safeParse(state.deployment);
+  if (bySlot.success) return { kind: bySlot.data.slot.kind, changes: bySlot.data.changes };
+  const legacy = changeSchema.parse(state.deployment);
+  return { kind: legacy.target.kind, changes: [legacy] };
+}
+
+/** What `target` ran before, by kind, as the deployment's steps recorded it. */
+function previousImagesOf(state: RecordedState, kind: string | undefined, target: string): string[] {
+  const ofTarget = (containers: { previousImage: string; target?: string }[] | undefined) =>
+    (containers ?? []).filter((c) => c.target === undefined || c.target === target).map((c) => c.previousImage);
+  switch (kind) {
     case 'ecs':
-      return (state.ecs?.containers ?? []).map((c) => c.previousImage);
+      return ofTarget(state.ecs?.containers);
     case 'batch':
-      return (state.batch?.containers ?? []).map((c) => c.previousImage);
+      return ofTarget(state.batch?.containers);
     case 'lambda': {
       // The resolved URI is pinned by digest even when the function was configured with a tag.
       const image = state.lambda?.previousResolvedImageUri ?? state.lambda?.previousImageUri;
@@ -143,29 +162,33 @@ function requestOf(input: z.infer<typeof inputSchema>): DeploymentRecord['reques
 
 /**
  * Completes a record with what a deployment state says (the output of a finished
- * execution, or the input of the last state it entered): the image deployed, what
- * ran before, the revisions, and whether it was a rollback.
+ * execution, or the input of the last state it entered): the image deployed to
+ * `target` (default: the record's, else the first changed), what ran before, the
+ * revisions, and whether it was a rollback.
  */
-function withRecordedState(record: DeploymentRecord, stateSource: unknown): DeploymentRecord {
+function withRecordedState(record: DeploymentRecord, stateSource: unknown, target = record.target): DeploymentRecord {
   const state = stateSchema.safeParse(stateSource);
   if (!state.success) return record;
-  const { deployment } = state.data;
+  const { kind, changes } = changesOf(state.data);
+  const change = changes.find((c) => c.target.name === target) ?? changes[0];
+  if (!change) return record;
   return {
     ...record,
-    target: deployment.target.name,
-    kind: deployment.target.kind ?? record.kind,
-    image: { repository: deployment.image.repository, tag: deployment.image.tag, digest: deployment.image.digest },
-    previousImages: previousImagesOf(state.data),
+    target: change.target.name,
+    targets: changes.map((c) => c.target.name),
+    kind: kind ?? record.kind,
+    image: { repository: change.image.repository, tag: change.image.tag, digest: change.image.digest },
+    previousImages: previousImagesOf(state.data, kind, change.target.name),
     revisions: revisionsOf(state.data),
-    rollbackOf: deployment.rollbackOf,
+    rollbackOf: change.rollbackOf,
   };
 }
 
 /**
  * Reads a described execution: the input says what was asked, the output (of a
- * finished execution) what happened.
+ * finished execution) what happened, to `target` if it changed several.
  */
-function deploymentRecordOf(described: DescribeExecutionCommandOutput): DeploymentRecord {
+function deploymentRecordOf(described: DescribeExecutionCommandOutput, target?: string): DeploymentRecord {
   const input = inputSchema.safeParse(parseJson(described.input));
   const request: DeploymentRecord['request'] = input.success ? requestOf(input.data) : { form: 'unknown' };
   const inputTarget = input.success ? input.data.target : undefined;
@@ -183,7 +206,7 @@ function deploymentRecordOf(described: DescribeExecutionCommandOutput): Deployme
     error: described.error,
     cause: described.cause,
   };
-  return withRecordedState(record, parseJson(described.output));
+  return withRecordedState(record, parseJson(described.output), target ?? record.target);
 }
 
 const TRIGGER_NAME = /^(.+)-[0-9a-f]{32}$/;
@@ -264,7 +287,7 @@ async function* deploymentRecords(query: HistoryQuery): AsyncGenerator<Deploymen
       if (!item.executionArn || (query.target && item.name && !mayBelongTo(item.name, query.target))) continue;
       stats.described += 1;
       const described = await client.send(new DescribeExecutionCommand({ executionArn: item.executionArn }));
-      const record = deploymentRecordOf(described);
+      const record = deploymentRecordOf(described, query.target);
       if (query.target && record.target !== query.target) continue;
       yield record;
     }

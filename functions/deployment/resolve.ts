@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { describeIssues, loadDeploymentsFile } from '../config/load';
 import { targetSchema, type DeploymentsFile } from '../config/schema';
-import type { Deployment, ResolvedTarget, Trigger } from '../shared/deployment';
+import type { Deployment, DeploymentSettings, ResolvedTarget, TargetChange, Trigger } from '../shared/deployment';
 import { InvalidInput, TargetNotFound, ConfigError } from '../shared/errors';
 import { ecrRegistry, imageRef, type ImageRef } from '../shared/image';
+import { slotOf } from '../slots/identity';
 import { resolveTarget } from '../trigger/targets';
 import { stateMachineArnOf } from './history';
 import { findRequestedImage, type FoundImage, type ImageLookup, type LookupContext } from './lookup';
@@ -13,7 +14,7 @@ const digestSchema = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256:<
 const triggerSchema = z
   .object({
     kind: z.enum(['ecr-push', 'manual']),
-    eventId: z.string().optional(),
+    eventIds: z.array(z.string()).optional(),
     requestedBy: z.string().optional(),
   })
   .strict()
@@ -148,6 +149,44 @@ function defaultRegistry(): string {
 }
 
 /**
+ * What the changes of one deployment share (pure): the longest deadlines, the
+ * shortest poll, and every target's smoke tests once each.
+ */
+function settingsFor(changes: TargetChange[]): DeploymentSettings {
+  const targets = changes.map((c) => c.target);
+  const seen = new Set<string>();
+  const smokeTests = targets.flatMap((t) => t.smokeTests).filter((test) => {
+    const key = JSON.stringify(test);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return {
+    rollout: {
+      timeoutSeconds: Math.max(...targets.map((t) => t.rollout.timeoutSeconds)),
+      rollbackTimeoutSeconds: Math.max(...targets.map((t) => t.rollout.rollbackTimeoutSeconds)),
+      pollSeconds: Math.min(...targets.map((t) => t.rollout.pollSeconds)),
+    },
+    smokeTests,
+  };
+}
+
+/** A deployment of `changes` (at least one, all of one slot) by the execution `execution` (pure). */
+function deploymentOf(changes: TargetChange[], trigger: Trigger, execution: ExecutionContext): Deployment {
+  const [first] = changes;
+  if (!first) throw new InvalidInput('a deployment needs at least one target to change.');
+  return {
+    id: execution.name,
+    executionArn: execution.arn,
+    startedAt: execution.startTime ?? new Date().toISOString(),
+    slot: slotOf(first.target),
+    changes,
+    settings: settingsFor(changes),
+    trigger,
+  };
+}
+
+/**
  * The deployment a request describes (pure). A console-form request needs the
  * image its lookup found (`findRequestedImage`).
  */
@@ -160,15 +199,8 @@ function buildDeployment(request: DeploymentRequest, execution: ExecutionContext
   } else {
     throw new InvalidInput(`the input names no image by digest, and none was looked up (the first state looks up "tag", "digest" and "rollback" inputs).`);
   }
-  return {
-    id: execution.name,
-    executionArn: execution.arn,
-    startedAt: execution.startTime ?? new Date().toISOString(),
-    target: request.target,
-    image,
-    trigger: request.trigger,
-    ...(found?.rollbackOf ? { rollbackOf: found.rollbackOf } : {}),
-  };
+  const change: TargetChange = { target: request.target, image, ...(found?.rollbackOf ? { rollbackOf: found.rollbackOf } : {}) };
+  return deploymentOf([change], request.trigger, execution);
 }
 
 /**
@@ -201,5 +233,5 @@ async function resolveExecutionInput(
   return buildDeployment(request, execution, found);
 }
 
-export { resolveExecutionInput, resolveDeployment, buildDeployment, parseDeploymentRequest, findTarget, defaultRegistry, executionInputSchema, consoleInputSchema, ACCEPTED_FORMS };
+export { resolveExecutionInput, resolveDeployment, buildDeployment, deploymentOf, settingsFor, parseDeploymentRequest, findTarget, defaultRegistry, executionInputSchema, consoleInputSchema, ACCEPTED_FORMS };
 export type { ExecutionInput, ConsoleInput, ExecutionContext, DeploymentRequest };

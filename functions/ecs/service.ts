@@ -10,7 +10,7 @@ import {
   type Service,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import type { Deployment, EcsProgress, EcsRollback, RolloutStatus } from '../shared/deployment';
+import type { ChangedContainer, Deployment, EcsProgress, EcsRollback, RolloutStatus } from '../shared/deployment';
 import { ecs } from '../shared/clients/ecs';
 import {
   CircuitBreakerRolledBack,
@@ -20,7 +20,7 @@ import {
   RolloutFailed,
   RolloutTimeout,
 } from '../shared/errors';
-import { ecsTargetOf } from '../shared/state';
+import { ecsServiceOf } from '../shared/state';
 import { buildRevisionInput, DEPLOYMENT_TAG_KEY, selectContainers, taskDefinitionLabel } from './task-definition';
 
 function secondsFromNow(seconds: number, now = Date.now()): string {
@@ -49,7 +49,7 @@ function familyOf(taskDefinitionArn: string): string {
 
 /** Records what the service runs now: the revision a failed deployment returns to. */
 async function recordCurrentService(deployment: Deployment): Promise<EcsProgress> {
-  const { cluster, service: serviceName } = ecsTargetOf(deployment);
+  const { cluster, service: serviceName } = ecsServiceOf(deployment);
   const service = await describeService(cluster, serviceName);
   if (!service.taskDefinition) throw new DefinitionNotFound(`ECS service "${serviceName}" has no task definition yet. Create the service with one first.`);
   const breaker = service.deploymentConfiguration?.deploymentCircuitBreaker;
@@ -58,8 +58,8 @@ async function recordCurrentService(deployment: Deployment): Promise<EcsProgress
     service: serviceName,
     serviceArn: service.serviceArn ?? serviceName,
     previousTaskDefinitionArn: service.taskDefinition,
-    pollSeconds: deployment.target.rollout.pollSeconds,
-    rolloutDeadline: secondsFromNow(deployment.target.rollout.timeoutSeconds),
+    pollSeconds: deployment.settings.rollout.pollSeconds,
+    rolloutDeadline: secondsFromNow(deployment.settings.rollout.timeoutSeconds),
     circuitBreaker: { enable: breaker?.enable ?? false, rollback: breaker?.rollback ?? false },
   };
 }
@@ -96,27 +96,43 @@ async function findRevisionRegisteredBy(family: string, deploymentId: string): P
 }
 
 /**
- * Registers a new revision of the task definition the service runs, with the image
- * replaced by digest in the chosen containers. Safe to run twice: a revision this
- * deployment already registered is found by its tag and reused.
+ * The containers each change replaces: its target's `ecs.containers`, or those
+ * running an image of its repository. Two targets may not replace one container.
+ */
+function changedContainers(taskDefinition: TaskDefinition, deployment: Deployment): ChangedContainer[] {
+  const owner = new Map<string, string>();
+  return deployment.changes.flatMap((change) =>
+    selectContainers(taskDefinition, change.image.repository, change.target.ecs?.containers, change.image.registry).map((container) => {
+      const name = container.name ?? '';
+      const other = owner.get(name);
+      if (other !== undefined) {
+        throw new ConfigError(
+          `container "${name}" of ${taskDefinition.family ?? 'the task definition'} would take the images of both ${other} and ${change.target.name}; give each target its own ecs.containers in deployments.yml.`,
+        );
+      }
+      owner.set(name, change.target.name);
+      return { name, target: change.target.name, previousImage: container.image ?? '', image: change.image.uri };
+    }),
+  );
+}
+
+/**
+ * Registers one new revision of the task definition the service runs, with the
+ * image of every changed container replaced by digest. Safe to run twice: a
+ * revision this deployment already registered is found by its tag and reused.
  */
 async function registerTaskDefinitionRevision(deployment: Deployment, progress: EcsProgress): Promise<EcsProgress> {
   const current = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: progress.previousTaskDefinitionArn, include: ['TAGS'] }));
   const taskDefinition = current.taskDefinition;
   if (!taskDefinition) throw new DefinitionNotFound(`task definition ${progress.previousTaskDefinitionArn} not found.`);
-  const target = ecsTargetOf(deployment);
-  assertRolesArePassable(taskDefinition, target.passRoles);
-  const containers = selectContainers(taskDefinition, deployment.image.repository, target.containers, deployment.image.registry).map((c) => ({
-    name: c.name ?? '',
-    previousImage: c.image ?? '',
-  }));
-  const names = containers.map((c) => c.name);
+  assertRolesArePassable(taskDefinition, ecsServiceOf(deployment).passRoles);
+  const containers = changedContainers(taskDefinition, deployment);
 
   const existing = await findRevisionRegisteredBy(familyOf(progress.previousTaskDefinitionArn), deployment.id);
   if (existing?.taskDefinitionArn) return { ...progress, containers, newTaskDefinitionArn: existing.taskDefinitionArn };
 
-  const input = buildRevisionInput(taskDefinition, current.tags, names, deployment.image.uri, deployment.id);
-  const registered = await ecs.send(new RegisterTaskDefinitionCommand(input));
+  const images = Object.fromEntries(containers.map((c) => [c.name, c.image]));
+  const registered = await ecs.send(new RegisterTaskDefinitionCommand(buildRevisionInput(taskDefinition, current.tags, images, deployment.id)));
   const arn = registered.taskDefinition?.taskDefinitionArn;
   if (!arn) throw new Error('RegisterTaskDefinition returned no task definition ARN');
   return { ...progress, containers, newTaskDefinitionArn: arn };
@@ -141,7 +157,7 @@ async function updateServiceToRevision(deployment: Deployment, progress: EcsProg
     primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === newArn);
   }
   if (!primary?.id) throw new RolloutFailed(`UpdateService did not start a deployment of ${taskDefinitionLabel(newArn)}`);
-  return { ...progress, deploymentId: primary.id, rolloutDeadline: secondsFromNow(deployment.target.rollout.timeoutSeconds) };
+  return { ...progress, deploymentId: primary.id, rolloutDeadline: secondsFromNow(deployment.settings.rollout.timeoutSeconds) };
 }
 
 function rolloutStatus(service: Service, tracked: EcsDeployment, status: RolloutStatus['status']): RolloutStatus {
@@ -204,7 +220,7 @@ async function rollBackService(deployment: Deployment, progress: EcsProgress): P
   const target = progress.previousTaskDefinitionArn;
   const service = await describeService(progress.cluster, progress.service);
   const primary = primaryDeployment(service);
-  const deadline = secondsFromNow(deployment.target.rollout.rollbackTimeoutSeconds);
+  const deadline = secondsFromNow(deployment.settings.rollout.rollbackTimeoutSeconds);
   let rollback: EcsRollback;
   if (primary?.taskDefinition === target) {
     rollback = { action: progress.deploymentId ? 'already-rolled-back' : 'nothing-to-undo', taskDefinitionArn: target, deploymentId: primary.id, deadline };

@@ -80,24 +80,25 @@ function normaliseContainer(container: ContainerDefinition): ContainerDefinition
 
 /**
  * Builds the RegisterTaskDefinition input for a new revision: the current one with
- * the image of the named containers replaced, read-only keys stripped, explicit
- * nulls and empty enum strings dropped, environment entries without a value given
- * "", everything else kept as it was (template placeholders in strings included:
- * they are the user's text, never interpreted here).
+ * the image of each named container replaced (`images`: container name → image),
+ * read-only keys stripped, explicit nulls and empty enum strings dropped,
+ * environment entries without a value given "", everything else kept as it was
+ * (template placeholders in strings included: they are the user's text, never
+ * interpreted here).
  */
 function buildRevisionInput(
   taskDefinition: TaskDefinition,
   tags: Tag[] | undefined,
-  containerNames: string[],
-  imageUri: string,
+  images: Record<string, string>,
   deploymentId: string,
 ): RegisterTaskDefinitionCommandInput {
   const copy: Record<string, unknown> = withoutNulls({ ...taskDefinition }) as Record<string, unknown>;
   for (const key of READ_ONLY_TASK_DEFINITION_KEYS) delete copy[key];
   for (const key of EMPTY_MEANS_UNSET_KEYS) if (copy[key] === '') delete copy[key];
-  copy.containerDefinitions = (copy.containerDefinitions as ContainerDefinition[]).map((container) =>
-    normaliseContainer(container.name !== undefined && containerNames.includes(container.name) ? { ...container, image: imageUri } : container),
-  );
+  copy.containerDefinitions = (copy.containerDefinitions as ContainerDefinition[]).map((container) => {
+    const image = container.name !== undefined && Object.hasOwn(images, container.name) ? images[container.name] : undefined;
+    return normaliseContainer(image !== undefined ? { ...container, image } : container);
+  });
   // Tags come from the response's top level (include: ['TAGS']); ECS never returns them inside taskDefinition.
   const keptTags = (tags ?? []).filter((tag) => isCopiedTagKey(tag.key));
   // The user's tags win over our marker: without it, a retried step registers one more revision instead of reusing its own.

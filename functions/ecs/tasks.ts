@@ -1,5 +1,5 @@
 import { DescribeTasksCommand, paginateListTasks, type Task } from '@aws-sdk/client-ecs';
-import type { Deployment, EcsProgress } from '../shared/deployment';
+import type { EcsProgress } from '../shared/deployment';
 import { ecs } from '../shared/clients/ecs';
 import { ImageVerificationFailed } from '../shared/errors';
 import { parseImageReference } from '../shared/image';
@@ -7,7 +7,8 @@ import { taskDefinitionLabel } from './task-definition';
 
 interface ImageVerification {
   verifiedTasks: number;
-  digest: string;
+  /** The digests the changed containers were checked to run. */
+  digests: string[];
 }
 
 /** DescribeTasks takes at most 100 tasks per call. */
@@ -33,31 +34,32 @@ function runningDigest(task: Task, containerName: string): string | undefined {
 }
 
 /**
- * Checks that the tasks of our deployment run the pushed digest in every updated
- * container: what ECS reports as running, not what we asked for.
+ * Checks that the tasks of our deployment run, in every changed container, the
+ * digest its target pushed: what ECS reports as running, not what we asked for.
  */
-async function verifyRunningImage(deployment: Deployment, progress: EcsProgress, desiredCount?: number): Promise<ImageVerification> {
+async function verifyRunningImage(progress: EcsProgress, desiredCount?: number): Promise<ImageVerification> {
   const newArn = progress.newTaskDefinitionArn ?? '';
-  const digest = deployment.image.digest;
+  const expected = (progress.containers ?? []).map((c) => ({ name: c.name, digest: parseImageReference(c.image).digest ?? c.image }));
+  const digests = [...new Set(expected.map((e) => e.digest))];
   const tasks = (await runningTasksOfService(progress.cluster, progress.service)).filter(
     (task) => task.taskDefinitionArn === newArn && (task.startedBy === undefined || task.startedBy === progress.deploymentId),
   );
   // A service scaled to zero runs nothing to check; its rollout completing is all there is.
-  if (tasks.length === 0 && desiredCount === 0) return { verifiedTasks: 0, digest };
+  if (tasks.length === 0 && desiredCount === 0) return { verifiedTasks: 0, digests };
   if (tasks.length === 0) {
-    throw new ImageVerificationFailed(`no running task of ${taskDefinitionLabel(newArn)} found after the rollout completed; cannot confirm ${digest} runs.`);
+    throw new ImageVerificationFailed(`no running task of ${taskDefinitionLabel(newArn)} found after the rollout completed; cannot confirm ${digests.join(', ')} runs.`);
   }
   const mismatches: string[] = [];
   for (const task of tasks) {
-    for (const { name } of progress.containers ?? []) {
+    for (const { name, digest } of expected) {
       const actual = runningDigest(task, name);
-      if (actual !== digest) mismatches.push(`${taskDefinitionLabel(task.taskArn ?? '?')}/${name} runs ${actual ?? 'an unknown digest'}`);
+      if (actual !== digest) mismatches.push(`${taskDefinitionLabel(task.taskArn ?? '?')}/${name} runs ${actual ?? 'an unknown digest'}, not ${digest}`);
     }
   }
   if (mismatches.length > 0) {
-    throw new ImageVerificationFailed(`expected ${digest}, but ${mismatches.slice(0, 5).join('; ')}${mismatches.length > 5 ? ` and ${mismatches.length - 5} more` : ''}`);
+    throw new ImageVerificationFailed(`${mismatches.slice(0, 5).join('; ')}${mismatches.length > 5 ? ` and ${mismatches.length - 5} more` : ''}`);
   }
-  return { verifiedTasks: tasks.length, digest };
+  return { verifiedTasks: tasks.length, digests };
 }
 
 export { verifyRunningImage };

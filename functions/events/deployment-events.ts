@@ -1,6 +1,6 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { eventBridge } from '../shared/clients/eventbridge';
-import type { CaughtError, DeploymentState } from '../shared/deployment';
+import type { CaughtError, DeploymentState, TargetChange, Trigger } from '../shared/deployment';
 import { AwsTransientError } from '../shared/errors';
 
 const EVENT_SOURCE = 'ecr-deployer';
@@ -14,6 +14,8 @@ interface DeploymentEventDetail {
   target: string;
   environment: string;
   kind: string;
+  /** The slot the deployment holds (`ecs:<cluster>/<service>`, …): targets of one service share it. */
+  slot?: string;
   image: { repository: string; tag?: string; digest: string; uri: string };
   status: DeploymentStatus;
   phase: string;
@@ -25,17 +27,23 @@ interface DeploymentEventDetail {
   executionArn: string | null;
   startedAt: string;
   at: string;
+  /** Who asked: a push (`ecr-push`) or a person (`manual`, with `requestedBy` when known). */
+  trigger?: { kind: Trigger['kind']; requestedBy?: string };
+  /** A rollback: the deployment (id) it undoes. */
+  rollbackOf?: string;
+  /** SKIPPED because a newer image of the target came first: that image's digest. */
+  supersededBy?: string;
 }
 
 /** The phase a deployment reached, read off what the state already holds. */
 function phaseReached(state: DeploymentState): string {
   const { ecs, batch, batchTest, lambda, lambdaUpdate, rollout, smoke } = state;
-  if (state.deployment.target.kind === 'lambda') {
+  if (state.deployment.slot.kind === 'lambda') {
     if (!lambda) return 'prepare';
     if (!lambda.codeUpdated || lambdaUpdate?.status !== 'COMPLETED') return 'update-code';
     if (!lambda.newVersion) return 'publish-version';
     if (!lambda.traffic?.complete) return 'shift-traffic';
-  } else if (state.deployment.target.kind === 'batch') {
+  } else if (state.deployment.slot.kind === 'batch') {
     if (!batch) return 'register';
     if (batchTest?.submitted && batchTest.status !== 'SUCCEEDED') return 'test-job';
   } else {
@@ -50,7 +58,7 @@ function phaseReached(state: DeploymentState): string {
 }
 
 /** The revision before the deployment, the new one, and the one a rollback returned to. */
-function revisionsOf(state: DeploymentState): { previous?: string; next?: string; rolledBackTo?: string } {
+function revisionsOf(state: DeploymentState, change: TargetChange): { previous?: string; next?: string; rolledBackTo?: string } {
   if (state.lambda) {
     const { lambda } = state;
     // With an alias, versions (as qualified ARNs); without, the images $LATEST ran.
@@ -58,7 +66,7 @@ function revisionsOf(state: DeploymentState): { previous?: string; next?: string
       const version = (v: string | undefined) => (v ? `${lambda.functionArn}:${v}` : undefined);
       return { previous: version(lambda.previousVersion), next: version(lambda.newVersion), rolledBackTo: version(lambda.rollback?.target) };
     }
-    return { previous: lambda.previousResolvedImageUri ?? lambda.previousImageUri, next: lambda.codeUpdated ? state.deployment.image.uri : undefined, rolledBackTo: lambda.rollback?.target };
+    return { previous: lambda.previousResolvedImageUri ?? lambda.previousImageUri, next: lambda.codeUpdated ? change.image.uri : undefined, rolledBackTo: lambda.rollback?.target };
   }
   if (state.batch) {
     return { previous: state.batch.previousJobDefinitionArn, next: state.batch.newJobDefinitionArn, rolledBackTo: state.batch.rollback?.latestJobDefinitionArn };
@@ -85,8 +93,8 @@ function describeCaught(caught: CaughtError | undefined): string | undefined {
   return message ? `${caught.Error}: ${message}` : caught.Error;
 }
 
-function currentRevision(state: DeploymentState, status: DeploymentStatus): string | null {
-  const { previous, next, rolledBackTo } = revisionsOf(state);
+function currentRevision(state: DeploymentState, change: TargetChange, status: DeploymentStatus): string | null {
+  const { previous, next, rolledBackTo } = revisionsOf(state, change);
   if (!previous) return null;
   if (status === 'ROLLED_BACK') return rolledBackTo ?? previous;
   if (status === 'ROLLBACK_FAILED') return null;
@@ -94,45 +102,56 @@ function currentRevision(state: DeploymentState, status: DeploymentStatus): stri
   return next ?? previous;
 }
 
-function buildDeploymentEvent(state: DeploymentState, status: DeploymentStatus, now = new Date()): DeploymentEventDetail {
+/** The events of one status change: one per target the deployment changes, so each target's subscribers see its whole story. */
+function buildDeploymentEvents(state: DeploymentState, status: DeploymentStatus, now = new Date()): DeploymentEventDetail[] {
   const { deployment } = state;
   const reasons = [describeCaught(state.failure), status === 'ROLLBACK_FAILED' ? describeCaught(state.rollbackFailure) : undefined].filter(Boolean);
-  return {
+  const phase = status === 'STARTED' ? 'start' : status === 'ROLLBACK_FAILED' ? 'rollback' : phaseReached(state);
+  const reason = status === 'SUCCEEDED' || status === 'STARTED' ? undefined : reasons.join(' — then rollback failed: ') || undefined;
+  return deployment.changes.map((change) => ({
     deploymentId: deployment.id,
-    target: deployment.target.name,
-    environment: deployment.target.environment,
-    kind: deployment.target.kind,
-    image: { repository: deployment.image.repository, tag: deployment.image.tag, digest: deployment.image.digest, uri: deployment.image.uri },
+    target: change.target.name,
+    environment: change.target.environment,
+    kind: deployment.slot.kind,
+    slot: deployment.slot.key,
+    image: { repository: change.image.repository, tag: change.image.tag, digest: change.image.digest, uri: change.image.uri },
     status,
-    phase: status === 'STARTED' ? 'start' : status === 'ROLLBACK_FAILED' ? 'rollback' : phaseReached(state),
-    reason: status === 'SUCCEEDED' || status === 'STARTED' ? undefined : reasons.join(' — then rollback failed: ') || undefined,
-    previous: revisionsOf(state).previous ?? null,
-    current: currentRevision(state, status),
+    phase,
+    reason,
+    previous: revisionsOf(state, change).previous ?? null,
+    current: currentRevision(state, change, status),
     executionArn: deployment.executionArn ?? null,
     startedAt: deployment.startedAt,
     at: now.toISOString(),
-  };
+    trigger: { kind: deployment.trigger.kind, ...(deployment.trigger.requestedBy ? { requestedBy: deployment.trigger.requestedBy } : {}) },
+    ...(change.rollbackOf ? { rollbackOf: change.rollbackOf } : {}),
+  }));
 }
 
-async function publishDeploymentEvent(detail: DeploymentEventDetail): Promise<void> {
-  const output = await eventBridge.send(
-    new PutEventsCommand({
-      Entries: [
-        {
+/** PutEvents takes at most 10 entries per call. */
+const PUT_EVENTS_BATCH = 10;
+
+/** Puts the events on the bus, ten per call; a rejected entry is a transient error (the step is retried). */
+async function publishDeploymentEvents(details: DeploymentEventDetail[]): Promise<void> {
+  for (let i = 0; i < details.length; i += PUT_EVENTS_BATCH) {
+    const batch = details.slice(i, i + PUT_EVENTS_BATCH);
+    const output = await eventBridge.send(
+      new PutEventsCommand({
+        Entries: batch.map((detail) => ({
           Source: EVENT_SOURCE,
           DetailType: EVENT_DETAIL_TYPE,
           EventBusName: process.env.EVENT_BUS_NAME || 'default',
           Resources: detail.executionArn ? [detail.executionArn] : [],
           Detail: JSON.stringify(detail),
-        },
-      ],
-    }),
-  );
-  if (output.FailedEntryCount) {
-    const entry = output.Entries?.[0];
-    throw new AwsTransientError(`PutEvents rejected the event: ${entry?.ErrorCode} ${entry?.ErrorMessage}`);
+        })),
+      }),
+    );
+    if (output.FailedEntryCount) {
+      const entry = output.Entries?.find((e) => e.ErrorCode);
+      throw new AwsTransientError(`PutEvents rejected ${output.FailedEntryCount} event(s): ${entry?.ErrorCode} ${entry?.ErrorMessage}`);
+    }
   }
 }
 
-export { EVENT_SOURCE, EVENT_DETAIL_TYPE, DEPLOYMENT_STATUSES, buildDeploymentEvent, publishDeploymentEvent, phaseReached, describeCaught };
+export { EVENT_SOURCE, EVENT_DETAIL_TYPE, DEPLOYMENT_STATUSES, buildDeploymentEvents, publishDeploymentEvents, phaseReached, describeCaught };
 export type { DeploymentStatus, DeploymentEventDetail };

@@ -3,4 +3,4 @@ import type { DeploymentState } from '../shared/deployment';
 import { requireEcsProgress } from '../shared/state';
 import { step } from '../shared/step';
 
-export const handler = step('EcsVerifyRunningImage', (state: DeploymentState) => verifyRunningImage(state.deployment, requireEcsProgress(state), state.rollout?.desiredCount));
+export const handler = step('EcsVerifyRunningImage', (state: DeploymentState) => verifyRunningImage(requireEcsProgress(state), state.rollout?.desiredCount));

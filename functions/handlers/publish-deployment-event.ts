@@ -1,4 +1,4 @@
-import { buildDeploymentEvent, publishDeploymentEvent, type DeploymentEventDetail, type DeploymentStatus } from '../events/deployment-events';
+import { buildDeploymentEvents, publishDeploymentEvents, type DeploymentEventDetail, type DeploymentStatus } from '../events/deployment-events';
 import type { DeploymentState } from '../shared/deployment';
 import { step } from '../shared/step';
 
@@ -7,9 +7,9 @@ interface PublishEvent {
   state: DeploymentState;
 }
 
-/** Publishes a "Deployment State Change" event to EventBridge. */
-export const handler = step('PublishDeploymentEvent', async (event: PublishEvent): Promise<DeploymentEventDetail> => {
-  const detail = buildDeploymentEvent(event.state, event.status);
-  await publishDeploymentEvent(detail);
-  return detail;
+/** Publishes a "Deployment State Change" event per target of the deployment to EventBridge. */
+export const handler = step('PublishDeploymentEvent', async (event: PublishEvent): Promise<DeploymentEventDetail[]> => {
+  const details = buildDeploymentEvents(event.state, event.status);
+  await publishDeploymentEvents(details);
+  return details;
 });

@@ -31,7 +31,7 @@ export const handler = async (event: unknown): Promise<TriggerResult> => {
     const input: ExecutionInput = {
       target,
       image: { repository: target.repository, tag: match.tag, digest: match.digest, registry: ecrRegistry(push.account, push.region) },
-      trigger: { kind: 'ecr-push', eventId: push.id },
+      trigger: { kind: 'ecr-push', eventIds: [push.id] },
     };
     try {
       const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: process.env.STATE_MACHINE_ARN, name, input: JSON.stringify(input) }));

@@ -25,7 +25,7 @@ import {
   RolloutTimeout,
 } from '../shared/errors';
 import { parseImageReference } from '../shared/image';
-import { lambdaTargetOf } from '../shared/state';
+import { lambdaTargetOf, soleChange } from '../shared/state';
 
 /** How often the state machine looks at a function update (Lambda updates take seconds to minutes). */
 const LAMBDA_POLL_SECONDS = 10;
@@ -67,6 +67,7 @@ function assertNotUpdating(output: GetFunctionCommandOutput, functionName: strin
  */
 async function prepareFunction(deployment: Deployment): Promise<LambdaProgress> {
   const target = lambdaTargetOf(deployment);
+  const { image } = soleChange(deployment);
   const current = await getFunction(target.function);
   const configuration = current.Configuration;
   const functionArn = configuration?.FunctionArn ?? target.function;
@@ -76,10 +77,10 @@ async function prepareFunction(deployment: Deployment): Promise<LambdaProgress> 
     );
   }
   const functionRegion = regionOfArn(functionArn);
-  const imageRegion = ecrRegion(deployment.image.registry);
+  const imageRegion = ecrRegion(image.registry);
   if (imageRegion && functionRegion && imageRegion !== functionRegion) {
     throw new ImageInOtherRegion(
-      `image ${deployment.image.uri} is in ${imageRegion}, function ${target.function} in ${functionRegion}: Lambda takes images from another account, not from another region. Replicate the repository to ${functionRegion} and follow that push.`,
+      `image ${image.uri} is in ${imageRegion}, function ${target.function} in ${functionRegion}: Lambda takes images from another account, not from another region. Replicate the repository to ${functionRegion} and follow that push.`,
     );
   }
   assertNotUpdating(current, target.function);
@@ -106,7 +107,7 @@ async function prepareFunction(deployment: Deployment): Promise<LambdaProgress> 
     previousRevisionId: configuration?.RevisionId ?? '',
     previousVersion,
     pollSeconds: LAMBDA_POLL_SECONDS,
-    updateDeadline: secondsFromNow(deployment.target.rollout.timeoutSeconds),
+    updateDeadline: secondsFromNow(deployment.settings.rollout.timeoutSeconds),
   };
 }
 
@@ -116,11 +117,12 @@ async function prepareFunction(deployment: Deployment): Promise<LambdaProgress> 
  * twice: if the function already has our image, it is not updated again.
  */
 async function updateFunctionCode(deployment: Deployment, progress: LambdaProgress): Promise<LambdaProgress> {
+  const { image } = soleChange(deployment);
   const current = await getFunction(progress.functionName);
-  if (current.Code?.ImageUri === deployment.image.uri) return { ...progress, codeUpdated: true };
+  if (current.Code?.ImageUri === image.uri) return { ...progress, codeUpdated: true };
   assertNotUpdating(current, progress.functionName);
   try {
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: progress.functionName, ImageUri: deployment.image.uri, RevisionId: progress.previousRevisionId }));
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: progress.functionName, ImageUri: image.uri, RevisionId: progress.previousRevisionId }));
   } catch (error) {
     if (error instanceof PreconditionFailedException) {
       throw new ConcurrentChange(
@@ -131,7 +133,7 @@ async function updateFunctionCode(deployment: Deployment, progress: LambdaProgre
     if (error instanceof ResourceConflictException) throw new AwsTransientError(`function ${progress.functionName} is busy: ${error.message}`, { cause: error });
     throw error;
   }
-  return { ...progress, codeUpdated: true, updateDeadline: secondsFromNow(deployment.target.rollout.timeoutSeconds) };
+  return { ...progress, codeUpdated: true, updateDeadline: secondsFromNow(deployment.settings.rollout.timeoutSeconds) };
 }
 
 function digestOfResolved(uri: string | undefined): string | undefined {
@@ -143,19 +145,20 @@ function digestOfResolved(uri: string | undefined): string | undefined {
  * ResolvedImageUri carries the pushed digest — what Lambda runs, not what we asked.
  */
 async function checkCodeUpdate(deployment: Deployment, progress: LambdaProgress): Promise<RolloutStatus> {
+  const { image } = soleChange(deployment);
   const current = await getFunction(progress.functionName);
   const status = current.Configuration?.LastUpdateStatus;
   const checkedAt = new Date().toISOString();
   if (status === 'Failed') {
     throw new RolloutFailed(
-      `update of ${progress.functionName} to ${deployment.image.uri} Failed: ${current.Configuration?.LastUpdateStatusReasonCode ?? ''} ${current.Configuration?.LastUpdateStatusReason ?? 'no reason given'}`.trim(),
+      `update of ${progress.functionName} to ${image.uri} Failed: ${current.Configuration?.LastUpdateStatusReasonCode ?? ''} ${current.Configuration?.LastUpdateStatusReason ?? 'no reason given'}`.trim(),
     );
   }
   // A Successful status of the update before ours (our image not yet shown) is not our result.
-  if (status === 'Successful' && current.Code?.ImageUri === deployment.image.uri) {
+  if (status === 'Successful' && current.Code?.ImageUri === image.uri) {
     const running = digestOfResolved(current.Code?.ResolvedImageUri);
-    if (running !== deployment.image.digest) {
-      throw new ImageVerificationFailed(`function ${progress.functionName} resolved its image to ${current.Code?.ResolvedImageUri ?? 'nothing'}, not ${deployment.image.digest}`);
+    if (running !== image.digest) {
+      throw new ImageVerificationFailed(`function ${progress.functionName} resolved its image to ${current.Code?.ResolvedImageUri ?? 'nothing'}, not ${image.digest}`);
     }
     return { status: 'COMPLETED', runningCount: 1, desiredCount: 1, pendingCount: 0, checkedAt };
   }
@@ -228,7 +231,7 @@ async function shiftTraffic(deployment: Deployment, progress: LambdaProgress): P
  * image by digest. Verified by the check that follows.
  */
 async function rollBackFunction(deployment: Deployment, progress: LambdaProgress): Promise<LambdaProgress> {
-  const deadline = secondsFromNow(deployment.target.rollout.rollbackTimeoutSeconds);
+  const deadline = secondsFromNow(deployment.settings.rollout.rollbackTimeoutSeconds);
   if (progress.alias && progress.previousVersion) {
     await lambda.send(
       new UpdateAliasCommand({ FunctionName: progress.functionName, Name: progress.alias, FunctionVersion: progress.previousVersion, RoutingConfig: { AdditionalVersionWeights: {} } }),

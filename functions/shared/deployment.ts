@@ -1,4 +1,5 @@
-import type { TargetConfig, TargetKind } from '../config/schema';
+import type { SmokeTest, TargetConfig, TargetKind } from '../config/schema';
+import type { SlotRef } from '../slots/identity';
 import type { ImageRef } from './image';
 
 /** A target from deployments.yml with defaults applied and its kind made explicit. */
@@ -6,24 +7,41 @@ type ResolvedTarget = TargetConfig & { kind: TargetKind };
 
 interface Trigger {
   kind: 'ecr-push' | 'manual';
-  eventId?: string;
+  /** The ECR push events whose images this deployment carries. */
+  eventIds?: string[];
   requestedBy?: string;
+}
+
+/** One target of a deployment and the image it moves to. */
+interface TargetChange {
+  target: ResolvedTarget;
+  image: ImageRef;
+  /** Set when this change undoes a deployment (`rollback: true`): that deployment's id (execution name). */
+  rollbackOf?: string;
+}
+
+/**
+ * What the changes of one deployment share: the most generous deadlines, the
+ * closest polling, and every target's smoke tests (a revision carrying two
+ * targets' images must pass both targets' tests).
+ */
+interface DeploymentSettings {
+  rollout: TargetConfig['rollout'];
+  smokeTests: SmokeTest[];
 }
 
 /** What is being deployed where. Fixed for the whole execution. */
 interface Deployment {
-  /** The execution name: deterministic per target and digest. */
+  /** The execution name. */
   id: string;
   executionArn?: string;
   startedAt: string;
-  target: ResolvedTarget;
-  image: ImageRef;
+  /** The one thing this deployment changes; every change is to a target of this slot. */
+  slot: SlotRef;
+  /** One per target whose image moves, at least one. */
+  changes: TargetChange[];
+  settings: DeploymentSettings;
   trigger: Trigger;
-  /**
-   * Set when the input asked for `rollback: true`: the id (execution name) of the
-   * deployment this one undoes. A later rollback skips what this one undid.
-   */
-  rollbackOf?: string;
 }
 
 /** Progress of an ECS deployment, grown step by step. */
@@ -37,12 +55,21 @@ interface EcsProgress {
   /** ISO time after which an unfinished rollout is a RolloutTimeout. */
   rolloutDeadline: string;
   circuitBreaker: { enable: boolean; rollback: boolean };
-  /** Containers that got the new image, with the image each had before. */
-  containers?: { name: string; previousImage: string }[];
+  /** Containers that got a new image: whose target, the image before and the image now. */
+  containers?: ChangedContainer[];
   newTaskDefinitionArn?: string;
   /** The ECS deployment our UpdateService created (`ecs-svc/…`). */
   deploymentId?: string;
   rollback?: EcsRollback;
+}
+
+/** A container (or a place in a job definition) whose image a deployment replaced. */
+interface ChangedContainer {
+  name: string;
+  /** The target whose image it now runs. */
+  target: string;
+  previousImage: string;
+  image: string;
 }
 
 interface EcsRollback {
@@ -60,8 +87,8 @@ interface BatchProgress {
   /** The latest ACTIVE revision before this deployment: what `name` submissions used. */
   previousJobDefinitionArn: string;
   newJobDefinitionArn: string;
-  /** Where the image changed, with the image each place had before. */
-  containers: { name: string; previousImage: string }[];
+  /** Where an image changed: whose target, the image before and the image now. */
+  containers: ChangedContainer[];
   rollback?: { deregistered?: string; latestJobDefinitionArn: string };
 }
 
@@ -134,7 +161,7 @@ interface DeploymentState {
   lambda?: LambdaProgress;
   lambdaUpdate?: RolloutStatus;
   rollout?: RolloutStatus;
-  verification?: { verifiedTasks: number; digest: string };
+  verification?: { verifiedTasks: number; digests: string[] };
   smoke?: SmokeProgress;
   rollbackRollout?: RolloutStatus;
   failure?: CaughtError;
@@ -144,7 +171,10 @@ interface DeploymentState {
 export type {
   ResolvedTarget,
   Trigger,
+  TargetChange,
+  DeploymentSettings,
   Deployment,
+  ChangedContainer,
   EcsProgress,
   EcsRollback,
   BatchProgress,

@@ -10,7 +10,7 @@ import { httpCheck, type SmokeCheck } from './run';
 function smokeChecksFor(state: DeploymentState, qualifier?: string): SmokeCheck[] {
   const { lambda } = state;
   const target = lambda ? (qualifier ?? lambda.alias ?? lambda.newVersion) : undefined;
-  return state.deployment.target.smokeTests.flatMap((test): SmokeCheck[] => {
+  return state.deployment.settings.smokeTests.flatMap((test): SmokeCheck[] => {
     if ('http' in test) return [httpCheck(test.http)];
     if ('invoke' in test && lambda) {
       const invoke = test.invoke;

@@ -17,6 +17,9 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { Deployment } from '../../functions/shared/deployment';
+import { imageRef } from '../../functions/shared/image';
+import { deploymentOfTarget } from '../support/deployments';
 import { linesOf, runCli } from './support';
 
 /**
@@ -58,14 +61,11 @@ function ecrHas(digest: string, tags: string[]): void {
 /** A deployment state of stream-ml-service as the steps grow it. */
 function state(extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
-    deployment: {
-      id: NAME,
-      executionArn: EXECUTION,
-      startedAt: '2026-11-23T10:15:05.000Z',
-      target: { name: 'stream-ml-service', kind: 'ecs', repository: 'stream-ml-service', tags: ['v*'], environment: 'prod', ecs: { cluster: 'emotional-parrot', service: 'stream-ml-service-1' }, smokeTests: [] },
-      image: { registry: REGISTRY, repository: 'stream-ml-service', tag: 'v1.4.0', digest: V140, uri: `${REGISTRY}/stream-ml-service@${V140}` },
-      trigger: { kind: 'manual' },
-    },
+    deployment: deploymentOfTarget(
+      { name: 'stream-ml-service', repository: 'stream-ml-service', tags: ['v*'], environment: 'prod', ecs: { cluster: 'emotional-parrot', service: 'stream-ml-service-1' } },
+      imageRef(REGISTRY, 'stream-ml-service', V140, 'v1.4.0'),
+      { id: NAME, executionArn: EXECUTION, startedAt: '2026-11-23T10:15:05.000Z', trigger: { kind: 'manual' } },
+    ),
     ...extra,
   };
 }
@@ -78,7 +78,7 @@ const ecsProgress = {
   pollSeconds: 15,
   rolloutDeadline: '2026-11-23T10:30:05.000Z',
   circuitBreaker: { enable: false, rollback: false },
-  containers: [{ name: 'stream-ml-service', previousImage: `${REGISTRY}/stream-ml-service@${V130}` }],
+  containers: [{ name: 'stream-ml-service', target: 'stream-ml-service', previousImage: `${REGISTRY}/stream-ml-service@${V130}`, image: `${REGISTRY}/stream-ml-service@${V140}` }],
   newTaskDefinitionArn: taskDefinitionArn('stream-ml-service', 8),
   deploymentId: 'ecs-svc/1234',
 };
@@ -122,7 +122,7 @@ function successfulRun(): History {
     .task('EcsCheckRollout', state({ ecs: ecsProgress, rollout: rolloutOf('IN_PROGRESS', 1) }))
     .task('EcsCheckRollout', state({ ecs: ecsProgress, rollout: rolloutOf('IN_PROGRESS', 1) }))
     .task('EcsCheckRollout', state({ ecs: ecsProgress, rollout: rolloutOf('COMPLETED', 2) }))
-    .task('EcsVerifyRunningImage', state({ ecs: ecsProgress, verification: { verifiedTasks: 2, digest: V140 } }))
+    .task('EcsVerifyRunningImage', state({ ecs: ecsProgress, verification: { verifiedTasks: 2, digests: [V140] } }))
     .task('RunSmokeTests', state({ ecs: ecsProgress, smoke: { checks: [{ passed: true, attempts: 1, lastResult: 'GET http://lb/health → 200 in 12 ms' }], allPassed: true, retryAfterSeconds: 10 } }))
     .task('PublishSucceeded', state({ ecs: ecsProgress }))
     .add({ type: 'SucceedStateEntered', stateEnteredEventDetails: { name: 'DeploymentSucceeded', input: '{}' } })
@@ -198,7 +198,7 @@ describe('deploy', () => {
     const lines = linesOf(result.stdout);
     expect(lines).toEqual(
       expect.arrayContaining([
-        '  resolve         stream-ml-service (ecs emotional-parrot/stream-ml-service-1), image v1.4.0 @ sha256:7f5b2640fe6f',
+        '  resolve         stream-ml-service v1.4.0 @ sha256:7f5b2640fe6f (ecs emotional-parrot/stream-ml-service-1)',
         '  prepare         service runs stream-ml-service:7 (the rollback target)',
         '  register        ✗ AwsTransientError: EcsRegisterTaskDefinition: ThrottlingException: Rate exceeded',
         '  register        ↻ retried after a transient error',
@@ -384,7 +384,7 @@ describe('status', () => {
       input: JSON.stringify({ target: 'stream-ml-service', tag: 'v1.4.1', trigger: { kind: 'manual' } }), error: 'SmokeTestFailed',
     });
     const failedState = state({ ecs: ecsProgress });
-    (failedState.deployment as { image: Record<string, string> }).image = { repository: 'stream-ml-service', tag: 'v1.4.1', digest: `sha256:42b526eda7ef${'b'.repeat(52)}`, uri: 'x' };
+    (failedState.deployment as Deployment).changes[0]!.image = imageRef(REGISTRY, 'stream-ml-service', `sha256:42b526eda7ef${'b'.repeat(52)}`, 'v1.4.1');
     sfnMock.on(GetExecutionHistoryCommand, { executionArn: arn(failed) }).resolves({
       events: [
         { id: 9, timestamp: new Date(), type: 'ExecutionFailed', executionFailedEventDetails: { error: 'SmokeTestFailed' } },

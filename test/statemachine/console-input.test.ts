@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ConsoleInput } from '../../functions/deployment/resolve';
+import type { Deployment, TargetChange } from '../../functions/shared/deployment';
 import { deployPush, runStartedExecution } from '../../local/deploy-push';
 import { seedSampleImages } from '../../local/sample-images';
 import { STREAM_ML_CURRENT_DIGEST } from '../../local/sample-world';
@@ -47,9 +48,10 @@ function runningDigest(): string | undefined {
   return account.runningDigests(STREAM_ML.cluster, STREAM_ML.service)[0]?.[STREAM_ML.container];
 }
 
-function resolvedDeployment(result: LocalRunResult): { image: { tag?: string; digest: string }; rollbackOf?: string } | undefined {
+/** The change the first state resolved the input to. */
+function resolvedDeployment(result: LocalRunResult): TargetChange | undefined {
   const exited = result.events.find((e) => e.type === 'StateExited' && e.state?.name === 'ResolveDeployment');
-  return (exited?.state?.output as { deployment?: { image: { tag?: string; digest: string }; rollbackOf?: string } } | undefined)?.deployment;
+  return (exited?.state?.output as { deployment?: Deployment } | undefined)?.deployment?.changes[0];
 }
 
 describe('an execution started with a target and a tag', () => {

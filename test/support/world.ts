@@ -60,7 +60,7 @@ function executionInput(account: SimulatedAwsAccount, target: TargetSpec, imageD
   return {
     target,
     image: { repository: String(target.repository), tag, digest: imageDigest, registry: account.registry },
-    trigger: { kind: 'ecr-push', eventId: 'test-event' },
+    trigger: { kind: 'ecr-push', eventIds: ['test-event'] },
   };
 }
 

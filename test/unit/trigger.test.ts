@@ -41,7 +41,7 @@ describe('trigger', () => {
         registry: '123456789012.dkr.ecr.us-east-1.amazonaws.com',
       });
       expect(input.target).toMatchObject({ name: 'stream-ml-service', kind: 'ecs', ecs: { cluster: 'emotional-parrot', service: 'stream-ml-service-1' }, rollout: { pollSeconds: 15 } });
-      expect(input.trigger).toEqual({ kind: 'ecr-push', eventId: '13cde686-328b-6117-af20-0e5566167482' });
+      expect(input.trigger).toEqual({ kind: 'ecr-push', eventIds: ['13cde686-328b-6117-af20-0e5566167482'] });
     });
 
     it('gives the same execution name to every tag of one image, so the image deploys once', async () => {

@@ -1,11 +1,12 @@
 import { BatchClient, DescribeJobDefinitionsCommand, type DescribeJobDefinitionsCommandInput, type JobDefinition, RegisterJobDefinitionCommand } from '@aws-sdk/client-batch';
 import { mockClient } from 'aws-sdk-client-mock';
-import { buildJobDefinitionRevisionInput, DEPLOYMENT_TAG_KEY, selectImageSlots } from '../../../functions/batch/job-definition';
+import { buildJobDefinitionRevisionInput, replacingWith, DEPLOYMENT_TAG_KEY, selectImageSlots } from '../../../functions/batch/job-definition';
 import { registerJobDefinitionRevision } from '../../../functions/batch/job-definitions';
 import { targetSchema } from '../../../functions/config/schema';
 import type { Deployment } from '../../../functions/shared/deployment';
 import { type ImageRef, imageRef } from '../../../functions/shared/image';
 import { type CorpusEntry, deepCopy, itReportsMissingCorpus, loadCorpus } from '../../support/corpus';
+import { deploymentOfTarget } from '../../support/deployments';
 
 /*
  * Every real job definition in ../shared/corpus/batch is re-registered as if it
@@ -147,8 +148,7 @@ function expectedInput(entry: CorpusEntry, imageUri: string, tags: unknown = ent
 }
 
 function deploymentFor(entry: CorpusEntry, image: ImageRef): Deployment {
-  const target = targetSchema.parse({ name: 'corpus-job', repository: image.repository, batch: { jobDefinition: nameOf(entry) } });
-  return { id: DEPLOYMENT_ID, startedAt: '2026-01-02T03:04:05.000Z', target: { ...target, kind: 'batch' }, image, trigger: { kind: 'manual' } };
+  return deploymentOfTarget({ name: 'corpus-job', repository: image.repository, batch: { jobDefinition: nameOf(entry) } }, image, { id: DEPLOYMENT_ID, trigger: { kind: 'manual' } });
 }
 
 function occurrences(haystack: string, needle: string): number {
@@ -176,7 +176,7 @@ describe('corpus preservation: Batch job definitions in ../shared/corpus/batch',
     expect(new Set(places.map((place) => place.image)).size).toBe(1);
 
     const slots = selectImageSlots(jobDefinition, deployed.repository, deployed.registry);
-    const input = buildJobDefinitionRevisionInput(jobDefinition, slots, deployed.uri, DEPLOYMENT_ID);
+    const input = buildJobDefinitionRevisionInput(jobDefinition, replacingWith(slots, deployed.uri), DEPLOYMENT_ID);
 
     expect(slots.map((slot) => ({ path: slot.path, label: slot.label, image: slot.image }))).toStrictEqual(places);
     expect(input).toStrictEqual(expectedInput(entry, deployed.uri));
@@ -188,7 +188,7 @@ describe('corpus preservation: Batch job definitions in ../shared/corpus/batch',
     const deployed = deployedFor(entry);
     const places = imagePlaces(entry.definition);
 
-    const input = buildJobDefinitionRevisionInput(jobDefinition, selectImageSlots(jobDefinition, deployed.repository, deployed.registry), deployed.uri, DEPLOYMENT_ID);
+    const input = buildJobDefinitionRevisionInput(jobDefinition, replacingWith(selectImageSlots(jobDefinition, deployed.repository, deployed.registry), deployed.uri), DEPLOYMENT_ID);
 
     expect(deployed.uri).toMatch(/^[^/]+\/[^@]+@sha256:[0-9a-f]{64}$/);
     for (const place of places) expect(valueAt(input, place.path)).toBe(deployed.uri);
@@ -205,7 +205,7 @@ describe('corpus preservation: Batch job definitions in ../shared/corpus/batch',
     const jobDefinition = describedAs(entry);
     const deployed = deployedFor(entry);
 
-    const input = buildJobDefinitionRevisionInput(jobDefinition, selectImageSlots(jobDefinition, deployed.repository, deployed.registry), deployed.uri, DEPLOYMENT_ID);
+    const input = buildJobDefinitionRevisionInput(jobDefinition, replacingWith(selectImageSlots(jobDefinition, deployed.repository, deployed.registry), deployed.uri), DEPLOYMENT_ID);
 
     const written = Object.keys(entry.definition).filter((key) => !READ_ONLY_KEYS.includes(key) && entry.definition[key] !== null);
     expect(Object.keys(input).sort()).toEqual([...new Set([...written, 'tags'])].sort());
@@ -259,7 +259,7 @@ describe('corpus preservation: Batch job definitions in ../shared/corpus/batch',
         jobDefinitionName: name,
         previousJobDefinitionArn: arnOf(entry, REVISION),
         newJobDefinitionArn: newArn,
-        containers: imagePlaces(entry.definition).map((place) => ({ name: place.label, previousImage: place.image })),
+        containers: imagePlaces(entry.definition).map((place) => ({ name: place.label, target: 'corpus-job', previousImage: place.image, image: deployed.uri })),
       });
       expect(latest).toStrictEqual(asDescribed);
     });

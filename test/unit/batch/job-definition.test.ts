@@ -1,6 +1,7 @@
 import { BatchClient, RegisterJobDefinitionCommand, type JobDefinition } from '@aws-sdk/client-batch';
 import {
   buildJobDefinitionRevisionInput,
+  replacingWith,
   DEPLOYMENT_TAG_KEY,
   findImageSlots,
   type ImageSlot,
@@ -327,7 +328,7 @@ describe('selectImageSlots', () => {
 
 describe('buildJobDefinitionRevisionInput', () => {
   function build(definition: JobDefinition, configured?: string[]) {
-    return buildJobDefinitionRevisionInput(definition, selectImageSlots(definition, REPOSITORY, REGISTRY, configured), NEW_IMAGE, DEPLOYMENT_ID);
+    return buildJobDefinitionRevisionInput(definition, replacingWith(selectImageSlots(definition, REPOSITORY, REGISTRY, configured), NEW_IMAGE), DEPLOYMENT_ID);
   }
 
   it('replaces the image of containerProperties and keeps the rest', () => {
@@ -585,7 +586,7 @@ describe('RegisterJobDefinition request', () => {
       },
     });
     const definition = described({ _comment: 'a note for people', containerProperties: { image: OURS, _note: 'nested note' } });
-    const input = buildJobDefinitionRevisionInput(definition, selectImageSlots(definition, REPOSITORY, REGISTRY), NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildJobDefinitionRevisionInput(definition, replacingWith(selectImageSlots(definition, REPOSITORY, REGISTRY), NEW_IMAGE), DEPLOYMENT_ID);
 
     await expect(client.send(new RegisterJobDefinitionCommand(input))).rejects.toThrow('request captured');
 

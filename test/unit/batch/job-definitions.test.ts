@@ -14,6 +14,7 @@ import { targetSchema } from '../../../functions/config/schema';
 import type { BatchProgress, Deployment } from '../../../functions/shared/deployment';
 import { ConfigError, DefinitionNotFound, RollbackFailed } from '../../../functions/shared/errors';
 import { imageRef } from '../../../functions/shared/image';
+import { deploymentOfTarget } from '../../support/deployments';
 
 const batchMock = mockClient(BatchClient);
 
@@ -27,8 +28,7 @@ const EXECUTION_ROLE = 'arn:aws:iam::123456789012:role/batch-execution';
 const ARN = (revision: number, name = 'splitter') => `arn:aws:batch:us-east-1:123456789012:job-definition/${name}:${revision}`;
 
 function deployment(batch: Record<string, unknown> = {}): Deployment {
-  const target = targetSchema.parse({ name: 'splitter', repository: 'splitter', batch: { jobDefinition: 'splitter', ...batch } });
-  return { id: DEPLOYMENT_ID, startedAt: '2026-11-23T10:00:00.000Z', target: { ...target, kind: 'batch' }, image: IMAGE, trigger: { kind: 'ecr-push' } };
+  return deploymentOfTarget({ name: 'splitter', repository: 'splitter', batch: { jobDefinition: 'splitter', ...batch } }, IMAGE, { id: DEPLOYMENT_ID });
 }
 
 /** A revision as DescribeJobDefinitions returns it; its image says which revision it is. */
@@ -107,7 +107,7 @@ describe('registerJobDefinitionRevision', () => {
       jobDefinitionName: 'splitter',
       previousJobDefinitionArn: ARN(12),
       newJobDefinitionArn: ARN(20),
-      containers: [{ name: 'containerProperties', previousImage: `${REGISTRY}/splitter:r12` }],
+      containers: [{ name: 'containerProperties', target: 'splitter', previousImage: `${REGISTRY}/splitter:r12`, image: IMAGE.uri }],
     });
   });
 
@@ -164,7 +164,7 @@ describe('registerJobDefinitionRevision', () => {
       jobDefinitionName: 'splitter',
       previousJobDefinitionArn: ARN(12),
       newJobDefinitionArn: ARN(13),
-      containers: [{ name: 'containerProperties', previousImage: `${REGISTRY}/splitter:r12` }],
+      containers: [{ name: 'containerProperties', target: 'splitter', previousImage: `${REGISTRY}/splitter:r12`, image: IMAGE.uri }],
     });
   });
 
@@ -190,7 +190,7 @@ describe('rollBackJobDefinition', () => {
     jobDefinitionName: 'splitter',
     previousJobDefinitionArn: ARN(12),
     newJobDefinitionArn: ARN(13),
-    containers: [{ name: 'containerProperties', previousImage: `${REGISTRY}/splitter:r12` }],
+    containers: [{ name: 'containerProperties', target: 'splitter', previousImage: `${REGISTRY}/splitter:r12`, image: IMAGE.uri }],
   };
 
   /** DescribeJobDefinitions before and after the rollback deregisters: one page each. */

@@ -5,6 +5,7 @@ import { targetSchema } from '../../../functions/config/schema';
 import type { BatchProgress, BatchTestJob, Deployment } from '../../../functions/shared/deployment';
 import { SmokeTestFailed } from '../../../functions/shared/errors';
 import { imageRef } from '../../../functions/shared/image';
+import { deploymentOfTarget } from '../../support/deployments';
 
 const batchMock = mockClient(BatchClient);
 
@@ -27,21 +28,15 @@ const batchJob = {
 };
 
 function deployment(smokeTests: unknown[] = [{ batchJob }]): Deployment {
-  const target = targetSchema.parse({ name: 'splitter', repository: 'splitter', batch: { jobDefinition: 'splitter' }, smokeTests });
-  return {
-    id: DEPLOYMENT_ID,
-    startedAt: '2026-11-23T10:00:00.000Z',
-    target: { ...target, kind: 'batch' },
-    image: imageRef('123456789012.dkr.ecr.us-east-1.amazonaws.com', 'splitter', DIGEST, 'v2'),
-    trigger: { kind: 'ecr-push' },
-  };
+  const image = imageRef('123456789012.dkr.ecr.us-east-1.amazonaws.com', 'splitter', DIGEST, 'v2');
+  return deploymentOfTarget({ name: 'splitter', repository: 'splitter', batch: { jobDefinition: 'splitter' }, smokeTests }, image, { id: DEPLOYMENT_ID });
 }
 
 const progress: BatchProgress = {
   jobDefinitionName: 'splitter',
   previousJobDefinitionArn: 'arn:aws:batch:us-east-1:123456789012:job-definition/splitter:12',
   newJobDefinitionArn: NEW_ARN,
-  containers: [{ name: 'containerProperties', previousImage: 'splitter:v1' }],
+  containers: [{ name: 'containerProperties', target: 'splitter', previousImage: 'splitter:v1', image: `splitter@${DIGEST}` }],
 };
 
 function testJob(fields: Partial<BatchTestJob> = {}): BatchTestJob {

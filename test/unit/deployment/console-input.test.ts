@@ -90,11 +90,16 @@ describe('console input', () => {
       expect(ecrMock).toHaveReceivedCommandWith(DescribeImagesCommand, { repositoryName: 'stream-ml-service', registryId: '123456789012', imageIds: [{ imageTag: 'v1.4.0' }] });
       expect(deployment).toMatchObject({
         id: execution().name,
-        target: { name: 'stream-ml-service', kind: 'ecs' },
-        image: { repository: 'stream-ml-service', tag: 'v1.4.0', digest: V140, uri: `${REGISTRY}/stream-ml-service@${V140}` },
+        slot: { key: 'ecs:emotional-parrot/stream-ml-service-1', kind: 'ecs' },
+        changes: [
+          {
+            target: { name: 'stream-ml-service', kind: 'ecs' },
+            image: { repository: 'stream-ml-service', tag: 'v1.4.0', digest: V140, uri: `${REGISTRY}/stream-ml-service@${V140}` },
+          },
+        ],
         trigger: { kind: 'manual' },
       });
-      expect(deployment.rollbackOf).toBeUndefined();
+      expect(deployment.changes[0]?.rollbackOf).toBeUndefined();
     });
 
     it('deploys an older tag like any other image', async () => {
@@ -102,7 +107,7 @@ describe('console input', () => {
 
       const { deployment } = await resolve({ target: 'stream-ml-service', tag: 'v1.3.0', trigger: { kind: 'manual', requestedBy: 'alice' } });
 
-      expect(deployment.image).toMatchObject({ tag: 'v1.3.0', digest: V130 });
+      expect(deployment.changes[0]?.image).toMatchObject({ tag: 'v1.3.0', digest: V130 });
       expect(deployment.trigger).toEqual({ kind: 'manual', requestedBy: 'alice' });
     });
 
@@ -133,7 +138,7 @@ describe('console input', () => {
       const { deployment } = await resolve({ target: 'stream-ml-service', digest: V140 });
 
       expect(ecrMock).toHaveReceivedCommandWith(DescribeImagesCommand, { imageIds: [{ imageDigest: V140 }] });
-      expect(deployment.image).toMatchObject({ digest: V140, tag: 'v1.4.0', uri: `${REGISTRY}/stream-ml-service@${V140}` });
+      expect(deployment.changes[0]?.image).toMatchObject({ digest: V140, tag: 'v1.4.0', uri: `${REGISTRY}/stream-ml-service@${V140}` });
     });
 
     it('rejects a digest ECR does not have with ImageNotFound', async () => {
@@ -178,8 +183,8 @@ describe('console input: rollback', () => {
 
     expect(sfnMock).toHaveReceivedCommandWith(ListExecutionsCommand, { stateMachineArn: STATE_MACHINE, statusFilter: 'SUCCEEDED' });
     expect(ecrMock).toHaveReceivedCommandWith(DescribeImagesCommand, { imageIds: [{ imageDigest: V130 }] });
-    expect(deployment.image).toMatchObject({ digest: V130, tag: 'v1.3.0', uri: `${REGISTRY}/stream-ml-service@${V130}` });
-    expect(deployment.rollbackOf).toBe(PUSHED_V140);
+    expect(deployment.changes[0]?.image).toMatchObject({ digest: V130, tag: 'v1.3.0', uri: `${REGISTRY}/stream-ml-service@${V130}` });
+    expect(deployment.changes[0]?.rollbackOf).toBe(PUSHED_V140);
   });
 
   it('after a rollback, goes one deployment further back instead of back and forth', async () => {
@@ -192,8 +197,8 @@ describe('console input: rollback', () => {
 
     const { deployment } = await resolve({ target: 'stream-ml-service', rollback: true });
 
-    expect(deployment.image.digest).toBe(V130);
-    expect(deployment.rollbackOf).toBe(PUSHED_V140);
+    expect(deployment.changes[0]?.image.digest).toBe(V130);
+    expect(deployment.changes[0]?.rollbackOf).toBe(PUSHED_V140);
   });
 
   it('passes over a redeploy that did not change the image', async () => {
@@ -205,8 +210,8 @@ describe('console input: rollback', () => {
 
     const { deployment } = await resolve({ target: 'stream-ml-service', rollback: true });
 
-    expect(deployment.image.digest).toBe(V130);
-    expect(deployment.rollbackOf).toBe(PUSHED_V140);
+    expect(deployment.changes[0]?.image.digest).toBe(V130);
+    expect(deployment.changes[0]?.rollbackOf).toBe(PUSHED_V140);
   });
 
   it('reads only executions that may be the target\'s: other targets\' names are not described', async () => {
@@ -217,7 +222,7 @@ describe('console input: rollback', () => {
 
     const { deployment } = await resolve({ target: 'stream-ml-service', rollback: true });
 
-    expect(deployment.image.digest).toBe(V141);
+    expect(deployment.changes[0]?.image.digest).toBe(V141);
     expect(sfnMock).toHaveReceivedCommandTimes(DescribeExecutionCommand, 1);
     expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, { executionArn: console.executionArn });
   });
@@ -229,7 +234,7 @@ describe('console input: rollback', () => {
     const { deployment } = await resolve({ target: 'stream-ml-service', rollback: true });
 
     expect(ecrMock).toHaveReceivedCommandWith(DescribeImagesCommand, { imageIds: [{ imageTag: 'v1.3.0' }] });
-    expect(deployment.image).toMatchObject({ digest: V130, tag: 'v1.3.0' });
+    expect(deployment.changes[0]?.image).toMatchObject({ digest: V130, tag: 'v1.3.0' });
   });
 
   it('rejects with NoRollbackTarget when there is no successful deployment to undo', async () => {

@@ -92,7 +92,7 @@ describe('deploymentRecordOf', () => {
   });
 
   it('reads a failed execution from its input alone', () => {
-    const input = { target: { name: 'web', kind: 'ecs' }, image: { repository: 'web', tag: 'v2', digest: D('a2') }, trigger: { kind: 'ecr-push', eventId: 'e' } };
+    const input = { target: { name: 'web', kind: 'ecs' }, image: { repository: 'web', tag: 'v2', digest: D('a2') }, trigger: { kind: 'ecr-push', eventIds: ['e'] } };
 
     const result = deploymentRecordOf(described({ name: 'web-1', status: 'FAILED', input: JSON.stringify(input), error: 'SmokeTestFailed', cause: 'GET → 500' }));
 

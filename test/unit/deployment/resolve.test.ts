@@ -11,8 +11,12 @@ describe('resolve deployment', () => {
       id: 'stream-ml-service-cccc',
       executionArn: execution.arn,
       startedAt: execution.startTime,
-      target: { name: 'stream-ml-service', kind: 'ecs', ecs: { cluster: 'emotional-parrot' } },
-      image: { tag: 'v1.4.0', uri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/stream-ml-service@${DIGEST}` },
+      changes: [
+        {
+          target: { name: 'stream-ml-service', kind: 'ecs', ecs: { cluster: 'emotional-parrot' } },
+          image: { tag: 'v1.4.0', uri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/stream-ml-service@${DIGEST}` },
+        },
+      ],
       trigger: { kind: 'manual' },
     });
   });
@@ -22,8 +26,8 @@ describe('resolve deployment', () => {
 
     const { deployment } = await handler({ input: { target, image: { repository: 'web', digest: DIGEST, registry: 'reg.example' } }, execution });
 
-    expect(deployment.target).toMatchObject({ name: 'web', kind: 'ecs', rollout: { pollSeconds: 15 } });
-    expect(deployment.image.uri).toBe(`reg.example/web@${DIGEST}`);
+    expect(deployment.changes[0]?.target).toMatchObject({ name: 'web', kind: 'ecs', rollout: { pollSeconds: 15 } });
+    expect(deployment.changes[0]?.image.uri).toBe(`reg.example/web@${DIGEST}`);
   });
 
   it.each([

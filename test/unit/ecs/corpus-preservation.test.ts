@@ -8,6 +8,7 @@ import { buildRevisionInput, DEPLOYMENT_TAG_KEY, selectContainers } from '../../
 import type { Deployment, EcsProgress } from '../../../functions/shared/deployment';
 import { imageRef } from '../../../functions/shared/image';
 import { type CorpusEntry, deepCopy, itReportsMissingCorpus, loadCorpus } from '../../support/corpus';
+import { deploymentOfTarget } from '../../support/deployments';
 
 /*
  * Every real task definition in ../shared/corpus/ecs is re-registered as if the
@@ -113,8 +114,10 @@ function expectedInput(entry: CorpusEntry, target: string): Json {
 }
 
 function deploymentFor(container: string): Deployment {
-  const target = targetSchema.parse({ name: 'corpus-app', repository: DEPLOYED.repository, ecs: { cluster: 'corpus', service: 'app', containers: [container] } });
-  return { id: DEPLOYMENT_ID, startedAt: '2026-01-02T03:04:05.000Z', target: { ...target, kind: 'ecs' }, image: DEPLOYED, trigger: { kind: 'manual' } };
+  return deploymentOfTarget({ name: 'corpus-app', repository: DEPLOYED.repository, ecs: { cluster: 'corpus', service: 'app', containers: [container] } }, DEPLOYED, {
+    id: DEPLOYMENT_ID,
+    trigger: { kind: 'manual' },
+  });
 }
 
 function progressFor(entry: CorpusEntry): EcsProgress {
@@ -151,7 +154,7 @@ describe('corpus preservation: ECS task definitions in ../shared/corpus/ecs', ()
       names.map((name) => {
         const selected = selectContainers(taskDefinition, DEPLOYED.repository, [name]).map((container) => container.name);
         expect(selected).toEqual([name]);
-        return [name, buildRevisionInput(taskDefinition, tags, [name], DEPLOYED.uri, DEPLOYMENT_ID)];
+        return [name, buildRevisionInput(taskDefinition, tags, { [name]: DEPLOYED.uri }, DEPLOYMENT_ID)];
       }),
     );
 
@@ -163,7 +166,7 @@ describe('corpus preservation: ECS task definitions in ../shared/corpus/ecs', ()
     const { taskDefinition, tags } = describeResponse(entry);
     const originals = containersOf(entry.definition);
     for (const target of originals) {
-      const input = buildRevisionInput(taskDefinition, tags, [String(target.name)], DEPLOYED.uri, DEPLOYMENT_ID);
+      const input = buildRevisionInput(taskDefinition, tags, { [String(target.name)]: DEPLOYED.uri }, DEPLOYMENT_ID);
       const images = (input.containerDefinitions ?? []).map((container) => container.image);
       expect(images).toEqual(originals.map((container) => (container === target ? DEPLOYED.uri : container.image)));
     }
@@ -195,7 +198,7 @@ describe('corpus preservation: ECS task definitions in ../shared/corpus/ecs', ()
       const registered = ecsMock.commandCalls(RegisterTaskDefinitionCommand).map((call) => call.args[0].input);
       expect(registered).toStrictEqual([expectedInput(entry, name)]);
       expect(progress.newTaskDefinitionArn).toBe(newArn);
-      expect(progress.containers).toEqual([{ name, previousImage: first?.image }]);
+      expect(progress.containers).toEqual([{ name, target: 'corpus-app', previousImage: first?.image, image: DEPLOYED.uri }]);
       expect(described).toStrictEqual(asDescribed);
     });
   });

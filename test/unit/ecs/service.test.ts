@@ -17,28 +17,17 @@ import {
 } from '../../../functions/ecs/service';
 import { DEPLOYMENT_TAG_KEY } from '../../../functions/ecs/task-definition';
 import type { Deployment, EcsProgress } from '../../../functions/shared/deployment';
+import { changeOf, deploymentOfChanges, deploymentOfTarget } from '../../support/deployments';
+import { imageRef } from '../../../functions/shared/image';
 
 const ecsMock = mockClient(ECSClient);
 
 const TD = (revision: number) => `arn:aws:ecs:us-east-1:123456789012:task-definition/web:${revision}`;
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
-const deployment: Deployment = {
-  id: 'web-aaaaaaaaaaaa',
-  startedAt: '2026-11-23T10:00:00.000Z',
-  image: { registry: '123456789012.dkr.ecr.us-east-1.amazonaws.com', repository: 'web', tag: 'v2', digest: DIGEST, uri: `123456789012.dkr.ecr.us-east-1.amazonaws.com/web@${DIGEST}` },
-  trigger: { kind: 'ecr-push' },
-  target: {
-    name: 'web',
-    repository: 'web',
-    tags: ['v*'],
-    environment: 'prod',
-    kind: 'ecs',
-    ecs: { cluster: 'main', service: 'web' },
-    rollout: { timeoutSeconds: 600, rollbackTimeoutSeconds: 600, pollSeconds: 15 },
-    smokeTests: [],
-  },
-};
+const IMAGE = imageRef('123456789012.dkr.ecr.us-east-1.amazonaws.com', 'web', DIGEST, 'v2');
+const WEB = { name: 'web', repository: 'web', tags: ['v*'], environment: 'prod', ecs: { cluster: 'main', service: 'web' }, rollout: { timeoutSeconds: 600, rollbackTimeoutSeconds: 600, pollSeconds: 15 } };
+const deployment: Deployment = deploymentOfTarget(WEB, IMAGE, { id: 'web-aaaaaaaaaaaa' });
 
 function progress(overrides: Partial<EcsProgress> = {}): EcsProgress {
   return {
@@ -49,7 +38,7 @@ function progress(overrides: Partial<EcsProgress> = {}): EcsProgress {
     pollSeconds: 15,
     rolloutDeadline: new Date(Date.now() + 600_000).toISOString(),
     circuitBreaker: { enable: true, rollback: false },
-    containers: [{ name: 'web', previousImage: 'web:v1' }],
+    containers: [{ name: 'web', target: 'web', previousImage: 'web:v1', image: IMAGE.uri }],
     newTaskDefinitionArn: TD(9),
     deploymentId: 'ecs-svc/ours',
     ...overrides,
@@ -96,14 +85,55 @@ describe('registerTaskDefinitionRevision', () => {
     expect(result.newTaskDefinitionArn).toBe(TD(9));
     expect(ecsMock).toHaveReceivedCommandWith(RegisterTaskDefinitionCommand, {
       family: 'web',
-      containerDefinitions: [{ name: 'web', image: deployment.image.uri }],
+      containerDefinitions: [{ name: 'web', image: IMAGE.uri }],
     });
     expect(ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input.cpu).toBeUndefined();
   });
 
+  describe('with two targets of one service (two containers, two repositories)', () => {
+    const REGISTRY = '123456789012.dkr.ecr.us-east-1.amazonaws.com';
+    const twoContainers: TaskDefinition = {
+      ...taskDefinition,
+      containerDefinitions: [
+        { name: 'canvas', image: `${REGISTRY}/canvas:v1` },
+        { name: 'orchestrator', image: `${REGISTRY}/orchestrator:v1` },
+        { name: 'proxy', image: 'nginx:1.27' },
+      ],
+    };
+    const CANVAS = imageRef(REGISTRY, 'canvas', `sha256:${'c'.repeat(64)}`, 'v2');
+    const ORCHESTRATOR = imageRef(REGISTRY, 'orchestrator', `sha256:${'0'.repeat(64)}`, 'v2');
+    const target = (name: string, containers?: string[]) => ({ name, repository: name, ecs: { cluster: 'main', service: 'web', ...(containers ? { containers } : {}) } });
+
+    it('registers one revision carrying both images, and records whose each container is', async () => {
+      ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: twoContainers });
+      ecsMock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: TD(9) } });
+      const both = deploymentOfChanges([changeOf(target('canvas'), CANVAS), changeOf(target('orchestrator'), ORCHESTRATOR)], { id: 'merged' });
+
+      const result = await registerTaskDefinitionRevision(both, progress({ newTaskDefinitionArn: undefined, containers: undefined }));
+
+      expect(ecsMock).toHaveReceivedCommandTimes(RegisterTaskDefinitionCommand, 1);
+      expect(ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input.containerDefinitions?.map((c) => c.image)).toEqual([CANVAS.uri, ORCHESTRATOR.uri, 'nginx:1.27']);
+      expect(result.containers).toEqual([
+        { name: 'canvas', target: 'canvas', previousImage: `${REGISTRY}/canvas:v1`, image: CANVAS.uri },
+        { name: 'orchestrator', target: 'orchestrator', previousImage: `${REGISTRY}/orchestrator:v1`, image: ORCHESTRATOR.uri },
+      ]);
+    });
+
+    it('refuses, before registering, two targets that would replace the same container', async () => {
+      ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: twoContainers });
+      const clash = deploymentOfChanges([changeOf(target('canvas'), CANVAS), changeOf(target('orchestrator', ['canvas']), ORCHESTRATOR)], { id: 'clash' });
+
+      await expect(registerTaskDefinitionRevision(clash, progress({ newTaskDefinitionArn: undefined, containers: undefined }))).rejects.toMatchObject({
+        name: 'ConfigError',
+        message: expect.stringContaining('container "canvas" of web would take the images of both canvas and orchestrator'),
+      });
+      expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+    });
+  });
+
   it('refuses, before registering, a role that is not in ecs.passRoles', async () => {
     ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { ...taskDefinition, taskRoleArn: 'arn:aws:iam::123456789012:role/admin' } });
-    const restricted = { ...deployment, target: { ...deployment.target, ecs: { cluster: 'main', service: 'web', passRoles: ['ecsTaskExecutionRole'] } } };
+    const restricted = deploymentOfTarget({ ...WEB, ecs: { cluster: 'main', service: 'web', passRoles: ['ecsTaskExecutionRole'] } }, IMAGE, { id: deployment.id });
 
     await expect(registerTaskDefinitionRevision(restricted, progress({ newTaskDefinitionArn: undefined }))).rejects.toMatchObject({
       name: 'ConfigError',

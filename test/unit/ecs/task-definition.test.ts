@@ -125,7 +125,7 @@ describe('buildRevisionInput', () => {
   it('replaces the image of the named container only, even when another runs the same image', () => {
     const taskDefinition = containers({ name: 'healthy', image: 'busybox:latest' }, { name: 'healthy-dependency', image: 'busybox:latest' });
 
-    const input = buildRevisionInput(taskDefinition, undefined, ['healthy'], NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildRevisionInput(taskDefinition, undefined, { healthy: NEW_IMAGE }, DEPLOYMENT_ID);
 
     expect(input.containerDefinitions?.map((c) => c.image)).toEqual([NEW_IMAGE, 'busybox:latest']);
   });
@@ -133,7 +133,7 @@ describe('buildRevisionInput', () => {
   it('keeps the revision tags and adds the deployment marker tag', () => {
     const tags = [{ key: 'team', value: 'payments' }, { key: 'cost-center', value: '' }];
 
-    const input = buildRevisionInput(described(), tags, ['web'], NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildRevisionInput(described(), tags, { web: NEW_IMAGE }, DEPLOYMENT_ID);
 
     expect(input.tags).toStrictEqual([...tags, MARKER]);
   });
@@ -141,7 +141,7 @@ describe('buildRevisionInput', () => {
   it('replaces the marker tag of the deployment that registered the current revision', () => {
     const tags = [{ key: 'team', value: 'payments' }, { key: DEPLOYMENT_TAG_KEY, value: 'web-aaaaaaaaaaaa' }];
 
-    const input = buildRevisionInput(described(), tags, ['web'], NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildRevisionInput(described(), tags, { web: NEW_IMAGE }, DEPLOYMENT_ID);
 
     expect(input.tags).toStrictEqual([{ key: 'team', value: 'payments' }, MARKER]);
   });
@@ -149,7 +149,7 @@ describe('buildRevisionInput', () => {
   it('adds the marker as the 50th tag', () => {
     const tags = Array.from({ length: 49 }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
 
-    const input = buildRevisionInput(described(), tags, ['web'], NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildRevisionInput(described(), tags, { web: NEW_IMAGE }, DEPLOYMENT_ID);
 
     expect(input.tags).toStrictEqual([...tags, MARKER]);
   });
@@ -157,20 +157,20 @@ describe('buildRevisionInput', () => {
   it('keeps all 50 tags and adds no marker when the revision already has the 50 ECS allows', () => {
     const tags = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
 
-    const input = buildRevisionInput(described(), tags, ['web'], NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildRevisionInput(described(), tags, { web: NEW_IMAGE }, DEPLOYMENT_ID);
 
     expect(input.tags).toStrictEqual(tags);
   });
 
   it('sends the marker alone when the revision has no tags', () => {
-    expect(buildRevisionInput(described(), undefined, ['web'], NEW_IMAGE, DEPLOYMENT_ID).tags).toStrictEqual([MARKER]);
-    expect(buildRevisionInput(described(), [], ['web'], NEW_IMAGE, DEPLOYMENT_ID).tags).toStrictEqual([MARKER]);
+    expect(buildRevisionInput(described(), undefined, { web: NEW_IMAGE }, DEPLOYMENT_ID).tags).toStrictEqual([MARKER]);
+    expect(buildRevisionInput(described(), [], { web: NEW_IMAGE }, DEPLOYMENT_ID).tags).toStrictEqual([MARKER]);
   });
 
   it('takes tags from the describe response, not from a tags key inside the task definition', () => {
     const taskDefinition = described({ tags: [{ key: 'stale', value: 'copy' }] });
 
-    const input = buildRevisionInput(taskDefinition, [{ key: 'team', value: 'payments' }], ['web'], NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildRevisionInput(taskDefinition, [{ key: 'team', value: 'payments' }], { web: NEW_IMAGE }, DEPLOYMENT_ID);
 
     expect(input.tags).toStrictEqual([{ key: 'team', value: 'payments' }, MARKER]);
   });
@@ -188,7 +188,7 @@ describe('buildRevisionInput', () => {
       deleteRequestedAt: new Date('2026-01-03T00:00:00Z'),
     };
 
-    const input = buildRevisionInput(described(readOnly), undefined, ['web'], NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildRevisionInput(described(readOnly), undefined, { web: NEW_IMAGE }, DEPLOYMENT_ID);
 
     expect([...READ_ONLY_TASK_DEFINITION_KEYS].sort()).toEqual(Object.keys(readOnly).sort());
     expect(Object.keys(input).sort()).toEqual(['containerDefinitions', 'family', 'tags']);
@@ -201,7 +201,7 @@ describe('buildRevisionInput', () => {
       containerDefinitions: [{ name: 'web', image: 'web:v1', futureContainerSetting: [{ enabled: true }] }],
     });
 
-    const input = buildRevisionInput(taskDefinition, undefined, ['web'], NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildRevisionInput(taskDefinition, undefined, { web: NEW_IMAGE }, DEPLOYMENT_ID);
 
     expect(input).toStrictEqual({
       family: 'web',
@@ -286,7 +286,7 @@ describe('buildRevisionInput', () => {
     };
     const taskDefinition = { ...kept, taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:41', revision: 41 } as TaskDefinition;
 
-    const input = buildRevisionInput(taskDefinition, undefined, ['web'], NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildRevisionInput(taskDefinition, undefined, { web: NEW_IMAGE }, DEPLOYMENT_ID);
 
     const [web, ...others] = kept.containerDefinitions;
     expect(input).toStrictEqual({ ...kept, containerDefinitions: [{ ...web, image: NEW_IMAGE }, ...others], tags: [MARKER] });
@@ -304,7 +304,7 @@ describe('buildRevisionInput', () => {
       volumes: [{ name: 'v', host: { sourcePath: '/var/run/docker.sock' }, efsVolumeConfiguration: null }],
     });
 
-    const input = buildRevisionInput(taskDefinition, undefined, ['web'], NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildRevisionInput(taskDefinition, undefined, { web: NEW_IMAGE }, DEPLOYMENT_ID);
 
     expect(input).toStrictEqual({
       family: 'web',
@@ -322,8 +322,8 @@ describe('buildRevisionInput', () => {
       containerDefinitions: [{ name: 'web', image: 'web:v1', portMappings: [{ containerPort: 80, appProtocol: '' }, { containerPort: 81, appProtocol: 'http' }] }],
     });
 
-    const input = buildRevisionInput(empty, undefined, ['web'], NEW_IMAGE, DEPLOYMENT_ID);
-    const set = buildRevisionInput(described({ ipcMode: 'task', pidMode: 'host', networkMode: 'bridge' }), undefined, ['web'], NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildRevisionInput(empty, undefined, { web: NEW_IMAGE }, DEPLOYMENT_ID);
+    const set = buildRevisionInput(described({ ipcMode: 'task', pidMode: 'host', networkMode: 'bridge' }), undefined, { web: NEW_IMAGE }, DEPLOYMENT_ID);
 
     expect(input).not.toHaveProperty('ipcMode');
     expect(input).not.toHaveProperty('pidMode');
@@ -340,7 +340,7 @@ describe('buildRevisionInput', () => {
       ],
     });
 
-    const input = buildRevisionInput(taskDefinition, undefined, ['web'], NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildRevisionInput(taskDefinition, undefined, { web: NEW_IMAGE }, DEPLOYMENT_ID);
 
     expect(input.containerDefinitions?.map((c) => c.environment)).toStrictEqual([
       [
@@ -367,7 +367,7 @@ describe('buildRevisionInput', () => {
     ];
     const taskDefinition = described({ executionRoleArn: 'arn:${Partition}:iam::${Account}:role/exec', containerDefinitions });
 
-    const input = buildRevisionInput(taskDefinition, undefined, ['app'], NEW_IMAGE, DEPLOYMENT_ID);
+    const input = buildRevisionInput(taskDefinition, undefined, { app: NEW_IMAGE }, DEPLOYMENT_ID);
 
     expect(input.executionRoleArn).toBe('arn:${Partition}:iam::${Account}:role/exec');
     expect(input.containerDefinitions).toStrictEqual([{ ...containerDefinitions[0], image: NEW_IMAGE }, containerDefinitions[1], containerDefinitions[2]]);
@@ -381,7 +381,7 @@ describe('buildRevisionInput', () => {
     });
     const before = deepCopy(taskDefinition);
 
-    buildRevisionInput(taskDefinition, [{ key: 'team', value: 'x' }], ['web'], NEW_IMAGE, DEPLOYMENT_ID);
+    buildRevisionInput(taskDefinition, [{ key: 'team', value: 'x' }], { web: NEW_IMAGE }, DEPLOYMENT_ID);
 
     expect(taskDefinition).toStrictEqual(before);
   });

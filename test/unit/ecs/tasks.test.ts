@@ -1,15 +1,14 @@
 import { DescribeTasksCommand, ECSClient, ListTasksCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { verifyRunningImage } from '../../../functions/ecs/tasks';
-import type { Deployment, EcsProgress } from '../../../functions/shared/deployment';
+import type { EcsProgress } from '../../../functions/shared/deployment';
 
 const ecsMock = mockClient(ECSClient);
 const NEW = `sha256:${'d'.repeat(64)}`;
 const OLD = `sha256:${'e'.repeat(64)}`;
 const TD = 'arn:aws:ecs:us-east-1:123456789012:task-definition/web:9';
 
-const deployment = { image: { digest: NEW } } as Deployment;
-const progress = { cluster: 'c', service: 'web', newTaskDefinitionArn: TD, deploymentId: 'ecs-svc/ours', containers: [{ name: 'app', previousImage: 'x' }] } as EcsProgress;
+const progress = { cluster: 'c', service: 'web', newTaskDefinitionArn: TD, deploymentId: 'ecs-svc/ours', containers: [{ name: 'app', target: 'web', previousImage: 'x', image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/web@${NEW}` }] } as EcsProgress;
 
 function task(id: string, digest: string, startedBy = 'ecs-svc/ours') {
   return { taskArn: `arn:aws:ecs:us-east-1:123456789012:task/c/${id}`, taskDefinitionArn: TD, startedBy, containers: [{ name: 'app', imageDigest: digest }, { name: 'sidecar', imageDigest: OLD }] };
@@ -24,25 +23,25 @@ describe('verifyRunningImage', () => {
     ecsMock.on(ListTasksCommand).resolves({ taskArns: ['t1', 't2', 't3'] });
     ecsMock.on(DescribeTasksCommand).resolves({ tasks: [task('t1', NEW), task('t2', NEW), task('t3', OLD, 'ecs-svc/older')] });
 
-    await expect(verifyRunningImage(deployment, progress)).resolves.toEqual({ verifiedTasks: 2, digest: NEW });
+    await expect(verifyRunningImage(progress)).resolves.toEqual({ verifiedTasks: 2, digests: [NEW] });
   });
 
   it('fails with ImageVerificationFailed when a task runs another digest', async () => {
     ecsMock.on(ListTasksCommand).resolves({ taskArns: ['t1', 't2'] });
     ecsMock.on(DescribeTasksCommand).resolves({ tasks: [task('t1', NEW), task('t2', OLD)] });
 
-    await expect(verifyRunningImage(deployment, progress)).rejects.toMatchObject({ name: 'ImageVerificationFailed', message: expect.stringContaining(`t2/app runs ${OLD}`) });
+    await expect(verifyRunningImage(progress)).rejects.toMatchObject({ name: 'ImageVerificationFailed', message: expect.stringContaining(`t2/app runs ${OLD}`) });
   });
 
   it('fails when no task of the new revision runs', async () => {
     ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
 
-    await expect(verifyRunningImage(deployment, progress, 2)).rejects.toMatchObject({ name: 'ImageVerificationFailed' });
+    await expect(verifyRunningImage(progress, 2)).rejects.toMatchObject({ name: 'ImageVerificationFailed' });
   });
 
   it('has nothing to check on a service scaled to zero', async () => {
     ecsMock.on(ListTasksCommand).resolves({ taskArns: [] });
 
-    await expect(verifyRunningImage(deployment, progress, 0)).resolves.toEqual({ verifiedTasks: 0, digest: NEW });
+    await expect(verifyRunningImage(progress, 0)).resolves.toEqual({ verifiedTasks: 0, digests: [NEW] });
   });
 });

@@ -38,6 +38,7 @@ import {
   RolloutTimeout,
 } from '../../../functions/shared/errors';
 import { imageRef } from '../../../functions/shared/image';
+import { deploymentOfTarget } from '../../support/deployments';
 
 const lambdaMock = mockClient(LambdaClient);
 
@@ -56,8 +57,7 @@ const PAST = '2000-01-01T00:00:00.000Z';
 const FUTURE = '2999-01-01T00:00:00.000Z';
 
 function deployment(lambda: Record<string, unknown> = { alias: 'live' }, image = IMAGE): Deployment {
-  const target = targetSchema.parse({ name: 'ml-inference', repository: 'ml-inference', lambda: { function: FUNCTION, ...lambda } });
-  return { id: 'ml-inference-aaaaaaaaaaaa', startedAt: '2026-11-23T10:00:00.000Z', target: { ...target, kind: 'lambda' }, image, trigger: { kind: 'ecr-push' } };
+  return deploymentOfTarget({ name: 'ml-inference', repository: 'ml-inference', lambda: { function: FUNCTION, ...lambda } }, image, { id: 'ml-inference-aaaaaaaaaaaa' });
 }
 
 function progress(overrides: Partial<LambdaProgress> = {}): LambdaProgress {
