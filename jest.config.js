@@ -4,6 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': 'ts-jest' },
+  globalSetup: '<rootDir>/test/support/dynamodb-global-setup.js',
+  globalTeardown: '<rootDir>/test/support/dynamodb-global-teardown.js',
   setupFiles: ['<rootDir>/test/support/setup-env.ts'],
   setupFilesAfterEnv: ['<rootDir>/test/support/setup-after-env.ts'],
   clearMocks: true,

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { deployPush } from '../local/deploy-push';
 import { startLocalEnvironment } from '../local/environment';
 import { seedSampleImages } from '../local/sample-images';
-import { runDeployStateMachine } from '../local/state-machine';
 import type { LocalSession } from './context';
 
 /**
@@ -22,7 +21,7 @@ import type { LocalSession } from './context';
 
 const ROOT = join(__dirname, '..');
 const SEED_PUSHES = ['events/ecr-push.json', 'events/ecr-push-broken-build.json'];
-const ENV_KEYS = ['DEPLOYMENTS_FILE', 'AWS_REGION', 'AWS_ACCOUNT_ID', 'STATE_MACHINE_ARN'] as const;
+const ENV_KEYS = ['DEPLOYMENTS_FILE', 'AWS_REGION', 'AWS_ACCOUNT_ID', 'STATE_MACHINE_ARN', 'SLOTS_TABLE', 'NOTIFICATIONS_TABLE', 'AWS_ENDPOINT_URL_DYNAMODB'] as const;
 
 function readEvent(file: string): { detail: Record<string, string> } {
   return JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as { detail: Record<string, string> };
@@ -30,14 +29,11 @@ function readEvent(file: string): { detail: Record<string, string> } {
 
 async function openLocalSession(options: { waitMs: number }): Promise<LocalSession> {
   const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
-  const environment = await startLocalEnvironment();
+  const environment = await startLocalEnvironment({ waitMs: options.waitMs });
   const { account, deploymentsFile } = environment;
   seedSampleImages(account);
   // What the step Lambdas of the stack see.
   process.env.DEPLOYMENTS_FILE = deploymentsFile;
-  process.env.AWS_REGION = account.region;
-  process.env.AWS_ACCOUNT_ID = account.accountId;
-  process.env.STATE_MACHINE_ARN = account.stepFunctions.stateMachineArn;
 
   const close = async () => {
     try {
@@ -52,10 +48,6 @@ async function openLocalSession(options: { waitMs: number }): Promise<LocalSessi
   };
   try {
     for (const file of SEED_PUSHES) await deployPush(account, readEvent(file));
-    // From here on, executions started with StartExecution run by themselves, as in AWS.
-    account.stepFunctions.runStartedExecutions((input, run) =>
-      runDeployStateMachine(input as Parameters<typeof runDeployStateMachine>[0], { executionName: run.executionName, onEvent: run.onEvent, waitMs: options.waitMs }),
-    );
   } catch (error) {
     await close();
     throw error;

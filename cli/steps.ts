@@ -11,6 +11,8 @@ import { shortDigest } from '../functions/shared/image';
 
 const PHASES: [RegExp, string][] = [
   [/^ResolveDeployment$/, 'resolve'],
+  [/^(HoldSlot|WaitForSlot)$/, 'slot'],
+  [/^Release[A-Za-z]+$/, 'release'],
   [/^(AnnounceStarted|Publish[A-Za-z]+)$/, 'event'],
   [/^(EcsRecordCurrentService|LambdaPrepareFunction)$/, 'prepare'],
   [/^(EcsRegisterTaskDefinition|BatchRegisterJobDefinition)$/, 'register'],
@@ -95,6 +97,24 @@ function checksText(smoke: DeploymentState['smoke']): string {
   return checks.length === 0 ? 'no HTTP or invoke smoke tests configured' : checks.map((c) => `${c.passed ? 'pass' : 'fail'}: ${c.lastResult ?? ''}`).join('; ');
 }
 
+/** What HoldSlot found: the slot held (by which deployment), a wait for the other targets' images, or a wait in line. */
+function describeSlotHold(state: DeploymentState): string {
+  const hold = state.slotHold;
+  if (!hold) return '';
+  if (hold.held) return `holds ${state.deployment.slot.key}${state.deployment.generation !== undefined ? ` (generation ${state.deployment.generation})` : ''}`;
+  if (hold.heldBy) return `${state.deployment.slot.key} is held by ${hold.heldBy}: waits its turn${hold.until ? ` until ${hold.until}` : ''}`;
+  if (hold.merged) return `holds ${state.deployment.slot.key}; waits for the images of its other targets`;
+  return `waits for ${state.deployment.slot.key}`;
+}
+
+/** What a release did: gave the slot up, and started the next deployment. */
+function describeSlotRelease(state: DeploymentState): string {
+  const release = state.slotRelease;
+  if (!release) return '';
+  const released = release.released ? 'slot released' : 'held no slot';
+  return release.next ? `${released}; next: ${release.next}` : released;
+}
+
 /** What a finished step did, in one line, read from its output. */
 function describeStep(stateName: string, state: DeploymentState | undefined): string {
   if (!state) return '';
@@ -102,6 +122,14 @@ function describeStep(stateName: string, state: DeploymentState | undefined): st
   switch (stateName) {
     case 'ResolveDeployment':
       return `${changesText(state)} (${targetPlace(state)})`;
+    case 'HoldSlot':
+      return describeSlotHold(state);
+    case 'ReleaseAfterSucceeded':
+    case 'ReleaseAfterFailed':
+    case 'ReleaseAfterRolledBack':
+    case 'ReleaseAfterRollbackFailed':
+    case 'ReleaseAfterRejected':
+      return describeSlotRelease(state);
     case 'EcsRecordCurrentService':
       return ecs ? `service runs ${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} (the rollback target)` : '';
     case 'EcsRegisterTaskDefinition':
@@ -201,4 +229,4 @@ function causeMessage(cause: string | undefined): string {
   return cause;
 }
 
-export { phaseOf, isPollingStep, isQuietStep, describeStep, describeSuccess, describeRolledBack, causeMessage, parseState, imageLabel, shortImage, targetPlace, changesText };
+export { phaseOf, isPollingStep, isQuietStep, describeStep, describeSuccess, describeRolledBack, describeSlotHold, describeSlotRelease, causeMessage, parseState, imageLabel, shortImage, targetPlace, changesText };

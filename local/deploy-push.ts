@@ -1,9 +1,12 @@
 import { handler as trigger } from '../functions/handlers/trigger';
 import type { SimulatedAwsAccount } from './simulated-account';
-import { runDeployStateMachine, type LocalRunResult } from './state-machine';
+import type { LocalRunResult } from './state-machine';
+
+type TriggerResult = Awaited<ReturnType<typeof trigger>>;
 
 interface PushOutcome {
-  trigger: Awaited<ReturnType<typeof trigger>>;
+  trigger: TriggerResult;
+  /** The executions that ran meanwhile, by name: this push's, and those it waited for or handed on to. */
   runs: (LocalRunResult & { executionName: string })[];
 }
 
@@ -19,35 +22,34 @@ function pushedImage(event: unknown): { repository: string; digest: string; tag?
 }
 
 /**
- * Runs an execution the simulated account has started, with the real state
- * machine, and keeps its history and outcome in the account (what
- * ListExecutions, DescribeExecution and GetExecutionHistory answer).
+ * What AWS does with an ECR push event, locally: ECR holds the image and the
+ * trigger Lambda records it; a deployment it starts runs by itself (see
+ * startLocalStack). Returns at once, as EventBridge does.
  */
-function runStartedExecution(account: SimulatedAwsAccount, executionName: string, options: { waitMs?: number } = {}): Promise<LocalRunResult> {
-  return account.stepFunctions.run(executionName, (input, run) =>
-    runDeployStateMachine(input as Parameters<typeof runDeployStateMachine>[0], { executionName: run.executionName, onEvent: run.onEvent, waitMs: options.waitMs }),
-  );
-}
-
-/**
- * What AWS does with an ECR push event, locally: ECR holds the image, the trigger
- * Lambda starts executions (in the simulated account), and each one runs the real
- * state machine.
- */
-async function deployPush(account: SimulatedAwsAccount, event: unknown, options: { waitMs?: number } = {}): Promise<PushOutcome> {
-  process.env.STATE_MACHINE_ARN ??= `arn:aws:states:${account.region}:${account.accountId}:stateMachine:ecr-deployer-deploy`;
+async function deliverPush(account: SimulatedAwsAccount, event: unknown): Promise<TriggerResult> {
   const image = pushedImage(event);
   if (image) account.ecr.pushImage(image.repository, image.digest, image.tag ? [image.tag] : []);
-  const before = new Set(account.executions.keys());
-  const triggered = await trigger(event);
+  return trigger(event);
+}
+
+/** The executions started since `before`, each with how it ended (waits for them). */
+async function runsSince(account: SimulatedAwsAccount, before: Set<string>): Promise<PushOutcome['runs']> {
+  await account.stepFunctions.settle();
   const runs: PushOutcome['runs'] = [];
   for (const execution of account.executions.values()) {
     if (before.has(execution.name)) continue;
-    const result = await runStartedExecution(account, execution.name, options);
-    runs.push({ ...result, executionName: execution.name });
+    const result = await account.stepFunctions.result(execution.name);
+    if (result) runs.push({ ...result, executionName: execution.name });
   }
-  return { trigger: triggered, runs };
+  return runs;
 }
 
-export { deployPush, runStartedExecution };
-export type { PushOutcome };
+/** Delivers a push, and waits until everything it set off has finished. */
+async function deployPush(account: SimulatedAwsAccount, event: unknown): Promise<PushOutcome> {
+  const before = new Set(account.executions.keys());
+  const triggered = await deliverPush(account, event);
+  return { trigger: triggered, runs: await runsSince(account, before) };
+}
+
+export { deliverPush, deployPush, runsSince };
+export type { PushOutcome, TriggerResult };

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { startHealthServer } from './health-server';
 import { createSampleWorld, STREAM_ML } from './sample-world';
 import type { SimulatedAwsAccount } from './simulated-account';
+import { startLocalStack } from './stack';
+import type { LocalRunOptions } from './state-machine';
 
 const ROOT = join(__dirname, '..');
 
@@ -22,12 +24,15 @@ interface LocalEnvironment {
 }
 
 /**
- * What `npm start` and `ecr-deployer --local` run against: the sample world, a
- * real health endpoint on 127.0.0.1 answering for whatever stream-ml-service runs
- * now, and the local deployments.yml pointing at it.
+ * What `npm start` and `ecr-deployer --local` run against: the sample world with
+ * the stack's moving parts around it (a local DynamoDB for the slots, executions
+ * that run by themselves, the recovery rule), a real health endpoint on 127.0.0.1
+ * answering for whatever stream-ml-service runs now, and the local
+ * deployments.yml pointing at it.
  */
-async function startLocalEnvironment(): Promise<LocalEnvironment> {
+async function startLocalEnvironment(options: { waitMs?: LocalRunOptions['waitMs'] } = {}): Promise<LocalEnvironment> {
   const account = createSampleWorld();
+  const stack = await startLocalStack(account, options);
   const broken = brokenBuildDigest();
   const health = await startHealthServer(() => {
     const running = account.runningDigests(STREAM_ML.cluster, STREAM_ML.service).map((task) => task[STREAM_ML.container]);
@@ -44,9 +49,11 @@ async function startLocalEnvironment(): Promise<LocalEnvironment> {
     deploymentsFile,
     close: async () => {
       try {
+        await account.stepFunctions.settle();
         await health.close();
       } finally {
         account.restore();
+        await stack.close();
         rmSync(dir, { recursive: true, force: true });
       }
     },

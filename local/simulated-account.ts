@@ -24,7 +24,7 @@ import type { DeploymentEventDetail } from '../functions/events/deployment-event
 import { parseImageReference } from '../functions/shared/image';
 import { SimulatedBatch, type JobOutcome } from './simulated-batch';
 import { SimulatedEcr } from './simulated-ecr';
-import { SimulatedExecutions } from './simulated-executions';
+import { SimulatedExecutions, type ExecutionStatus } from './simulated-executions';
 import { SimulatedLambda, type LambdaImageBehaviour } from './simulated-lambda';
 
 /**
@@ -53,7 +53,7 @@ interface SimulatedExecution {
   name: string;
   arn: string;
   input: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: ExecutionStatus;
 }
 
 interface InjectedFailure {
@@ -98,7 +98,7 @@ class SimulatedAwsAccount {
   public readonly calls: string[] = [];
   private readonly imageBehaviour = new Map<string, ImageBehaviour>();
   private readonly failures: InjectedFailure[] = [];
-  private beforeCalls: { command: string; action: () => void }[] = [];
+  private beforeCalls: { command: string; action: () => void | Promise<void> }[] = [];
   private deploymentCounter = 0;
   private taskCounter = 0;
   private readonly mocks = [mockClient(ECSClient), mockClient(SFNClient), mockClient(EventBridgeClient)] as const;
@@ -152,8 +152,8 @@ class SimulatedAwsAccount {
     this.imageBehaviour.set(digest, behaviour);
   }
 
-  /** Something else happens in the account just before the next call of `command` (a person's change, say). */
-  public beforeNext(command: string, action: () => void): void {
+  /** Something else happens in the account just before the next call of `command` (a person's change, a push); the call waits for it. */
+  public beforeNext(command: string, action: () => void | Promise<void>): void {
     this.beforeCalls.push({ command, action });
   }
 
@@ -308,7 +308,7 @@ class SimulatedAwsAccount {
       this.calls.push(`${service}.${command}`);
       const pending = this.beforeCalls.filter((b) => b.command === command);
       this.beforeCalls = this.beforeCalls.filter((b) => b.command !== command);
-      for (const before of pending) before.action();
+      for (const before of pending) await before.action();
       const failure = this.takeFailure(command);
       if (failure) throw failure;
       return run(input);
@@ -416,6 +416,7 @@ class SimulatedAwsAccount {
         }
         const arn = `arn:aws:states:${REGION}:${ACCOUNT_ID}:execution:ecr-deployer-deploy:${name}`;
         this.executions.set(name, { name, arn, input: input.input ?? '{}', status: 'RUNNING' });
+        this.stepFunctions.started(name);
         return { executionArn: arn, startDate: new Date() };
       }),
     );

@@ -4,6 +4,8 @@ import {
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   StateMachineDoesNotExist,
+  StopExecutionCommand,
+  type StopExecutionCommandInput,
   type DescribeExecutionCommandInput,
   type GetExecutionHistoryCommandInput,
   type HistoryEvent,
@@ -31,11 +33,20 @@ interface StartedExecution {
   name: string;
   arn: string;
   input: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: ExecutionStatus;
 }
 
-/** Runs one execution locally (the real state machine), reporting each event as it happens. */
-type ExecutionRunner = (input: unknown, options: { executionName: string; onEvent: (event: ExecutionEvent) => void }) => Promise<LocalRunResult>;
+type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
+/** Runs one execution locally (the real state machine), reporting each event as it happens; `signal` is StopExecution. */
+type ExecutionRunner = (input: unknown, options: { executionName: string; onEvent: (event: ExecutionEvent) => void; signal: AbortSignal }) => Promise<LocalRunResult>;
+
+/** What EventBridge delivers when an execution ends: "Step Functions Execution Status Change". */
+interface ExecutionStatusChange {
+  source: 'aws.states';
+  'detail-type': 'Step Functions Execution Status Change';
+  detail: { executionArn: string; stateMachineArn: string; name: string; status: ExecutionStatus; input: string; startDate: number; stopDate: number };
+}
 
 interface ExecutionDetails {
   startDate: Date;
@@ -45,6 +56,7 @@ interface ExecutionDetails {
   cause?: string;
   history: HistoryEvent[];
   run?: Promise<LocalRunResult>;
+  stop?: AbortController;
 }
 
 const STATE_EVENT_TYPES: Record<string, { entered: HistoryEventType; exited?: HistoryEventType }> = {
@@ -117,6 +129,8 @@ class SimulatedExecutions {
   public readonly stateMachineArn: string;
   private readonly details = new Map<string, ExecutionDetails>();
   private runner?: ExecutionRunner;
+  private readonly statusListeners: ((event: ExecutionStatusChange) => Promise<unknown>)[] = [];
+  private readonly deliveries: Promise<unknown>[] = [];
 
   public constructor(
     sfnMock: AwsClientStub<SFNClient>,
@@ -146,12 +160,14 @@ class SimulatedExecutions {
         details.history.push({ ...entry, id, previousEventId: id - 1, timestamp: new Date(event.timestamp) });
       }
     };
+    const stop = new AbortController();
+    details.stop = stop;
     // Claimed before it starts: the run's own Step Functions calls (a rollback reads the history) must not start it again.
     details.run = (async (): Promise<LocalRunResult> => {
       let result: LocalRunResult;
       try {
         await Promise.resolve();
-        result = await runner(JSON.parse(execution.input) as unknown, { executionName: name, onEvent: append });
+        result = await runner(JSON.parse(execution.input) as unknown, { executionName: name, onEvent: append, signal: stop.signal });
       } catch (error) {
         result = { status: 'FAILED', error: 'States.Runtime', cause: (error as Error).message, events: [] };
       }
@@ -160,9 +176,43 @@ class SimulatedExecutions {
       details.output = result.status === 'SUCCEEDED' ? json(result.output) : undefined;
       details.error = result.error;
       details.cause = result.cause;
+      if (result.status !== 'SUCCEEDED') this.announce(execution, details);
       return result;
     })();
     return details.run;
+  }
+
+  /** Subscribes to executions that end ABORTED, TIMED_OUT or FAILED, as an EventBridge rule on "Step Functions Execution Status Change" would. */
+  public onExecutionEnded(listener: (event: ExecutionStatusChange) => Promise<unknown>): void {
+    this.statusListeners.push(listener);
+  }
+
+  /** Stops a running execution, as StopExecution does: it ends ABORTED wherever it is. */
+  public stop(name: string): void {
+    this.details.get(name)?.stop?.abort();
+  }
+
+  /** Called by StartExecution: with a runner installed, the execution runs by itself, as in AWS. */
+  public started(name: string): void {
+    const runner = this.runner;
+    if (runner) void this.run(name, runner);
+  }
+
+  private announce(execution: StartedExecution, details: ExecutionDetails): void {
+    const event: ExecutionStatusChange = {
+      source: 'aws.states',
+      'detail-type': 'Step Functions Execution Status Change',
+      detail: {
+        executionArn: execution.arn,
+        stateMachineArn: this.stateMachineArn,
+        name: execution.name,
+        status: execution.status,
+        input: execution.input,
+        startDate: details.startDate.getTime(),
+        stopDate: (details.stopDate ?? new Date()).getTime(),
+      },
+    };
+    for (const listener of this.statusListeners) this.deliveries.push(listener(event).catch(() => undefined));
   }
 
   /** From now on, executions started by StartExecution run by themselves (as in AWS), picked up by the next Step Functions call or `settle()`. */
@@ -170,14 +220,22 @@ class SimulatedExecutions {
     this.runner = runner;
   }
 
-  /** Waits until every execution that was started has finished. */
+  /** Waits until every execution that was started has finished, and what their ends set off (recovery, the next deployment). */
   public async settle(): Promise<void> {
     for (;;) {
       this.pickUp();
       const running = [...this.details.values()].map((d) => d.run).filter((run): run is Promise<LocalRunResult> => run !== undefined);
-      await Promise.all(running);
-      if ([...this.executions.values()].every((e) => e.status !== 'RUNNING' || !this.runner)) return;
+      await Promise.all([...running, ...this.deliveries]);
+      const settled = [...this.executions.values()].every((e) => e.status !== 'RUNNING' || !this.runner);
+      const before = this.deliveries.length;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (settled && this.deliveries.length === before && [...this.executions.values()].every((e) => e.status !== 'RUNNING' || !this.runner)) return;
     }
+  }
+
+  /** How a run ended, once it has (undefined while it runs, or if it never ran). */
+  public async result(name: string): Promise<LocalRunResult | undefined> {
+    return this.details.get(name)?.run;
   }
 
   /** The history recorded for an execution (Step Functions' event types). */
@@ -232,6 +290,14 @@ class SimulatedExecutions {
       }),
     );
 
+    sfnMock.on(StopExecutionCommand).callsFake(
+      handle('StepFunctions', 'StopExecution', (input: StopExecutionCommandInput) => {
+        const execution = this.requireExecution(input.executionArn);
+        this.stop(execution.name);
+        return { stopDate: new Date() };
+      }),
+    );
+
     sfnMock.on(DescribeExecutionCommand).callsFake(
       handle('StepFunctions', 'DescribeExecution', (input: DescribeExecutionCommandInput) => {
         const execution = this.requireExecution(input.executionArn);
@@ -270,4 +336,4 @@ class SimulatedExecutions {
 }
 
 export { SimulatedExecutions, historyConverter };
-export type { ExecutionRunner, StartedExecution };
+export type { ExecutionRunner, StartedExecution, ExecutionStatus, ExecutionStatusChange };

@@ -3,127 +3,227 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jobDefinitionLabel } from '../functions/batch/job-definition';
 import { taskDefinitionLabel } from '../functions/ecs/task-definition';
+import type { DeploymentEventDetail } from '../functions/events/deployment-events';
 import { renderMessageForTerminal, renderSlackMessage } from '../functions/notifications/render';
 import { shortDigest } from '../functions/shared/image';
-import { deployPush } from './deploy-push';
+import { deliverPush, runsSince, type TriggerResult } from './deploy-push';
 import { startLocalEnvironment } from './environment';
-import { ML_INFERENCE, SPLITTER, STREAM_ML } from './sample-world';
+import { ML_INFERENCE, SHORT_DRAMA, SPLITTER, STREAM_ML } from './sample-world';
 import type { SimulatedAwsAccount } from './simulated-account';
+import { fakeDigest } from './simulated-ecr';
 import { loadDeployDefinition } from './state-machine';
 import { renderTimeline, shortImage } from './timeline';
 
 /**
  * `npm start`: the main job on the embedded local default. Sample ECR push events
  * go through the real trigger and the real state machine, against a simulated AWS
- * account and a real health endpoint on 127.0.0.1.
+ * account (with a real DynamoDB implementation holding the slots) and a real
+ * health endpoint on 127.0.0.1.
  */
 
 const ROOT = join(__dirname, '..');
 /** Wait states take this long locally instead of their seconds in AWS. */
 const LOCAL_WAIT_MS = 20;
 
+interface PushEvent {
+  id: string;
+  time: string;
+  detail: { 'repository-name': string; 'image-tag'?: string; 'image-digest': string } & Record<string, string | undefined>;
+}
+
 /** What a target runs now, in words: `stream-ml-service-1 runs stream-ml-service:2 (…@sha256:…)`. */
-type WhatRuns = (account: SimulatedAwsAccount) => { revision: string; line: string };
+type WhatRuns = (account: SimulatedAwsAccount) => string;
 
 const STREAM_ML_RUNS: WhatRuns = (account) => {
   const running = account.runningTaskDefinition(STREAM_ML.cluster, STREAM_ML.service);
   const image = running?.containerDefinitions?.find((c) => c.name === STREAM_ML.container)?.image ?? '?';
-  const revision = taskDefinitionLabel(running?.taskDefinitionArn ?? '?');
-  return { revision, line: `${STREAM_ML.service} runs ${revision} (${shortImage(image)})` };
+  return `${STREAM_ML.service} runs ${taskDefinitionLabel(running?.taskDefinitionArn ?? '?')} (${shortImage(image)})`;
+};
+
+const SHORT_DRAMA_RUNS: WhatRuns = (account) => {
+  const running = account.runningTaskDefinition(SHORT_DRAMA.cluster, SHORT_DRAMA.service);
+  const images = (running?.containerDefinitions ?? []).map((c) => `${c.name} ${shortImage(c.image ?? '?')}`);
+  return `${SHORT_DRAMA.service} runs ${taskDefinitionLabel(running?.taskDefinitionArn ?? '?')} (${images.join(', ')})`;
 };
 
 const SPLITTER_RUNS: WhatRuns = (account) => {
   const latest = account.batch.latestActive(SPLITTER.jobDefinition);
-  const revision = jobDefinitionLabel(latest?.jobDefinitionArn ?? '?');
-  return { revision, line: `jobs submitted as ${SPLITTER.jobDefinition} get ${revision} (${shortImage(latest?.containerProperties?.image ?? '?')})` };
+  return `jobs submitted as ${SPLITTER.jobDefinition} get ${jobDefinitionLabel(latest?.jobDefinitionArn ?? '?')} (${shortImage(latest?.containerProperties?.image ?? '?')})`;
 };
 
 const ML_INFERENCE_RUNS: WhatRuns = (account) => {
   const fn = account.lambda.function(ML_INFERENCE.function);
   const alias = fn.aliases.get(ML_INFERENCE.alias);
   const image = fn.versions.get(alias?.version ?? '')?.imageUri ?? '?';
-  const revision = `version ${alias?.version ?? '?'}`;
-  return { revision, line: `alias ${ML_INFERENCE.function}:${ML_INFERENCE.alias} → ${revision} (${shortImage(image)})` };
+  return `alias ${ML_INFERENCE.function}:${ML_INFERENCE.alias} → version ${alias?.version ?? '?'} (${shortImage(image)})`;
 };
+
+interface Push {
+  event: PushEvent;
+  /** Where it comes from, for people. */
+  source: string;
+}
 
 interface Scenario {
   title: string;
-  eventFile: string;
-  expect: 'SUCCEEDED' | 'FAILED' | 'IGNORED';
+  /** Delivered one after another (or at once, `together`). */
+  pushes: Push[];
+  together?: boolean;
+  /** Delivered while the first deployment runs: just before its UpdateService. */
+  duringFirst?: Push[];
+  /** How each execution that runs ends, in the order they start; `[]` when nothing deploys. */
+  expect: ('SUCCEEDED' | 'FAILED')[];
+  /** How many SKIPPED events the scenario publishes. */
+  expectSkipped?: number;
   whatRuns: WhatRuns;
   /** The same image pushed under more tags: each is another event, and none deploys again. */
   alsoTags?: string[];
 }
 
+function readEvent(file: string): PushEvent {
+  return JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as PushEvent;
+}
+
+const fromFile = (file: string): Push => ({ event: readEvent(file), source: file });
+
+/** A push of stream-ml-service made from events/ecr-push.json: another tag, digest, time and event id. */
+function streamMlPush(tag: string, time: string, id: string): Push {
+  const base = readEvent('events/ecr-push.json');
+  return {
+    event: { ...base, id, time, detail: { ...base.detail, 'image-tag': tag, 'image-digest': fakeDigest(`stream-ml-service:${tag}`) } },
+    source: `events/ecr-push.json as ${tag}, pushed ${time}`,
+  };
+}
+
 const SCENARIOS: Scenario[] = [
-  { title: 'A tagless push (child manifest of a multi-arch image) is ignored', eventFile: 'events/ecr-push-tagless.json', expect: 'IGNORED', whatRuns: STREAM_ML_RUNS },
-  { title: 'A push of v1.4.0 deploys itself: new revision, rollout, digest check, smoke test', eventFile: 'events/ecr-push.json', expect: 'SUCCEEDED', whatRuns: STREAM_ML_RUNS },
-  { title: 'A push of v1.4.1 fails its smoke test and is rolled back automatically', eventFile: 'events/ecr-push-broken-build.json', expect: 'FAILED', whatRuns: STREAM_ML_RUNS },
+  { title: 'A tagless push (child manifest of a multi-arch image) is ignored', pushes: [fromFile('events/ecr-push-tagless.json')], expect: [], whatRuns: STREAM_ML_RUNS },
+  {
+    title: 'A push of v1.4.0 deploys itself: new revision, rollout, digest check, smoke test',
+    pushes: [fromFile('events/ecr-push.json')],
+    expect: ['SUCCEEDED'],
+    whatRuns: STREAM_ML_RUNS,
+  },
+  {
+    title: 'A push of v1.4.1 fails its smoke test and is rolled back automatically',
+    pushes: [fromFile('events/ecr-push-broken-build.json')],
+    expect: ['FAILED'],
+    whatRuns: STREAM_ML_RUNS,
+  },
   {
     title: 'A push of the video splitter (three tags) registers one Batch job definition revision and runs its test job',
-    eventFile: 'events/ecr-push-splitter.json',
-    expect: 'SUCCEEDED',
+    pushes: [fromFile('events/ecr-push-splitter.json')],
+    expect: ['SUCCEEDED'],
     whatRuns: SPLITTER_RUNS,
     alsoTags: ['latest', 'c0ffee1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b'],
   },
   {
     title: 'A push of the ML inference image updates the Lambda function, canaries 10 % on the alias, then shifts it all',
-    eventFile: 'events/ecr-push-ml-inference.json',
-    expect: 'SUCCEEDED',
+    pushes: [fromFile('events/ecr-push-ml-inference.json')],
+    expect: ['SUCCEEDED'],
     whatRuns: ML_INFERENCE_RUNS,
+  },
+  {
+    title: 'One release of the short-drama backend pushes both of its images: one revision carries both containers',
+    pushes: [fromFile('events/ecr-push-canvas-service.json'), fromFile('events/ecr-push-orchestrator.json')],
+    together: true,
+    expect: ['SUCCEEDED'],
+    whatRuns: SHORT_DRAMA_RUNS,
+  },
+  {
+    title: 'Three pushes of stream-ml-service within seconds: the middle one is superseded while it waits, the newest runs',
+    pushes: [streamMlPush('v1.5.0', '2026-11-23T14:30:00Z', 'c5a1f0de-0001-4b6a-9a3e-5d1c2b3a4f50')],
+    duringFirst: [streamMlPush('v1.5.1', '2026-11-23T14:30:02Z', 'c5a1f0de-0002-4b6a-9a3e-5d1c2b3a4f51'), streamMlPush('v1.5.2', '2026-11-23T14:30:04Z', 'c5a1f0de-0003-4b6a-9a3e-5d1c2b3a4f52')],
+    expect: ['SUCCEEDED', 'SUCCEEDED'],
+    expectSkipped: 1,
+    whatRuns: STREAM_ML_RUNS,
   },
 ];
 
-function readEvent(file: string): { detail: { 'repository-name': string; 'image-tag'?: string; 'image-digest': string } } {
-  return JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as { detail: { 'repository-name': string; 'image-tag'?: string; 'image-digest': string } };
+/** What the trigger did with a push, in one line. */
+function triggerLine(result: TriggerResult): string {
+  if (result.ignored) return `ignored — ${result.ignored}`;
+  const parts: string[] = [];
+  if (result.started.length > 0) parts.push(`started execution ${result.started.join(', ')}`);
+  else if (result.recorded.length > 0) parts.push(`recorded for ${result.recorded.join(', ')}: the slot is busy, it deploys when the slot is released`);
+  for (const skipped of result.skipped) parts.push(`SKIPPED for ${skipped.target}: ${skipped.reason}`);
+  for (const duplicate of result.duplicates) parts.push(`nothing new for ${duplicate.target}: ${duplicate.reason}`);
+  return parts.join('; ') || 'nothing to do';
+}
+
+function pushLine(push: Push): string {
+  const { detail } = push.event;
+  return `ECR push: ${detail['repository-name']}:${detail['image-tag'] || '(no tag)'} sha256:${shortDigest(detail['image-digest'])}…  (${push.source})`;
+}
+
+function printSlack(print: (line?: string) => void, events: DeploymentEventDetail[]): void {
+  if (events.length === 0) return;
+  print('  Slack messages the notifier would post (rendered locally, not sent):');
+  for (const published of events) for (const line of renderMessageForTerminal(renderSlackMessage(published))) print(line);
 }
 
 async function main(): Promise<number> {
   process.env.AWS_REGION ??= 'us-east-1';
-  const environment = await startLocalEnvironment();
+  const environment = await startLocalEnvironment({ waitMs: LOCAL_WAIT_MS });
   const { account } = environment;
   process.env.DEPLOYMENTS_FILE = environment.deploymentsFile;
 
   const definition = loadDeployDefinition() as unknown as Parameters<typeof renderTimeline>[1];
   const print = (line = '') => console.log(line);
   print('ecr-deployer — local run: the real trigger and state machine against a simulated AWS account');
-  print(`(ECS service ${STREAM_ML.cluster}/${STREAM_ML.service}, Batch job definition ${SPLITTER.jobDefinition}, Lambda function ${ML_INFERENCE.function}; health endpoint ${environment.healthUrl})`);
+  print(
+    `(ECS services ${STREAM_ML.cluster}/${STREAM_ML.service} and ${SHORT_DRAMA.cluster}/${SHORT_DRAMA.service}, Batch job definition ${SPLITTER.jobDefinition}, Lambda function ${ML_INFERENCE.function}; slots in a local DynamoDB; health endpoint ${environment.healthUrl})`,
+  );
   let unexpected = 0;
   try {
     for (const [index, scenario] of SCENARIOS.entries()) {
-      const event = readEvent(scenario.eventFile);
-      const { detail } = event;
       print();
       print(`━━ ${index + 1}. ${scenario.title}`);
-      print(`ECR push: ${detail['repository-name']}:${detail['image-tag'] || '(no tag)'} sha256:${shortDigest(detail['image-digest'])}…  (${scenario.eventFile})`);
       const before = scenario.whatRuns(account);
       const eventsBefore = account.events.length;
-      const outcome = await deployPush(account, event, { waitMs: LOCAL_WAIT_MS });
-      if (outcome.trigger.ignored) {
-        print(`trigger: ignored — ${outcome.trigger.ignored}`);
-        if (scenario.expect !== 'IGNORED') unexpected += 1;
-        continue;
+      const executionsBefore = new Set(account.executions.keys());
+      const deliver = async (push: Push) => {
+        const result = await deliverPush(account, push.event);
+        print(pushLine(push));
+        print(`  trigger: ${triggerLine(result)}`);
+        return result;
+      };
+      if (scenario.duringFirst) {
+        const during = scenario.duringFirst;
+        account.beforeNext('UpdateService', async () => {
+          for (const push of during) await deliver(push);
+        });
       }
-      for (const run of outcome.runs) {
-        print(`trigger: started execution ${run.executionName}`);
+      if (scenario.together) await Promise.all(scenario.pushes.map(deliver));
+      else for (const push of scenario.pushes) await deliver(push);
+      const runs = await runsSince(account, executionsBefore);
+      for (const run of runs) {
+        print(`execution ${run.executionName}:`);
         for (const line of renderTimeline(run.events, definition)) print(line);
-        const after = scenario.whatRuns(account);
         const took = (run.events.at(-1)?.timestamp ?? 0) - (run.events[0]?.timestamp ?? 0);
-        const was = before.revision === after.revision ? 'as before the push' : `was ${before.revision}`;
-        print(run.status === 'SUCCEEDED' ? `✔ SUCCEEDED in ${took} ms — ${after.line}, ${was}` : `✘ FAILED (${run.error}) in ${took} ms — ${after.line}, ${was}`);
+        print(run.status === 'SUCCEEDED' ? `✔ SUCCEEDED in ${took} ms` : `✘ ${run.status} (${run.error ?? ''}) in ${took} ms`);
         if (run.cause) print(`  reason: ${run.cause}`);
-        print(`  events published: ${account.events.slice(eventsBefore).map((e) => e.status).join(' → ')}`);
-        // What the Slack notifier would post for each of them (rendered here; nothing is sent).
-        print('  Slack messages the notifier would post (rendered locally, not sent):');
-        for (const published of account.events.slice(eventsBefore).filter((e) => e.deploymentId === run.executionName)) {
-          for (const line of renderMessageForTerminal(renderSlackMessage(published))) print(line);
-        }
-        if (run.status !== scenario.expect) unexpected += 1;
+        const published = account.events.slice(eventsBefore).filter((e) => e.deploymentId === run.executionName);
+        print(`  events published: ${published.map((e) => `${e.target} ${e.status}`).join(' → ')}`);
+        printSlack(print, published);
       }
-      for (const tag of scenario.alsoTags ?? []) {
-        const again = await deployPush(account, { ...event, detail: { ...detail, 'image-tag': tag } }, { waitMs: LOCAL_WAIT_MS });
-        const duplicate = again.trigger.duplicates.length > 0 && again.runs.length === 0;
-        print(`ECR push: same image as :${tag} → trigger: ${duplicate ? `duplicate of ${again.trigger.duplicates[0]?.executionName}, nothing deployed again` : 'deployed again (unexpected)'}`);
+      const skipped = account.events.slice(eventsBefore).filter((e) => e.status === 'SKIPPED');
+      for (const event of skipped) print(`⏭ SKIPPED ${event.target} ${event.image.tag ?? ''} (sha256:${shortDigest(event.image.digest)}): ${event.reason ?? ''}`);
+      printSlack(print, skipped);
+      const after = scenario.whatRuns(account);
+      print(`now: ${after}${after === before ? ' (as before)' : ''}`);
+      const statuses = runs.map((run) => run.status);
+      if (JSON.stringify(statuses) !== JSON.stringify(scenario.expect) || skipped.length !== (scenario.expectSkipped ?? 0)) {
+        print(`  (unexpected: runs ${JSON.stringify(statuses)}, ${skipped.length} skipped)`);
+        unexpected += 1;
+      }
+      for (const [i, tag] of (scenario.alsoTags ?? []).entries()) {
+        const [first] = scenario.pushes;
+        if (!first) continue;
+        const event = { ...first.event, id: `${first.event.id.slice(0, -2)}${String(i + 10)}`, detail: { ...first.event.detail, 'image-tag': tag } };
+        const again = await deliverPush(account, event);
+        const startedNothing = (await runsSince(account, new Set(account.executions.keys()))).length === 0;
+        const duplicate = again.duplicates.length > 0 && again.started.length === 0 && startedNothing;
+        print(`ECR push: same image as :${tag} → trigger: ${duplicate ? `nothing new (${again.duplicates[0]?.reason}), nothing deployed again` : 'deployed again (unexpected)'}`);
         if (!duplicate) unexpected += 1;
       }
     }

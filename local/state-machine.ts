@@ -23,6 +23,8 @@ import { handler as ecsRollBackService } from '../functions/handlers/ecs-roll-ba
 import { handler as ecsUpdateService } from '../functions/handlers/ecs-update-service';
 import { handler as ecsVerifyRunningImage } from '../functions/handlers/ecs-verify-running-image';
 import { handler as publishDeploymentEvent } from '../functions/handlers/publish-deployment-event';
+import { handler as holdSlot } from '../functions/handlers/hold-slot';
+import { handler as releaseSlot } from '../functions/handlers/release-slot';
 import { handler as resolveDeployment } from '../functions/handlers/resolve-deployment';
 import { handler as runSmokeTests } from '../functions/handlers/run-smoke-tests';
 
@@ -37,6 +39,8 @@ type LocalTaskHandler = (input: JsonValue) => Promise<JsonValue>;
  */
 const STEP_HANDLERS: Record<string, StepHandler> = {
   ResolveDeployment: resolveDeployment,
+  HoldSlot: holdSlot,
+  ReleaseSlot: releaseSlot,
   PublishDeploymentEvent: publishDeploymentEvent,
   EcsRecordCurrentService: ecsRecordCurrentService,
   EcsRegisterTaskDefinition: ecsRegisterTaskDefinition,
@@ -97,10 +101,15 @@ function localTaskHandlers(definition: StateMachineDefinition): Record<string, L
 
 interface LocalRunOptions {
   executionName: string;
-  /** Milliseconds every Wait state and every Retry pause lasts locally (default 0). */
-  waitMs?: number;
+  /**
+   * Milliseconds every Wait state and every Retry pause lasts locally (default 0);
+   * `as-defined`: the seconds the definition says (on a virtual clock, as the benchmark runs it).
+   */
+  waitMs?: number | 'as-defined';
   /** Called with each event as it happens (the simulated Step Functions history follows a run live). */
   onEvent?: (event: ExecutionEvent) => void;
+  /** StopExecution: the run ends ABORTED. */
+  signal?: AbortSignal;
 }
 
 /** The parts of aws-local-stepfunctions' event log the timeline reads. */
@@ -116,7 +125,7 @@ interface ExecutionEvent {
 }
 
 interface LocalRunResult {
-  status: 'SUCCEEDED' | 'FAILED';
+  status: 'SUCCEEDED' | 'FAILED' | 'ABORTED';
   output?: unknown;
   error?: string;
   cause?: string;
@@ -129,11 +138,12 @@ async function runDeployStateMachine(input: JsonValue, options: LocalRunOptions)
   const stateMachine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
   const waitMs = options.waitMs ?? 0;
   const states = Object.entries(definition.States as Record<string, TaskState>);
+  const overridden = (type: string) => (waitMs === 'as-defined' ? {} : Object.fromEntries(states.filter(([, s]) => s.Type === type).map(([name]) => [name, waitMs])));
   const execution = stateMachine.run(input, {
     overrides: {
       taskResourceLocalHandlers: localTaskHandlers(definition),
-      waitTimeOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Wait').map(([name]) => [name, waitMs])),
-      retryIntervalOverrides: Object.fromEntries(states.filter(([, s]) => s.Type === 'Task').map(([name]) => [name, waitMs])),
+      waitTimeOverrides: overridden('Wait'),
+      retryIntervalOverrides: overridden('Task'),
     },
     context: {
       Execution: {
@@ -143,6 +153,11 @@ async function runDeployStateMachine(input: JsonValue, options: LocalRunOptions)
     },
   });
   const events: ExecutionEvent[] = [];
+  let aborted = false;
+  options.signal?.addEventListener('abort', () => {
+    aborted = true;
+    execution.abort();
+  });
   const collecting = (async () => {
     for await (const event of execution.eventLogs) {
       events.push(event as ExecutionEvent);
@@ -155,6 +170,7 @@ async function runDeployStateMachine(input: JsonValue, options: LocalRunOptions)
     return { status: 'SUCCEEDED', output, events };
   } catch (error) {
     await collecting;
+    if (aborted) return { status: 'ABORTED', events };
     // ExecutionError wraps the Fail state's (or the uncaught) error in `cause`.
     const failure = ((error as Error).cause ?? error) as Error;
     return { status: 'FAILED', error: failure.name, cause: failure.message, events };

@@ -2,7 +2,7 @@ import { jobDefinitionLabel } from '../functions/batch/job-definition';
 import { taskDefinitionLabel } from '../functions/ecs/task-definition';
 import type { DeploymentState } from '../functions/shared/deployment';
 import { shortDigest } from '../functions/shared/image';
-import { targetPlace } from '../cli/steps';
+import { describeSlotHold, describeSlotRelease, targetPlace } from '../cli/steps';
 import type { ExecutionEvent } from './state-machine';
 
 /** Shortens `…dkr.ecr…/repo@sha256:abcdef…` to `repo@sha256:abcdef123456` for reading. */
@@ -26,6 +26,14 @@ function summarise(stateName: string, output: DeploymentState | undefined, publi
       const targets = output.deployment.changes.map(({ target, image }) => `${target.name} gets ${image.repository}:${image.tag ?? '-'} @ sha256:${shortDigest(image.digest)}…`);
       return `${targets.join(', ')} (${targetPlace(output)})`;
     }
+    case 'HoldSlot':
+      return describeSlotHold(output);
+    case 'ReleaseAfterSucceeded':
+    case 'ReleaseAfterFailed':
+    case 'ReleaseAfterRolledBack':
+    case 'ReleaseAfterRollbackFailed':
+    case 'ReleaseAfterRejected':
+      return describeSlotRelease(output);
     case 'EcsRecordCurrentService':
       return ecs ? `service runs ${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} (rollback target)` : '';
     case 'EcsRegisterTaskDefinition':
@@ -120,9 +128,14 @@ function formatDuration(ms: number): string {
  * One line per state: number, name, duration, what changed. Waits show the time
  * they would take in AWS; locally they are skipped.
  */
-function renderTimeline(events: ExecutionEvent[], definition: { States: Record<string, { Type: string; SecondsPath?: string; Parameters?: { status?: string } }> }): string[] {
+function renderTimeline(
+  events: ExecutionEvent[],
+  definition: { States: Record<string, { Type: string; Resource?: string; SecondsPath?: string; Parameters?: { status?: string } }> },
+): string[] {
   const publishStatus: Record<string, string> = {};
-  for (const [name, state] of Object.entries(definition.States)) if (state.Parameters?.status) publishStatus[name] = state.Parameters.status;
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Parameters?.status && state.Resource?.includes('PublishDeploymentEvent')) publishStatus[name] = state.Parameters.status;
+  }
   const lines: string[] = [];
   const entered = new Map<string, number>();
   let step = 0;

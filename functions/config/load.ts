@@ -53,4 +53,16 @@ function loadDeploymentsFile(path = deploymentsFilePath()): DeploymentsFile {
   return parseDeploymentsYaml(text, path);
 }
 
-export { parseDeploymentsFile, parseDeploymentsYaml, loadDeploymentsFile, deploymentsFilePath, describeIssues };
+const cache = new Map<string, DeploymentsFile>();
+
+/** deployments.yml, read once per cold start (per file: a test may point DEPLOYMENTS_FILE elsewhere). */
+function cachedDeploymentsFile(path = deploymentsFilePath()): DeploymentsFile {
+  let config = cache.get(path);
+  if (!config) {
+    config = loadDeploymentsFile(path);
+    cache.set(path, config);
+  }
+  return config;
+}
+
+export { parseDeploymentsFile, parseDeploymentsYaml, loadDeploymentsFile, cachedDeploymentsFile, deploymentsFilePath, describeIssues };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { slotOf } from '../slots/identity';
 import { notificationsSchema, targetNotificationsSchema } from './notifications-schema';
 
 /** The kinds of target, each a key of a target and a branch of the state machine. */
@@ -115,12 +116,28 @@ const rolloutSchema = z
     timeoutSeconds: z.number().int().min(0).max(86_400).default(900),
     rollbackTimeoutSeconds: z.number().int().min(60).max(86_400).default(900),
     pollSeconds: z.number().int().min(1).max(300).default(15),
+    waitForSlotSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(86_400)
+      .default(900)
+      .describe('How long a deployment asked for by hand waits for the one running on the same service, function or job definition; then it is refused with SlotBusy'),
+    mergeWindowSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .default(30)
+      .describe('Targets sharing a service or job definition: how long a push waits for the other targets\' images of the same release, so that they deploy together in one revision'),
   })
   .strict()
-  .refine((rollout) => pollsWithinLimit(Math.max(rollout.timeoutSeconds, rollout.rollbackTimeoutSeconds), rollout.pollSeconds), {
+  .refine((rollout) => pollsWithinLimit(Math.max(rollout.timeoutSeconds, rollout.rollbackTimeoutSeconds, rollout.waitForSlotSeconds), rollout.pollSeconds), {
     message: tooManyPolls,
     path: ['pollSeconds'],
   });
+
+const ROLLOUT_DEFAULTS = { timeoutSeconds: 900, rollbackTimeoutSeconds: 900, pollSeconds: 15, waitForSlotSeconds: 900, mergeWindowSeconds: 30 };
 
 const targetSchema = z
   .object({
@@ -131,7 +148,7 @@ const targetSchema = z
     ecs: ecsTargetSchema.optional(),
     batch: batchTargetSchema.optional(),
     lambda: lambdaTargetSchema.optional(),
-    rollout: rolloutSchema.default({ timeoutSeconds: 900, rollbackTimeoutSeconds: 900, pollSeconds: 15 }),
+    rollout: rolloutSchema.default(ROLLOUT_DEFAULTS),
     smokeTests: z.array(smokeTestSchema).default([]),
     notifications: targetNotificationsSchema.optional(),
   })
@@ -147,6 +164,30 @@ const targetSchema = z
     });
   });
 
+type ParsedTarget = z.infer<typeof targetSchema>;
+
+/** The containers a target claims in its slot: those it names, else (`undefined`) every one running its repository's image. */
+function claimedContainers(target: ParsedTarget): string[] | undefined {
+  return target.ecs?.containers ?? target.batch?.containers;
+}
+
+/**
+ * Why two targets of one slot cannot both deploy, if they cannot: a function runs
+ * one image; two targets may not replace the same container.
+ */
+function slotConflict(a: ParsedTarget, b: ParsedTarget, slot: string): string | undefined {
+  if (a.lambda || b.lambda) return `both deploy Lambda function ${slot.slice('lambda:'.length)}, which runs one image: deploy it from one target`;
+  const mine = claimedContainers(a);
+  const theirs = claimedContainers(b);
+  const field = a.ecs ? 'ecs.containers' : 'batch.containers';
+  if (mine && theirs) {
+    const shared = mine.filter((name) => theirs.includes(name));
+    return shared.length > 0 ? `both replace container ${shared.map((n) => `"${n}"`).join(', ')} of ${slot}: give each target its own ${field}` : undefined;
+  }
+  if (a.repository === b.repository) return `both follow repository ${a.repository} on ${slot}, so both would replace its containers: give each target its own ${field}`;
+  return undefined;
+}
+
 const deploymentsFileSchema = z
   .object({
     targets: z.array(targetSchema).min(1),
@@ -155,11 +196,20 @@ const deploymentsFileSchema = z
   .strict()
   .superRefine((file, ctx) => {
     const seen = new Set<string>();
+    const bySlot = new Map<string, { target: ParsedTarget; index: number }[]>();
     file.targets.forEach((target, index) => {
       if (seen.has(target.name)) {
         ctx.addIssue({ code: 'custom', path: ['targets', index, 'name'], message: `duplicate target name "${target.name}"` });
       }
       seen.add(target.name);
+      if (TARGET_KINDS.filter((kind) => target[kind] !== undefined).length !== 1) return;
+      const key = slotOf(target).key;
+      const earlier = bySlot.get(key) ?? [];
+      for (const other of earlier) {
+        const conflict = slotConflict(other.target, target, key);
+        if (conflict) ctx.addIssue({ code: 'custom', path: ['targets', index], message: `${other.target.name} (targets[${other.index}]) and ${target.name} ${conflict}` });
+      }
+      bySlot.set(key, [...earlier, { target, index }]);
     });
   });
 

@@ -32,7 +32,7 @@ interface DeploymentRecord {
   kind?: string;
   /** What was asked for, from the input. */
   request: {
-    form: 'full' | 'tag' | 'digest' | 'rollback' | 'unknown';
+    form: 'push' | 'full' | 'tag' | 'digest' | 'rollback' | 'unknown';
     tag?: string;
     digest?: string;
     /** `ecr-push` or `manual`. */
@@ -57,6 +57,8 @@ const inputSchema = z
   .object({
     target: z.union([z.string(), z.object({ name: z.string() }).loose()]).optional(),
     image: imageSchema.optional(),
+    /** A push deployment (slot form): the images by target. */
+    images: z.record(z.string(), z.object({ digest: z.string(), tag: z.string().optional() }).loose()).optional(),
     tag: z.string().optional(),
     digest: z.string().optional(),
     rollback: z.boolean().optional(),
@@ -154,6 +156,7 @@ function revisionsOf(state: RecordedState): DeploymentRecord['revisions'] {
 function requestOf(input: z.infer<typeof inputSchema>): DeploymentRecord['request'] {
   const trigger = { triggerKind: input.trigger?.kind ?? 'manual', requestedBy: input.trigger?.requestedBy };
   if (input.image) return { form: 'full', tag: input.image.tag, digest: input.image.digest, ...trigger };
+  if (input.images) return { form: 'push', ...trigger };
   if (input.rollback === true) return { form: 'rollback', ...trigger };
   if (input.digest) return { form: 'digest', digest: input.digest, tag: input.tag, ...trigger };
   if (input.tag) return { form: 'tag', tag: input.tag, ...trigger };
@@ -192,16 +195,24 @@ function deploymentRecordOf(described: DescribeExecutionCommandOutput, target?: 
   const input = inputSchema.safeParse(parseJson(described.input));
   const request: DeploymentRecord['request'] = input.success ? requestOf(input.data) : { form: 'unknown' };
   const inputTarget = input.success ? input.data.target : undefined;
+  // A push deployment names its targets as the keys of `images`.
+  const pushed = input.success && input.data.images ? Object.entries(input.data.images) : [];
+  const [pushedName, pushedImage] = pushed.find(([name]) => name === target) ?? pushed[0] ?? [];
   const record: DeploymentRecord = {
     executionName: described.name ?? described.executionArn?.split(':').pop() ?? '',
     executionArn: described.executionArn ?? '',
     status: described.status ?? 'UNKNOWN',
     startDate: described.startDate,
     stopDate: described.stopDate,
-    target: typeof inputTarget === 'string' ? inputTarget : inputTarget?.name,
+    target: pushedName ?? (typeof inputTarget === 'string' ? inputTarget : inputTarget?.name),
+    ...(pushed.length > 0 ? { targets: pushed.map(([name]) => name) } : {}),
     kind: typeof inputTarget === 'object' && typeof inputTarget.kind === 'string' ? inputTarget.kind : undefined,
     request,
-    image: input.success && input.data.image ? { repository: input.data.image.repository, tag: input.data.image.tag, digest: input.data.image.digest } : undefined,
+    image: pushedImage
+      ? { tag: pushedImage.tag, digest: pushedImage.digest }
+      : input.success && input.data.image
+        ? { repository: input.data.image.repository, tag: input.data.image.tag, digest: input.data.image.digest }
+        : undefined,
     previousImages: [],
     error: described.error,
     cause: described.cause,

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { describeIssues, loadDeploymentsFile } from '../config/load';
-import { targetSchema, type DeploymentsFile } from '../config/schema';
+import type { DeploymentsFile } from '../config/schema';
 import type { Deployment, DeploymentSettings, ResolvedTarget, TargetChange, Trigger } from '../shared/deployment';
-import { InvalidInput, TargetNotFound, ConfigError } from '../shared/errors';
-import { ecrRegistry, imageRef, type ImageRef } from '../shared/image';
+import { InvalidInput, TargetNotFound } from '../shared/errors';
+import { ecrRegistry, imageRef } from '../shared/image';
 import { slotOf } from '../slots/identity';
 import { resolveTarget } from '../trigger/targets';
 import { stateMachineArnOf } from './history';
@@ -20,18 +20,28 @@ const triggerSchema = z
   .strict()
   .default({ kind: 'manual' });
 
-/** The full execution input, as the trigger sends it (README, "Execution input"). */
-const executionInputSchema = z
+/**
+ * What the trigger (or a release, handing the slot on) starts: the slot, the
+ * generation of its claim and the image per target. Targets are named, never
+ * defined: their settings come from deployments.yml (README, "Execution input").
+ */
+const slotInputSchema = z
   .object({
-    target: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
-    image: z
-      .object({
-        repository: z.string().min(1),
-        tag: z.string().optional(),
-        digest: digestSchema,
-        registry: z.string().min(1).optional(),
-      })
-      .strict(),
+    slot: z.string().min(1),
+    generation: z.number().int().min(1),
+    images: z
+      .record(
+        z.string().min(1),
+        z
+          .object({
+            digest: digestSchema,
+            tag: z.string().min(1).max(300).optional(),
+            pushedAt: z.string().min(1),
+            rollbackOf: z.string().min(1).optional(),
+          })
+          .strict(),
+      )
+      .refine((images) => Object.keys(images).length > 0, 'name at least one target'),
     trigger: triggerSchema,
   })
   .strict();
@@ -62,7 +72,7 @@ const consoleInputSchema = z
     if (input.rollback !== true && !byImage) ctx.addIssue({ code: 'custom', path: [], message: 'say which image to deploy: "tag", "digest", or "rollback": true' });
   });
 
-type ExecutionInput = z.input<typeof executionInputSchema>;
+type SlotExecutionInput = z.input<typeof slotInputSchema>;
 type ConsoleInput = z.input<typeof consoleInputSchema>;
 
 const ACCEPTED_FORMS = [
@@ -70,7 +80,7 @@ const ACCEPTED_FORMS = [
   '  {"target": "<name>", "tag": "<tag>"}',
   '  {"target": "<name>", "digest": "sha256:…"}',
   '  {"target": "<name>", "rollback": true}',
-  '  {"target": "<name>", "image": {"repository", "digest", "tag"?}}',
+  'A deployment defines nothing itself: targets, registries and smoke tests come from deployments.yml.',
 ].join('\n');
 
 interface ExecutionContext {
@@ -79,29 +89,16 @@ interface ExecutionContext {
   startTime?: string;
 }
 
-/** What an input asks for, validated, with its target resolved. Either the image is known, or what to look up. */
-interface DeploymentRequest {
-  target: ResolvedTarget;
-  trigger: Trigger;
-  /** Full form: the image as given. */
-  image?: { repository: string; digest: string; tag?: string; registry?: string };
-  /** Console form: the image still to be looked up. */
-  lookup?: ImageLookup;
-}
+/** What an input asks for, validated, with its targets resolved: a push deployment of a slot, or a person's request to look up. */
+type DeploymentRequest =
+  | { form: 'slot'; generation: number; changes: TargetChange[]; trigger: Trigger }
+  | { form: 'console'; target: ResolvedTarget; trigger: Trigger; lookup: ImageLookup };
 
 /** The target named `name` in deployments.yml, or `TargetNotFound` listing the known ones. */
 function findTarget(config: DeploymentsFile, name: string): ResolvedTarget {
   const found = config.targets.find((t) => t.name === name);
   if (!found) throw new TargetNotFound(`no target named "${name}" in deployments.yml (known: ${config.targets.map((t) => t.name).join(', ')}).`);
   return resolveTarget(found);
-}
-
-function resolveTargetSpec(target: string | Record<string, unknown>, loadConfig: () => DeploymentsFile): ResolvedTarget {
-  if (typeof target === 'string') return findTarget(loadConfig(), target);
-  const { kind: _kind, ...spec } = target;
-  const parsed = targetSchema.safeParse(spec);
-  if (!parsed.success) throw new ConfigError(`the target in the execution input is invalid:\n${describeIssues(parsed.error)}`);
-  return resolveTarget(parsed.data);
 }
 
 function invalidInput(error: z.ZodError): InvalidInput {
@@ -112,40 +109,51 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** This account's and region's ECR registry, where every target's repository is. */
+function defaultRegistry(): string {
+  const accountId = process.env.AWS_ACCOUNT_ID;
+  const region = process.env.AWS_REGION;
+  if (!accountId || !region) throw new InvalidInput('AWS_ACCOUNT_ID/AWS_REGION are not set: the registry of the targets cannot be derived.');
+  return ecrRegistry(accountId, region);
+}
+
 /**
- * Validates an execution input and resolves its target; pure but for reading
- * deployments.yml. Named errors (`InvalidInput`, `TargetNotFound`, `ConfigError`)
- * before anything changes. An input with `image` is the full form, any other the
- * console form.
+ * The changes for images named by target, each target checked to be in
+ * deployments.yml and on `slot`, in name order (pure but for the registry).
+ */
+function changesOfImages(slot: string, images: Record<string, { digest: string; tag?: string; rollbackOf?: string }>, config: DeploymentsFile): TargetChange[] {
+  const registry = defaultRegistry();
+  return Object.entries(images)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, image]) => {
+      const target = findTarget(config, name);
+      const key = slotOf(target).key;
+      if (key !== slot) throw new InvalidInput(`target ${name} deploys to ${key}, not to ${slot}: one deployment changes one slot.`);
+      return { target, image: imageRef(registry, target.repository, image.digest, image.tag), ...(image.rollbackOf ? { rollbackOf: image.rollbackOf } : {}) };
+    });
+}
+
+/**
+ * Validates an execution input and resolves its targets from deployments.yml
+ * (pure but for reading it). Named errors (`InvalidInput`, `TargetNotFound`,
+ * `ConfigError`) before anything changes. An input with `slot` is what the
+ * trigger starts; any other is a person's request.
  */
 function parseDeploymentRequest(rawInput: unknown, loadConfig: () => DeploymentsFile = loadDeploymentsFile): DeploymentRequest {
-  if (isRecord(rawInput) && 'image' in rawInput) {
-    const parsed = executionInputSchema.safeParse(rawInput);
+  if (isRecord(rawInput) && 'slot' in rawInput) {
+    const parsed = slotInputSchema.safeParse(rawInput);
     if (!parsed.success) throw invalidInput(parsed.error);
-    const input = parsed.data;
-    const target = resolveTargetSpec(input.target, loadConfig);
-    if (input.image.repository !== target.repository) {
-      throw new InvalidInput(`image repository "${input.image.repository}" is not the repository "${target.repository}" that target ${target.name} follows.`);
-    }
-    return { target, trigger: input.trigger, image: input.image };
+    return { form: 'slot', generation: parsed.data.generation, changes: changesOfImages(parsed.data.slot, parsed.data.images, loadConfig()), trigger: parsed.data.trigger };
   }
   const parsed = consoleInputSchema.safeParse(rawInput);
   if (!parsed.success) throw invalidInput(parsed.error);
   const input = parsed.data;
-  const target = resolveTargetSpec(input.target, loadConfig);
+  const target = findTarget(loadConfig(), input.target);
   let lookup: ImageLookup;
   if (input.rollback === true) lookup = { by: 'rollback' };
   else if (input.digest !== undefined) lookup = { by: 'digest', digest: input.digest, tag: input.tag };
   else lookup = { by: 'tag', tag: input.tag ?? '' };
-  return { target, trigger: input.trigger, lookup };
-}
-
-/** This account's and region's ECR registry, where a target's repository is. */
-function defaultRegistry(): string {
-  const accountId = process.env.AWS_ACCOUNT_ID;
-  const region = process.env.AWS_REGION;
-  if (!accountId || !region) throw new InvalidInput('image.registry is missing and AWS_ACCOUNT_ID/AWS_REGION are not set to derive it.');
-  return ecrRegistry(accountId, region);
+  return { form: 'console', target, trigger: input.trigger, lookup };
 }
 
 /**
@@ -166,13 +174,15 @@ function settingsFor(changes: TargetChange[]): DeploymentSettings {
       timeoutSeconds: Math.max(...targets.map((t) => t.rollout.timeoutSeconds)),
       rollbackTimeoutSeconds: Math.max(...targets.map((t) => t.rollout.rollbackTimeoutSeconds)),
       pollSeconds: Math.min(...targets.map((t) => t.rollout.pollSeconds)),
+      waitForSlotSeconds: Math.max(...targets.map((t) => t.rollout.waitForSlotSeconds)),
+      mergeWindowSeconds: Math.max(...targets.map((t) => t.rollout.mergeWindowSeconds)),
     },
     smokeTests,
   };
 }
 
 /** A deployment of `changes` (at least one, all of one slot) by the execution `execution` (pure). */
-function deploymentOf(changes: TargetChange[], trigger: Trigger, execution: ExecutionContext): Deployment {
+function deploymentOf(changes: TargetChange[], trigger: Trigger, execution: ExecutionContext, generation?: number): Deployment {
   const [first] = changes;
   if (!first) throw new InvalidInput('a deployment needs at least one target to change.');
   return {
@@ -180,43 +190,24 @@ function deploymentOf(changes: TargetChange[], trigger: Trigger, execution: Exec
     executionArn: execution.arn,
     startedAt: execution.startTime ?? new Date().toISOString(),
     slot: slotOf(first.target),
+    ...(generation !== undefined ? { generation } : {}),
     changes,
     settings: settingsFor(changes),
     trigger,
   };
 }
 
-/**
- * The deployment a request describes (pure). A console-form request needs the
- * image its lookup found (`findRequestedImage`).
- */
-function buildDeployment(request: DeploymentRequest, execution: ExecutionContext, found?: FoundImage): Deployment {
-  let image: ImageRef;
-  if (request.image) {
-    image = imageRef(request.image.registry ?? defaultRegistry(), request.image.repository, request.image.digest, request.image.tag);
-  } else if (found) {
-    image = imageRef(found.registry, request.target.repository, found.digest, found.tag);
-  } else {
-    throw new InvalidInput(`the input names no image by digest, and none was looked up (the first state looks up "tag", "digest" and "rollback" inputs).`);
-  }
-  const change: TargetChange = { target: request.target, image, ...(found?.rollbackOf ? { rollbackOf: found.rollbackOf } : {}) };
-  return deploymentOf([change], request.trigger, execution);
-}
-
-/**
- * The deployment a full-form input (with `image`, as the trigger sends it)
- * describes, or a named error before anything changes. Pure but for reading
- * deployments.yml; console-form inputs need `resolveExecutionInput`.
- */
-function resolveDeployment(rawInput: unknown, execution: ExecutionContext, loadConfig: () => DeploymentsFile = loadDeploymentsFile): Deployment {
-  return buildDeployment(parseDeploymentRequest(rawInput, loadConfig), execution);
+/** A person's request, with the image its lookup found (pure). */
+function requestedDeployment(request: Extract<DeploymentRequest, { form: 'console' }>, execution: ExecutionContext, found: FoundImage): Deployment {
+  const image = imageRef(found.registry, request.target.repository, found.digest, found.tag);
+  return deploymentOf([{ target: request.target, image, ...(found.rollbackOf ? { rollbackOf: found.rollbackOf } : {}) }], request.trigger, execution);
 }
 
 /**
  * Turns an execution input (from the trigger or a person) into the deployment it
- * describes, or a named error before anything changes. The console form's image
- * is looked up in ECR (by tag or digest) or, for a rollback, in the state
- * machine's execution history; the full form needs no lookup.
+ * describes, or a named error before anything changes. A person's image is
+ * looked up in ECR (by tag or digest) or, for a rollback, in the state machine's
+ * execution history.
  */
 async function resolveExecutionInput(
   rawInput: unknown,
@@ -224,14 +215,14 @@ async function resolveExecutionInput(
   options: { loadConfig?: () => DeploymentsFile; clients?: LookupContext['clients'] } = {},
 ): Promise<Deployment> {
   const request = parseDeploymentRequest(rawInput, options.loadConfig);
-  if (!request.lookup) return buildDeployment(request, execution);
+  if (request.form === 'slot') return deploymentOf(request.changes, request.trigger, execution, request.generation);
   const found = await findRequestedImage(request.target, request.lookup, {
     registry: defaultRegistry(),
     stateMachineArn: execution.arn ? stateMachineArnOf(execution.arn) : undefined,
     clients: options.clients,
   });
-  return buildDeployment(request, execution, found);
+  return requestedDeployment(request, execution, found);
 }
 
-export { resolveExecutionInput, resolveDeployment, buildDeployment, deploymentOf, settingsFor, parseDeploymentRequest, findTarget, defaultRegistry, executionInputSchema, consoleInputSchema, ACCEPTED_FORMS };
-export type { ExecutionInput, ConsoleInput, ExecutionContext, DeploymentRequest };
+export { resolveExecutionInput, deploymentOf, settingsFor, changesOfImages, parseDeploymentRequest, findTarget, defaultRegistry, slotInputSchema, consoleInputSchema, ACCEPTED_FORMS };
+export type { SlotExecutionInput, ConsoleInput, ExecutionContext, DeploymentRequest };

@@ -1,6 +1,8 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { eventBridge } from '../shared/clients/eventbridge';
-import type { CaughtError, DeploymentState, TargetChange, Trigger } from '../shared/deployment';
+import type { CaughtError, DeploymentState, ResolvedTarget, TargetChange, Trigger } from '../shared/deployment';
+import { shortDigest, type ImageRef } from '../shared/image';
+import { slotOf } from '../slots/identity';
 import { AwsTransientError } from '../shared/errors';
 
 const EVENT_SOURCE = 'ecr-deployer';
@@ -128,6 +130,42 @@ function buildDeploymentEvents(state: DeploymentState, status: DeploymentStatus,
   }));
 }
 
+/** A push that never deploys: what it was, and why (`supersededBy` when a newer image came first). */
+interface SkippedPushEvent {
+  target: ResolvedTarget;
+  image: ImageRef;
+  pushedAt: string;
+  trigger: Trigger;
+  reason: string;
+  supersededBy?: string;
+}
+
+/**
+ * The SKIPPED event of a push that will never deploy. It has no execution: its
+ * deployment id is the target and digest, the same for every event about that push.
+ */
+function buildSkippedEvent(skipped: SkippedPushEvent, now = new Date()): DeploymentEventDetail {
+  const { target, image } = skipped;
+  return {
+    deploymentId: `${target.name}-${shortDigest(image.digest, 32)}`,
+    target: target.name,
+    environment: target.environment,
+    kind: target.kind,
+    slot: slotOf(target).key,
+    image: { repository: image.repository, tag: image.tag, digest: image.digest, uri: image.uri },
+    status: 'SKIPPED',
+    phase: 'queue',
+    reason: skipped.reason,
+    previous: null,
+    current: null,
+    executionArn: null,
+    startedAt: skipped.pushedAt,
+    at: now.toISOString(),
+    trigger: { kind: skipped.trigger.kind, ...(skipped.trigger.requestedBy ? { requestedBy: skipped.trigger.requestedBy } : {}) },
+    ...(skipped.supersededBy ? { supersededBy: skipped.supersededBy } : {}),
+  };
+}
+
 /** PutEvents takes at most 10 entries per call. */
 const PUT_EVENTS_BATCH = 10;
 
@@ -153,5 +191,5 @@ async function publishDeploymentEvents(details: DeploymentEventDetail[]): Promis
   }
 }
 
-export { EVENT_SOURCE, EVENT_DETAIL_TYPE, DEPLOYMENT_STATUSES, buildDeploymentEvents, publishDeploymentEvents, phaseReached, describeCaught };
-export type { DeploymentStatus, DeploymentEventDetail };
+export { EVENT_SOURCE, EVENT_DETAIL_TYPE, DEPLOYMENT_STATUSES, buildDeploymentEvents, buildSkippedEvent, publishDeploymentEvents, phaseReached, describeCaught };
+export type { DeploymentStatus, DeploymentEventDetail, SkippedPushEvent };

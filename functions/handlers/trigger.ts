@@ -1,47 +1,36 @@
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { loadDeploymentsFile } from '../config/load';
-import type { DeploymentsFile } from '../config/schema';
-import type { ExecutionInput } from '../deployment/resolve';
-import { sfn } from '../shared/clients/sfn';
-import { logger } from '../shared/logger';
-import { parseEcrImageActionEvent } from '../trigger/ecr-event';
-import { executionNameFor, matchPushToTargets } from '../trigger/targets';
+import { cachedDeploymentsFile } from '../config/load';
 import { ecrRegistry } from '../shared/image';
+import { logger } from '../shared/logger';
+import { recordPush, type PushReport } from '../slots/coordinator';
+import { parseEcrImageActionEvent } from '../trigger/ecr-event';
+import { matchPushToTargets } from '../trigger/targets';
 
-interface TriggerResult {
-  started: { target: string; executionArn: string }[];
-  duplicates: { target: string; executionName: string }[];
-  ignored?: string;
-}
+type TriggerResult = PushReport & { ignored?: string };
 
-let config: DeploymentsFile | undefined;
-
-/** EventBridge (ECR push) → one Step Functions execution per matching target. */
+/**
+ * EventBridge (ECR push) → the desired image of each matching target's slot,
+ * moving forward only; a free slot's deployment is started at once, a busy one's
+ * runs when the slot is released.
+ */
 export const handler = async (event: unknown): Promise<TriggerResult> => {
   const push = parseEcrImageActionEvent(event);
-  config ??= loadDeploymentsFile();
-  const match = matchPushToTargets(push, config);
+  const match = matchPushToTargets(push, cachedDeploymentsFile());
   if (match.ignored) {
     logger.info('push ignored', { reason: match.reason, repository: push.detail['repository-name'], tag: push.detail['image-tag'], eventId: push.id });
-    return { started: [], duplicates: [], ignored: match.reason };
+    return { recorded: [], duplicates: [], skipped: [], started: [], ignored: match.reason };
   }
-  const result: TriggerResult = { started: [], duplicates: [] };
-  for (const target of match.targets) {
-    const name = executionNameFor(target.name, match.digest);
-    const input: ExecutionInput = {
-      target,
-      image: { repository: target.repository, tag: match.tag, digest: match.digest, registry: ecrRegistry(push.account, push.region) },
-      trigger: { kind: 'ecr-push', eventIds: [push.id] },
-    };
-    try {
-      const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: process.env.STATE_MACHINE_ARN, name, input: JSON.stringify(input) }));
-      logger.info('deployment started', { target: target.name, tag: match.tag, digest: match.digest, executionArn: started.executionArn });
-      result.started.push({ target: target.name, executionArn: started.executionArn ?? name });
-    } catch (error) {
-      if (!(error instanceof ExecutionAlreadyExists)) throw error;
-      logger.info('duplicate push: this image is already being (or was) deployed to the target', { target: target.name, executionName: name, tag: match.tag });
-      result.duplicates.push({ target: target.name, executionName: name });
-    }
-  }
-  return result;
+  const stateMachineArn = process.env.STATE_MACHINE_ARN;
+  if (!stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set (serverless.yml sets it to the deploy state machine)');
+  return recordPush(
+    {
+      repository: push.detail['repository-name'],
+      registry: ecrRegistry(push.account, push.region),
+      digest: match.digest,
+      tag: match.tag,
+      pushedAt: push.time ?? new Date().toISOString(),
+      eventId: push.id,
+    },
+    match.targets,
+    stateMachineArn,
+  );
 };

@@ -25,6 +25,10 @@ const detailSchema = z.looseObject({
   executionArn: z.string().nullable(),
   startedAt: z.string(),
   at: z.string(),
+  slot: z.string().optional(),
+  trigger: z.looseObject({ kind: z.enum(['ecr-push', 'manual']), requestedBy: z.string().optional() }).optional(),
+  rollbackOf: z.string().optional(),
+  supersededBy: z.string().optional(),
 });
 
 const eventSchema = z.looseObject({

@@ -155,13 +155,26 @@ function headline(detail: DeploymentEventDetail): string {
 /** Statuses that mean something failed: their reason is the story. */
 const FAILURE_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'ROLLBACK_FAILED']);
 
+/** How long it took, for the statuses where that means something (not for one starting or a push that never ran). */
+function elapsed(detail: DeploymentEventDetail): string | undefined {
+  return detail.status === 'STARTED' || detail.status === 'SKIPPED' ? undefined : deploymentDuration(detail);
+}
+
+/** Who asked: a push, a person, a rollback; undefined for events that do not say. */
+function triggerText(detail: DeploymentEventDetail): string | undefined {
+  if (detail.rollbackOf) return `rollback of ${detail.rollbackOf}`;
+  if (!detail.trigger) return undefined;
+  if (detail.trigger.kind === 'ecr-push') return 'ECR push';
+  return detail.trigger.requestedBy ? `by hand (${detail.trigger.requestedBy})` : 'by hand';
+}
+
 /** The plain-text fallback: one line with everything an on-call engineer needs first. */
 function fallbackText(detail: DeploymentEventDetail): string {
   const parts = [imageText(detail.image)];
   const revisions = describeRevisions(detail);
   if (revisions) parts.push(revisions);
-  const duration = deploymentDuration(detail);
-  if (duration && detail.status !== 'STARTED') parts.push(`after ${duration}`);
+  const duration = elapsed(detail);
+  if (duration) parts.push(`after ${duration}`);
   let text = `${headline(detail)} — ${parts.join(', ')}`;
   if (detail.reason) text += ` — ${FAILURE_STATUSES.has(detail.status) ? `failed in ${detail.phase}: ` : ''}${truncate(detail.reason, TEXT_REASON_MAX)}`;
   return text;
@@ -199,9 +212,13 @@ function renderSlackMessage(detail: DeploymentEventDetail): SlackMessage {
   const revisions = describeRevisions(detail);
   if (revisions) fields.push(field('Revision', code(revisions)));
   fields.push(field('Status', `${STATUS_STYLE[detail.status].emoji} ${detail.status}`));
-  const duration = deploymentDuration(detail);
+  const duration = elapsed(detail);
   if (detail.status === 'STARTED') fields.push(field('Started', formatTime(detail.startedAt)));
+  else if (detail.status === 'SKIPPED') fields.push(field('Pushed', formatTime(detail.startedAt)));
   else if (duration) fields.push(field(detail.status === 'ROLLING_BACK' ? 'Running for' : 'Duration', duration));
+  const trigger = triggerText(detail);
+  if (trigger) fields.push(field('Trigger', escapeMrkdwn(trigger)));
+  if (detail.supersededBy) fields.push(field('Superseded by', code(shortDigest(detail.supersededBy))));
 
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: truncate(headline(detail), HEADER_MAX), emoji: true } },
@@ -221,8 +238,8 @@ function renderThreadReply(detail: DeploymentEventDetail): SlackMessage {
   const parts = [`${STATUS_STYLE[detail.status].emoji} *${detail.status}*`];
   const revisions = describeRevisions(detail);
   if (revisions) parts.push(code(revisions));
-  const duration = deploymentDuration(detail);
-  if (duration && detail.status !== 'STARTED') parts.push(`after ${duration}`);
+  const duration = elapsed(detail);
+  if (duration) parts.push(`after ${duration}`);
   const blocks: SlackBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: parts.join(' · ') } }];
   const reason = reasonBlock(detail);
   if (reason) blocks.push(reason);

@@ -1,10 +1,9 @@
-import { AwsTransientError } from './errors';
+import { AwsThrottled, AwsTransientError } from './errors';
+
+const THROTTLING_ERROR_NAMES = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'ProvisionedThroughputExceededException']);
 
 const TRANSIENT_ERROR_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
+  ...THROTTLING_ERROR_NAMES,
   'ServerException',
   'ServiceUnavailableException',
   'ServiceUnavailable',
@@ -20,7 +19,14 @@ const TRANSIENT_ERROR_NAMES = new Set([
 interface SdkErrorShape {
   name?: string;
   $metadata?: { httpStatusCode?: number };
-  $retryable?: unknown;
+  $retryable?: { throttling?: boolean };
+}
+
+/** True for throttling: the SDK marks it, or names it. */
+function isThrottlingError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const sdkError = error as Error & SdkErrorShape;
+  return THROTTLING_ERROR_NAMES.has(sdkError.name) || sdkError.$retryable?.throttling === true;
 }
 
 /** True for throttling, 5xx and network errors: the ones a later attempt may not see. */
@@ -34,20 +40,22 @@ function isTransientAwsError(error: unknown): boolean {
 }
 
 /**
- * Runs an AWS call and renames transient failures to `AwsTransientError`, the one
- * name the state machine retries with backoff and jitter. Everything else passes
- * through unchanged so that named errors stay named.
+ * Runs an AWS call and renames transient failures to the names the state machine
+ * retries with backoff and jitter: `AwsThrottled` for throttling, `AwsTransientError`
+ * for the rest. Everything else passes through unchanged so that named errors stay named.
  */
 async function withTransientErrorsNamed<T>(what: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
+    if (error instanceof AwsTransientError) throw error;
     if (isTransientAwsError(error)) {
       const original = error as Error;
-      throw new AwsTransientError(`${what}: ${original.name}: ${original.message}`, { cause: error });
+      const Named = isThrottlingError(error) ? AwsThrottled : AwsTransientError;
+      throw new Named(`${what}: ${original.name}: ${original.message}`, { cause: error });
     }
     throw error;
   }
 }
 
-export { isTransientAwsError, withTransientErrorsNamed };
+export { isTransientAwsError, isThrottlingError, withTransientErrorsNamed };

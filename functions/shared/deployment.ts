@@ -38,6 +38,8 @@ interface Deployment {
   startedAt: string;
   /** The one thing this deployment changes; every change is to a target of this slot. */
   slot: SlotRef;
+  /** A push deployment: the generation of the slot's claim it was started for. A person's request has none: it waits for the slot. */
+  generation?: number;
   /** One per target whose image moves, at least one. */
   changes: TargetChange[];
   settings: DeploymentSettings;
@@ -152,9 +154,23 @@ interface CaughtError {
   Cause?: string;
 }
 
+/** Whether the deployment holds its slot, or waits for it (a person's request) until `until`. */
+interface SlotHoldProgress {
+  held: boolean;
+  /** A person's request: when it gives up waiting (SlotBusy). */
+  until?: string;
+  retryAfterSeconds?: number;
+  /** The execution that holds the slot meanwhile. */
+  heldBy?: string;
+  /** A push deployment waited once for the images of other targets of its slot. */
+  merged?: boolean;
+}
+
 /** The document that flows through the state machine. */
 interface DeploymentState {
   deployment: Deployment;
+  slotHold?: SlotHoldProgress;
+  slotRelease?: { released: boolean; next?: string };
   ecs?: EcsProgress;
   batch?: BatchProgress;
   batchTest?: BatchTestJob;
@@ -184,5 +200,6 @@ export type {
   SmokeCheckProgress,
   SmokeProgress,
   CaughtError,
+  SlotHoldProgress,
   DeploymentState,
 };

@@ -96,12 +96,31 @@ class ConcurrentChange extends DeploymentError {
   public override readonly name: string = 'ConcurrentChange';
 }
 
+/** A deployment asked for by hand waited for its slot past its deadline: another deployment holds it. */
+class SlotBusy extends DeploymentError {
+  public override readonly name: string = 'SlotBusy';
+}
+
+/** A push deployment's claim on its slot expired and was taken over before it started: it must not deploy. */
+class SlotLost extends DeploymentError {
+  public override readonly name: string = 'SlotLost';
+}
+
 /**
  * An AWS error worth retrying (throttling, 5xx, network). The SDK has already
  * retried a few times; the state machine retries the whole step with backoff.
  */
 class AwsTransientError extends Error {
   public override readonly name: string = 'AwsTransientError';
+}
+
+/**
+ * Throttling: the account's token bucket is empty and refills at its own pace
+ * (ECS task definitions: 1 per second). The steps that register, update or
+ * deregister retry it for longer than other transient errors.
+ */
+class AwsThrottled extends AwsTransientError {
+  public override readonly name: string = 'AwsThrottled';
 }
 
 export {
@@ -123,5 +142,8 @@ export {
   NotAnImageFunction,
   ImageInOtherRegion,
   ConcurrentChange,
+  SlotBusy,
+  SlotLost,
   AwsTransientError,
+  AwsThrottled,
 };

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { TargetConfig, TargetKind } from '../config/schema';
 
+const SLOT_KINDS: readonly TargetKind[] = ['ecs', 'batch', 'lambda'];
+
 /**
  * A slot is what one deployment changes: an ECS service, a Batch job definition
  * name, a Lambda function. Targets that name the same one share a slot (seed 002:
@@ -48,5 +50,11 @@ function executionNameFor(slotKey: string, generation: number): string {
   return `${readable.slice(0, MAX_EXECUTION_NAME - suffix.length)}${suffix}`;
 }
 
-export { slotOf, executionNameFor, functionNameOf };
+/** `ecs:prod/web` → `{ key, kind: 'ecs' }`; undefined for anything that is not a slot key. */
+function parseSlotKey(key: string): SlotRef | undefined {
+  const kind = SLOT_KINDS.find((k) => key.startsWith(`${k}:`) && key.length > k.length + 1);
+  return kind ? { key, kind } : undefined;
+}
+
+export { slotOf, parseSlotKey, executionNameFor, functionNameOf };
 export type { SlotRef };

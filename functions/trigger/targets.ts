@@ -2,7 +2,7 @@ import picomatch from 'picomatch';
 import { TARGET_KINDS, type DeploymentsFile } from '../config/schema';
 import { ConfigError } from '../shared/errors';
 import type { ResolvedTarget } from '../shared/deployment';
-import { isDigest, shortDigest } from '../shared/image';
+import { isDigest } from '../shared/image';
 import type { EcrImageActionEvent } from './ecr-event';
 
 /** Why a push starts nothing, in words for the log. */
@@ -43,14 +43,5 @@ function matchPushToTargets(event: EcrImageActionEvent, config: DeploymentsFile)
   return { ignored: false, targets: matching.map(resolveTarget), tag, digest };
 }
 
-/**
- * Execution name for a target and digest: the same for every delivery of the
- * same push (and for each tag of one image), so Step Functions starts it once.
- * 1-80 characters of [A-Za-z0-9-]; `sha256:` cannot appear in a name.
- */
-function executionNameFor(targetName: string, digest: string): string {
-  return `${targetName}-${shortDigest(digest, 32)}`;
-}
-
-export { matchPushToTargets, executionNameFor, resolveTarget, tagMatches };
+export { matchPushToTargets, resolveTarget, tagMatches };
 export type { IgnoredPush, MatchedPush };

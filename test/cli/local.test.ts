@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { STREAM_ML_CURRENT_DIGEST } from '../../local/sample-world';
 import { shortDigest } from '../../functions/shared/image';
@@ -30,7 +30,7 @@ describe('--local deploy', () => {
     const phases = linesOf(result.stdout)
       .filter((line) => line.startsWith('  ') && !line.startsWith('   '))
       .map((line) => line.trim().split(/\s{2,}/)[0]);
-    expect([...new Set(phases)]).toEqual(['resolve', 'prepare', 'register', 'update service', 'rollout', 'verify image', 'smoke test']);
+    expect([...new Set(phases)]).toEqual(['resolve', 'slot', 'prepare', 'register', 'update service', 'rollout', 'verify image', 'smoke test', 'release']);
     expect(result.stdout).toMatch(/✔ SUCCEEDED in \S+ — stream-ml-service-1 runs stream-ml-service:\d+ \(v1\.4\.0 @ sha256:7f5b2640fe6f\)/);
     expect(result.stderr).toBe('');
   });
@@ -73,9 +73,9 @@ describe('--local rollback', () => {
     const result = await runCli(['--local', 'rollback', 'stream-ml-service', '--wait']);
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`roll back stream-ml-service: undo stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79 (v1.4.0 @ sha256:7f5b2640fe6f)`);
+    expect(result.stdout).toContain(`roll back stream-ml-service: undo ecs-emotional-parrot-stream-ml-service-1-9a3822-g1 (v1.4.0 @ sha256:7f5b2640fe6f)`);
     expect(result.stdout).toContain(`back to v1.3.0 @ sha256:${V130}, what stream-ml-service ran before it`);
-    expect(result.stdout).toContain('rolls back stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79');
+    expect(result.stdout).toContain('rolls back ecs-emotional-parrot-stream-ml-service-1-9a3822-g1');
     expect(result.stdout).toMatch(new RegExp(`✔ SUCCEEDED in \\S+ — stream-ml-service-1 runs stream-ml-service:\\d+ \\(v1\\.3\\.0 @ sha256:${V130}\\)`));
   });
 });
@@ -86,15 +86,15 @@ describe('--local status and watch', () => {
 
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
-    expect(lines[1]).toMatch(/stream-ml-service\s+v1\.4\.1 @ sha256:42b526eda7ef\s+ROLLED_BACK\s+\S+\s+push\s+stream-ml-service-42b526eda7ef/);
-    expect(lines[2]).toMatch(/stream-ml-service\s+v1\.4\.0 @ sha256:7f5b2640fe6f\s+SUCCEEDED\s+\S+\s+push\s+stream-ml-service-7f5b2640fe6f/);
+    expect(lines[1]).toMatch(/stream-ml-service\s+v1\.4\.1 @ sha256:42b526eda7ef\s+ROLLED_BACK\s+\S+\s+push\s+ecs-emotional-parrot-stream-ml-service-1-9a3822-g2/);
+    expect(lines[2]).toMatch(/stream-ml-service\s+v1\.4\.0 @ sha256:7f5b2640fe6f\s+SUCCEEDED\s+\S+\s+push\s+ecs-emotional-parrot-stream-ml-service-1-9a3822-g1/);
   });
 
   it('replays a finished execution and exits with its outcome', async () => {
-    const result = await runCli(['--local', 'watch', 'stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79']);
+    const result = await runCli(['--local', 'watch', 'ecs-emotional-parrot-stream-ml-service-1-9a3822-g1']);
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('watch stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79: stream-ml-service v1.4.0 @ sha256:7f5b2640fe6f — SUCCEEDED');
+    expect(result.stdout).toContain('watch ecs-emotional-parrot-stream-ml-service-1-9a3822-g1: stream-ml-service v1.4.0 @ sha256:7f5b2640fe6f — SUCCEEDED');
     expect(result.stdout).toContain('✔ SUCCEEDED');
   });
 
@@ -153,9 +153,14 @@ describe('--local validate', () => {
 });
 
 describe('the bin shim', () => {
-  it('runs the TypeScript CLI through tsx, as npx ecr-deployer does', () => {
+  it('runs the TypeScript CLI through tsx, as npx ecr-deployer does', async () => {
     const root = join(__dirname, '..', '..');
-    const run = spawnSync(process.execPath, [join(root, 'bin', 'ecr-deployer.js'), '--local', 'status', 'stream-ml-service'], { cwd: root, encoding: 'utf8' });
+    // Not spawnSync: the tests' local DynamoDB may serve from this very process.
+    const run = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [join(root, 'bin', 'ecr-deployer.js'), '--local', 'status', 'stream-ml-service'], { cwd: root, encoding: 'utf8' }, (error, stdout, stderr) =>
+        resolve({ status: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      );
+    });
 
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('2 most recent deployment(s) of stream-ml-service.');

@@ -209,8 +209,8 @@ describe('serverless package', () => {
     const functions = resourcesOfType('AWS::Lambda::Function');
     const stateMachineId = resourcesOfType('AWS::StepFunctions::StateMachine')[0]![0];
 
-    // The trigger, the Slack notifier and one function per step of the state machine.
-    expect(functions).toHaveLength(Object.keys(STEP_HANDLERS).length + 2);
+    // The trigger, the Slack notifier, the slot recovery and sweep, and one function per step of the state machine.
+    expect(functions).toHaveLength(Object.keys(STEP_HANDLERS).length + 4);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -251,7 +251,7 @@ describe('serverless package', () => {
     });
 
     it('keeps its records in a pay-per-request table whose items expire by TTL', () => {
-      const tables = resourcesOfType('AWS::DynamoDB::Table');
+      const tables = resourcesOfType('AWS::DynamoDB::Table').filter(([id]) => id === 'NotificationsTable');
 
       expect(tables).toHaveLength(1);
       const [tableId, table] = tables[0]!;
@@ -265,7 +265,7 @@ describe('serverless package', () => {
 
     it('has a role of its own: its log group and its table, and none of the deployer’s permissions', () => {
       const statements = notifierStatements();
-      const table = { 'Fn::GetAtt': [resourcesOfType('AWS::DynamoDB::Table')[0]![0], 'Arn'] };
+      const table = { 'Fn::GetAtt': ['NotificationsTable', 'Arn'] };
 
       const byAction = (action: string) => statements.filter((statement) => asList(statement.Action).includes(action));
 
@@ -277,9 +277,10 @@ describe('serverless package', () => {
       );
       const actions = statements.flatMap((statement) => asList(statement.Action));
       expect(actions.filter((action) => !/^(logs|dynamodb|secretsmanager|ssm):/.test(action))).toEqual([]);
-      // Nobody else may touch the table or read secrets.
+      // Nobody else may touch its table or read secrets.
       const elsewhere = allStatements(template).filter((statement) => !statements.includes(statement));
-      expect(elsewhere.flatMap((statement) => asList(statement.Action)).filter((action) => /^(dynamodb|secretsmanager|ssm):/.test(action))).toEqual([]);
+      expect(elsewhere.filter((statement) => JSON.stringify(statement.Resource).includes('NotificationsTable'))).toEqual([]);
+      expect(elsewhere.flatMap((statement) => asList(statement.Action)).filter((action) => /^(secretsmanager|ssm):/.test(action))).toEqual([]);
     });
 
     it('lets the notifier read exactly the Slack secrets deployments.yml names, and nothing when it names none', () => {
@@ -291,6 +292,52 @@ describe('serverless package', () => {
       expect(sorted(resources('secretsmanager:GetSecretValue'))).toEqual(sorted(expected('secretsmanager')));
       expect(sorted(resources('ssm:GetParameter'))).toEqual(sorted(expected('ssm')));
       expect(statementsWith(template, 'kms:Decrypt')).toEqual([]);
+    });
+  });
+
+  describe('slots', () => {
+    const coordinatorFunctions = ['TriggerLambdaFunction', 'HoldDashslotLambdaFunction', 'ReleaseDashslotLambdaFunction', 'RecoverDashslotLambdaFunction', 'SweepDashslotsLambdaFunction'];
+    const roleOf = (functionId: string): unknown => template.Resources[functionId]?.Properties.Role;
+
+    it('keeps them in a pay-per-request table keyed by slot, which only the coordinator functions are given', () => {
+      expect(template.Resources.SlotsTable?.Properties).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] });
+      for (const id of coordinatorFunctions) {
+        expect(template.Resources[id]?.Properties).toMatchObject({ Environment: { Variables: { SLOTS_TABLE: { Ref: 'SlotsTable' } } } });
+        expect(roleOf(id)).toEqual({ 'Fn::GetAtt': ['SlotCoordinatorRole', 'Arn'] });
+      }
+      const others = resourcesOfType('AWS::Lambda::Function').filter(([id]) => !coordinatorFunctions.includes(id));
+      for (const [, fn] of others) expect(JSON.stringify(fn.Properties)).not.toContain('SlotsTable');
+    });
+
+    it('gives the coordinator role the slot table, starting its own state machine and publishing events, nothing else', () => {
+      const statements = (template.Resources.SlotCoordinatorRole!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
+      const name = stateMachine().Properties.StateMachineName as string;
+
+      const actions = sorted([...new Set(statements.flatMap((statement) => asList(statement.Action)))]);
+      expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 'states:StartExecution']);
+      const resourceOf = (action: string) => statements.filter((statement) => asList(statement.Action).includes(action)).map((statement) => render(statement.Resource));
+      expect(resourceOf('dynamodb:PutItem')).toEqual([{ 'Fn::GetAtt': ['SlotsTable', 'Arn'] }]);
+      expect(resourceOf('states:StartExecution')).toEqual([`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`]);
+      // Nobody else may write slots or start deployments.
+      const elsewhere = allStatements(template).filter((statement) => !statements.includes(statement));
+      expect(elsewhere.filter((statement) => JSON.stringify(statement.Resource).includes('SlotsTable'))).toEqual([]);
+      expect(elsewhere.flatMap((statement) => asList(statement.Action))).not.toContain('states:StartExecution');
+    });
+
+    it('releases the slot of an execution of its state machine that ends ABORTED, TIMED_OUT or FAILED', () => {
+      const name = stateMachine().Properties.StateMachineName as string;
+      const rules = resourcesOfType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties.Targets).includes('"RecoverDashslotLambdaFunction"'));
+
+      expect(rules).toHaveLength(1);
+      const pattern = rules[0]![1].Properties.EventPattern as { detail: { stateMachineArn: unknown[] } } & Record<string, unknown>;
+      expect(pattern).toMatchObject({ source: ['aws.states'], 'detail-type': ['Step Functions Execution Status Change'], detail: { status: ['ABORTED', 'TIMED_OUT', 'FAILED'] } });
+      expect(pattern.detail.stateMachineArn.map(render)).toEqual([`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`]);
+    });
+
+    it('sweeps them every five minutes', () => {
+      const rules = resourcesOfType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties.Targets).includes('"SweepDashslotsLambdaFunction"'));
+
+      expect(rules.map(([, rule]) => rule.Properties.ScheduleExpression)).toEqual(['rate(5 minutes)']);
     });
   });
 

@@ -1,5 +1,6 @@
 import { handler as registerStep } from '../../functions/handlers/batch-register-job-definition';
-import { resolveDeployment } from '../../functions/deployment/resolve';
+import { imageRef } from '../../functions/shared/image';
+import { deploymentOfTarget } from '../support/deployments';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import { createSampleWorld, digest, eventStatuses, executionInput, runDeployment, SPLITTER, splitterTarget, statesEntered } from '../support/world';
 
@@ -107,7 +108,7 @@ describe('Batch deployment', () => {
   describe('when a step runs twice', () => {
     it('registers exactly one new revision and keeps the same rollback target', async () => {
       account = createSampleWorld();
-      const deployment = resolveDeployment(executionInput(account, splitterTarget(), NEW_DIGEST), { name: 'splitter-twice' });
+      const deployment = deploymentOfTarget(splitterTarget(), imageRef(account.registry, SPLITTER.repository, NEW_DIGEST, 'v1.4.0'), { id: 'splitter-twice' });
 
       const first = await registerStep({ deployment });
       const second = await registerStep({ deployment });

@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ConsoleInput } from '../../functions/deployment/resolve';
 import type { Deployment, TargetChange } from '../../functions/shared/deployment';
-import { deployPush, runStartedExecution } from '../../local/deploy-push';
+import { deployPush } from '../../local/deploy-push';
 import { seedSampleImages } from '../../local/sample-images';
 import { STREAM_ML_CURRENT_DIGEST } from '../../local/sample-world';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import type { LocalRunResult } from '../../local/state-machine';
-import { createSampleWorld, eventStatuses, statesEntered, STREAM_ML, useStreamMlOnlyDeploymentsFile } from '../support/world';
+import { createTestWorld, eventStatuses, startExecution, statesEntered, STREAM_ML, useStreamMlOnlyDeploymentsFile } from '../support/world';
 
 /**
  * Executions started the way a person starts them in the console — a target's
@@ -23,12 +22,11 @@ const V140 = pushEvent.detail['image-digest'] ?? '';
 const V141 = 'sha256:42b526eda7ef7b19a51f97f059ae2eb3134183709e0ff649a36722d5479be367';
 
 let account: SimulatedAwsAccount;
-let started = 0;
 
 beforeAll(useStreamMlOnlyDeploymentsFile);
 
-beforeEach(() => {
-  account = createSampleWorld();
+beforeEach(async () => {
+  account = await createTestWorld();
   seedSampleImages(account);
 });
 
@@ -37,11 +35,8 @@ afterEach(() => {
 });
 
 /** Starts an execution in the simulated account, as the console or the CLI does, and runs it. */
-async function startAndRun(input: ConsoleInput): Promise<LocalRunResult & { name: string }> {
-  started += 1;
-  const name = `console-${started}`;
-  await new SFNClient({ region: 'us-east-1' }).send(new StartExecutionCommand({ stateMachineArn: account.stepFunctions.stateMachineArn, name, input: JSON.stringify(input) }));
-  return { ...(await runStartedExecution(account, name)), name };
+function startAndRun(input: ConsoleInput): Promise<LocalRunResult & { name: string }> {
+  return startExecution(account, input);
 }
 
 function runningDigest(): string | undefined {
@@ -71,7 +66,7 @@ describe('an execution started with a target and a tag', () => {
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'ImageNotFound' });
     expect(result.cause).toContain('has no image with tag "v9.9.9"');
-    expect(statesEntered(result)).toEqual(['ResolveDeployment', 'RejectInput']);
+    expect(statesEntered(result)).toEqual(['ResolveDeployment', 'ReleaseAfterRejected', 'RejectInput']);
     expect(account.calls.filter((c) => c.startsWith('ECS.') || c.startsWith('EventBridge.'))).toEqual([]);
     expect(runningDigest()).toBe(STREAM_ML_CURRENT_DIGEST);
   });
@@ -132,6 +127,6 @@ describe('an execution started with rollback: true', () => {
     const result = await startAndRun({ target: 'stream-ml-service', rollback: true });
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'NoRollbackTarget' });
-    expect(statesEntered(result)).toEqual(['ResolveDeployment', 'RejectInput']);
+    expect(statesEntered(result)).toEqual(['ResolveDeployment', 'ReleaseAfterRejected', 'RejectInput']);
   });
 });

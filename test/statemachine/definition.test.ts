@@ -26,15 +26,41 @@ describe('state machine definitions', () => {
     expect(() => loadDeployDefinition()).not.toThrow();
   });
 
-  it('retries transient errors with backoff and jitter on every Task, and never retries named errors', () => {
-    const definition = loadDeployDefinition() as unknown as { States: Record<string, { Type: string; Retry?: { ErrorEquals: string[]; JitterStrategy?: string; BackoffRate?: number }[] }> };
-    const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task');
+  type Retrier = { ErrorEquals: string[]; JitterStrategy?: string; BackoffRate?: number; IntervalSeconds?: number; MaxAttempts?: number; MaxDelaySeconds?: number };
+  const definition = () => loadDeployDefinition() as unknown as { States: Record<string, { Type: string; Retry?: Retrier[] }> };
+
+  it('retries transient errors and throttling with backoff and jitter on every Task, and never retries named errors', () => {
+    const tasks = Object.entries(definition().States).filter(([, s]) => s.Type === 'Task');
 
     for (const [, state] of tasks) {
-      expect(state.Retry).toEqual([expect.objectContaining({ ErrorEquals: expect.arrayContaining(['AwsTransientError', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException']), JitterStrategy: 'FULL', BackoffRate: 2 })]);
+      expect(state.Retry).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ ErrorEquals: expect.arrayContaining(['AwsTransientError', 'AwsThrottled', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException']), JitterStrategy: 'FULL', BackoffRate: 2 }),
+        ]),
+      );
       expect(state.Retry?.flatMap((r) => r.ErrorEquals)).not.toContain('States.ALL');
     }
   });
+
+  /** The longest a retrier can keep trying: every pause at its ceiling (full jitter draws each pause at or below it). */
+  function longestRetrySeconds(retrier: Retrier): number {
+    let total = 0;
+    for (let attempt = 0; attempt < (retrier.MaxAttempts ?? 3); attempt += 1) {
+      total += Math.min((retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** attempt, retrier.MaxDelaySeconds ?? Infinity);
+    }
+    return total;
+  }
+
+  it.each(['EcsRegisterTaskDefinition', 'EcsUpdateService', 'EcsDeregisterOrphan', 'EcsRollBackService', 'BatchRegisterJobDefinition', 'BatchRollBackJobDefinition'])(
+    '%s retries throttling for more than 15 minutes on average, in pauses of at most 30 s, before any other retrier',
+    (name) => {
+      const [first] = definition().States[name]?.Retry ?? [];
+
+      expect(first).toMatchObject({ ErrorEquals: ['AwsThrottled'], JitterStrategy: 'FULL', MaxDelaySeconds: 30 });
+      // Full jitter waits half the ceiling on average: the budget is twice 15 minutes of ceilings.
+      expect(longestRetrySeconds(first!)).toBeGreaterThanOrEqual(2 * 15 * 60);
+    },
+  );
 
   it('is drawn in README.md as it is (run `npm run diagram` after changing it)', () => {
     expect(readmeBlock()).toBe(diagramBlock());

@@ -8,6 +8,8 @@ import {
   eventStatuses,
   executionInput,
   runDeployment,
+  startExecution,
+  useDeploymentsFile,
   SHORT_DRAMA,
   statesEntered,
   STREAM_ML,
@@ -254,14 +256,26 @@ describe('ECS deployment', () => {
   });
 
   describe('when the input is not a deployment request', () => {
-    it('fails with InvalidInput before anything is called', async () => {
+    it('fails with InvalidInput before anything is called, and says which forms it takes', async () => {
       account = createSampleWorld();
+      useDeploymentsFile([streamMlTarget()]);
 
-      const result = await runDeployment({ target: 'stream-ml-service', image: { repository: 'stream-ml-service', digest: 'latest' } } as never);
+      const result = await startExecution(account, { target: 'stream-ml-service', image: { repository: 'stream-ml-service', digest: 'latest' } });
 
       expect(result).toMatchObject({ status: 'FAILED', error: 'InvalidInput' });
-      expect(result.cause).toContain('image.digest');
-      expect(account.calls).toEqual([]);
+      expect(result.cause).toContain('{"target": "<name>", "tag": "<tag>"}');
+      expect(account.calls.filter((call) => !call.startsWith('StepFunctions.'))).toEqual([]);
+    });
+
+    it('refuses an input that defines a target instead of naming one', async () => {
+      account = createSampleWorld();
+      useDeploymentsFile([streamMlTarget()]);
+
+      const result = await startExecution(account, { target: { name: 'evil', repository: 'x', ecs: { cluster: 'c', service: 's' } }, tag: 'v1' });
+
+      expect(result).toMatchObject({ status: 'FAILED', error: 'InvalidInput' });
+      expect(result.cause).toContain('targets, registries and smoke tests come from deployments.yml');
+      expect(account.calls.filter((call) => !call.startsWith('StepFunctions.'))).toEqual([]);
     });
   });
 });

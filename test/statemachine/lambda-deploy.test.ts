@@ -111,10 +111,11 @@ describe('Lambda deployment', () => {
 
     it('refuses an image from another region with ImageInOtherRegion', async () => {
       account = createSampleWorld();
-      const input = executionInput(account, mlInferenceTarget(), NEW_DIGEST);
-      input.image.registry = '123456789012.dkr.ecr.eu-central-1.amazonaws.com';
+      // A function in eu-central-1; the pushed image is in this account's us-east-1 registry.
+      account.lambda.createFunction({ name: 'eu-function', imageUri: `${account.registry}/${ML_INFERENCE.repository}@${NEW_DIGEST}` });
+      account.lambda.function('eu-function').arn = 'arn:aws:lambda:eu-central-1:123456789012:function:eu-function';
 
-      const result = await runDeployment(input);
+      const result = await runDeployment(executionInput(account, mlInferenceTarget({}, { function: 'eu-function', alias: undefined }), NEW_DIGEST));
 
       expect(result).toMatchObject({ status: 'FAILED', error: 'ImageInOtherRegion' });
       expect(result.cause).toContain('not from another region');

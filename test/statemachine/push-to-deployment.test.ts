@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployPush } from '../../local/deploy-push';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
-import { createSampleWorld, eventStatuses, STREAM_ML, useStreamMlOnlyDeploymentsFile } from '../support/world';
+import { createTestWorld, eventStatuses, STREAM_ML, useStreamMlOnlyDeploymentsFile } from '../support/world';
 
 /** From the ECR push event to the end of the deployment: trigger, Step Functions, state machine. */
 
@@ -13,8 +13,8 @@ let account: SimulatedAwsAccount;
 
 beforeAll(useStreamMlOnlyDeploymentsFile);
 
-beforeEach(() => {
-  account = createSampleWorld();
+beforeEach(async () => {
+  account = await createTestWorld();
 });
 
 afterEach(() => {

@@ -1,4 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -8,12 +7,11 @@ import { forgetSlackSecrets } from '../../../functions/notifications/secrets';
 import { LEASE_MS } from '../../../functions/notifications/store';
 import { fakeClock, type FakeClock } from './support/clock';
 import { configWith, eventFor } from './support/events';
-import { FakeTable } from './support/fake-table';
+import { readItem, useFreshTables, writeItem } from '../../support/dynamodb';
 import { startFakeSlack, type FakeSlack } from './support/slack-server';
 
 const secretsMock = mockClient(SecretsManagerClient);
 const ssmMock = mockClient(SSMClient);
-const dynamoMock = mockClient(DynamoDBClient);
 
 const TOKEN = 'xoxb-000-111-s3cr3tB0tT0k3n';
 const POST = '/api/chat.postMessage';
@@ -21,14 +19,14 @@ const UPDATE = '/api/chat.update';
 const config = configWith({ slack: { botTokenSecret: 'ssm:/ecr-deployer/slack-bot', channel: '#deploys' } });
 
 let slack: FakeSlack;
-let table: FakeTable;
+const tables = useFreshTables();
+const table = () => tables.current().notifications;
 let clock: FakeClock;
 const originalApiUrl = process.env.SLACK_API_URL;
 
 beforeAll(async () => {
   slack = await startFakeSlack();
   process.env.SLACK_API_URL = slack.apiUrl;
-  process.env.NOTIFICATIONS_TABLE = 'ecr-deployer-test-notifications';
 });
 
 afterAll(async () => {
@@ -41,11 +39,8 @@ beforeEach(() => {
   slack.reset();
   secretsMock.reset();
   ssmMock.reset();
-  dynamoMock.reset();
   forgetSlackSecrets();
   ssmMock.on(GetParameterCommand, { Name: '/ecr-deployer/slack-bot' }).resolves({ Parameter: { Type: 'SecureString', Value: TOKEN } });
-  table = new FakeTable();
-  table.attach(dynamoMock);
   clock = fakeClock();
 });
 
@@ -63,7 +58,7 @@ describe('notifySlack with a bot token', () => {
     expect(post?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(post?.body).toMatchObject({ channel: '#deploys', text: renderSlackMessage(detail).text, blocks: renderSlackMessage(detail).blocks });
     expect(post?.body.thread_ts).toBeUndefined();
-    expect(table.get(THREAD)).toMatchObject({ state: 'posted', channel: 'C0DEPLOYS', ts: '1700000000.000001', shownAt: detail.at });
+    expect(await readItem(table(), THREAD)).toMatchObject({ state: 'posted', channel: 'C0DEPLOYS', ts: '1700000000.000001', shownAt: detail.at });
   });
 
   it('replies in the first message’s thread for a later status and updates the first message in place', async () => {
@@ -78,7 +73,7 @@ describe('notifySlack with a bot token', () => {
     expect(posts[1]?.body).toMatchObject({ channel: 'C0DEPLOYS', thread_ts: '1700000000.000001', text: renderThreadReply(later).text, blocks: renderThreadReply(later).blocks });
     const [update] = slack.requestsTo(UPDATE);
     expect(update?.body).toMatchObject({ channel: 'C0DEPLOYS', ts: '1700000000.000001', text: renderSlackMessage(later).text, blocks: renderSlackMessage(later).blocks });
-    expect(table.get(THREAD)).toMatchObject({ shownAt: later.at });
+    expect(await readItem(table(), THREAD)).toMatchObject({ shownAt: later.at });
   });
 
   it('tells the whole story in one thread: STARTED, ROLLING_BACK, ROLLED_BACK', async () => {
@@ -96,7 +91,7 @@ describe('notifySlack with a bot token', () => {
 
     expect(outcome).toEqual({ outcome: 'sent', via: 'thread-reply' });
     expect(slack.requestsTo(UPDATE)).toHaveLength(0);
-    expect(table.get(THREAD)).toMatchObject({ shownAt: eventFor('SUCCEEDED').at });
+    expect(await readItem(table(), THREAD)).toMatchObject({ shownAt: eventFor('SUCCEEDED').at });
   });
 
   it('posts nothing for an event delivered twice', async () => {
@@ -117,7 +112,7 @@ describe('notifySlack with a bot token', () => {
 
     expect(slack.requestsTo(POST)).toHaveLength(1);
     expect(clock.sleeps).toEqual([]);
-    expect(table.get(THREAD)).toBeUndefined();
+    expect(await readItem(table(), THREAD)).toBeUndefined();
     await expect(notify(eventFor('SUCCEEDED'))).resolves.toEqual({ outcome: 'sent', via: 'new-message' });
   });
 
@@ -145,16 +140,16 @@ describe('notifySlack with a bot token', () => {
     const outcome = await notify(eventFor('SUCCEEDED'));
 
     expect(outcome).toEqual({ outcome: 'sent', via: 'thread-reply' });
-    expect(table.get('notification#stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79#SUCCEEDED')).toMatchObject({ state: 'sent' });
+    expect(await readItem(table(), 'notification#stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79#SUCCEEDED')).toMatchObject({ state: 'sent' });
   });
 
   it('waits for the first message another invocation is posting, then replies in its thread', async () => {
-    table.items.set(THREAD, { pk: { S: THREAD }, state: { S: 'posting' }, owner: { S: 'other' }, leaseUntil: { N: String(clock.now() + LEASE_MS) } });
+    await writeItem(table(), { pk: THREAD, state: 'posting', owner: 'other', leaseUntil: clock.now() + LEASE_MS });
     const sleep = clock.sleep;
     clock.sleep = async (ms) => {
       await sleep(ms);
       // The other invocation stores its message meanwhile.
-      table.items.set(THREAD, { pk: { S: THREAD }, state: { S: 'posted' }, channel: { S: 'C0DEPLOYS' }, ts: { S: '1699999999.000009' }, shownAt: { S: eventFor('STARTED').at } });
+      await writeItem(table(), { pk: THREAD, state: 'posted', channel: 'C0DEPLOYS', ts: '1699999999.000009', shownAt: eventFor('STARTED').at });
     };
 
     const outcome = await notify(eventFor('SUCCEEDED'));
@@ -164,12 +159,12 @@ describe('notifySlack with a bot token', () => {
   });
 
   it('leaves the event to Lambda’s retry when the other invocation’s first message does not appear within the budget', async () => {
-    table.items.set(THREAD, { pk: { S: THREAD }, state: { S: 'posting' }, owner: { S: 'other' }, leaseUntil: { N: String(clock.now() + LEASE_MS) } });
+    await writeItem(table(), { pk: THREAD, state: 'posting', owner: 'other', leaseUntil: clock.now() + LEASE_MS });
 
     await expect(notify(eventFor('SUCCEEDED'))).rejects.toMatchObject({ name: 'SlackThreadPending' });
 
     expect(slack.requests).toHaveLength(0);
     expect(clock.sleeps.reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(20_000);
-    expect(table.get('notification#stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79#SUCCEEDED')).toBeUndefined();
+    expect(await readItem(table(), 'notification#stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79#SUCCEEDED')).toBeUndefined();
   });
 });

@@ -1,4 +1,3 @@
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -8,12 +7,11 @@ import { forgetSlackSecrets } from '../../../functions/notifications/secrets';
 import { LEASE_MS } from '../../../functions/notifications/store';
 import { fakeClock, type FakeClock } from './support/clock';
 import { configWith, eventFor } from './support/events';
-import { FakeTable } from './support/fake-table';
+import { allItems, readItem, useFreshTables, writeItem } from '../../support/dynamodb';
 import { startFakeSlack, type FakeSlack } from './support/slack-server';
 
 const secretsMock = mockClient(SecretsManagerClient);
 const ssmMock = mockClient(SSMClient);
-const dynamoMock = mockClient(DynamoDBClient);
 
 const WEBHOOK = '/services/T0TEAM/B0DEPLOYS/s3cr3tW3bh00kT0k3ndeploys';
 const DEV_WEBHOOK = '/services/T0TEAM/B0DEV/s3cr3tW3bh00kT0k3ndev';
@@ -25,12 +23,12 @@ const config = configWith(
 );
 
 let slack: FakeSlack;
-let table: FakeTable;
+const tables = useFreshTables();
+const table = () => tables.current().notifications;
 let clock: FakeClock;
 
 beforeAll(async () => {
   slack = await startFakeSlack();
-  process.env.NOTIFICATIONS_TABLE = 'ecr-deployer-test-notifications';
 });
 
 afterAll(async () => {
@@ -41,12 +39,9 @@ beforeEach(() => {
   slack.reset();
   secretsMock.reset();
   ssmMock.reset();
-  dynamoMock.reset();
   forgetSlackSecrets();
   secretsMock.on(GetSecretValueCommand, { SecretId: 'ecr-deployer/slack-webhook' }).resolves({ SecretString: slack.webhookUrl('deploys') });
   ssmMock.resolves({ Parameter: { Name: '/ecr-deployer/dev-webhook', Type: 'SecureString', Value: slack.webhookUrl('dev') } });
-  table = new FakeTable();
-  table.attach(dynamoMock);
   clock = fakeClock();
 });
 
@@ -63,7 +58,7 @@ describe('notifySlack with an incoming webhook', () => {
     const { text, blocks } = renderSlackMessage(detail);
     expect(slack.requests[0]?.body).toMatchObject({ text, blocks });
     expect(slack.requests[0]?.headers['content-type']).toBe('application/json');
-    expect(table.get('notification#stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79#SUCCEEDED')).toMatchObject({ state: 'sent' });
+    expect(await readItem(table(), 'notification#stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79#SUCCEEDED')).toMatchObject({ state: 'sent' });
   });
 
   it('waits as long as a 429 Retry-After says, then sends again', async () => {
@@ -172,19 +167,19 @@ describe('notifySlack deduplication', () => {
     expect(slack.requestsTo(WEBHOOK).map((r) => String(r.body.text).split(' ')[0])).toEqual(['🚀', '⏪', '↩️']);
   });
 
-  it('claims with a conditional write before sending', async () => {
-    await notify();
+  it('sends one message when the same event is delivered twice at the same moment (the claim is a conditional write)', async () => {
+    const detail = eventFor('SUCCEEDED');
 
-    expect(dynamoMock).toHaveReceivedCommandWith(PutItemCommand, {
-      TableName: 'ecr-deployer-test-notifications',
-      ConditionExpression: expect.stringContaining('attribute_not_exists(#pk)'),
-    });
+    const outcomes = await Promise.all([notify(detail), notify(detail)]);
+
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['duplicate', 'sent']);
+    expect(slack.requestsTo(WEBHOOK)).toHaveLength(1);
   });
 
   it('takes over a claim whose lease ran out (an invocation that died while sending)', async () => {
     const detail = eventFor('SUCCEEDED');
     const pk = `notification#${detail.deploymentId}#SUCCEEDED`;
-    table.items.set(pk, { pk: { S: pk }, state: { S: 'sending' }, owner: { S: 'dead' }, leaseUntil: { N: String(clock.now() - 1) } });
+    await writeItem(table(), { pk: pk, state: 'sending', owner: 'dead', leaseUntil: clock.now() - 1 });
 
     await expect(notify(detail)).resolves.toMatchObject({ outcome: 'sent' });
     expect(slack.requestsTo(WEBHOOK)).toHaveLength(1);
@@ -193,7 +188,7 @@ describe('notifySlack deduplication', () => {
   it('leaves a live claim alone (another invocation is sending)', async () => {
     const detail = eventFor('SUCCEEDED');
     const pk = `notification#${detail.deploymentId}#SUCCEEDED`;
-    table.items.set(pk, { pk: { S: pk }, state: { S: 'sending' }, owner: { S: 'other' }, leaseUntil: { N: String(clock.now() + LEASE_MS) } });
+    await writeItem(table(), { pk: pk, state: 'sending', owner: 'other', leaseUntil: clock.now() + LEASE_MS });
 
     await expect(notify(detail)).resolves.toEqual({ outcome: 'duplicate' });
     expect(slack.requests).toHaveLength(0);
@@ -202,7 +197,7 @@ describe('notifySlack deduplication', () => {
   it('sets a TTL on what it keeps', async () => {
     await notify();
 
-    const item = table.get('notification#stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79#SUCCEEDED');
+    const item = await readItem(table(), 'notification#stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79#SUCCEEDED');
     expect(Number(item?.expiresAt)).toBeGreaterThan(clock.now() / 1000);
   });
 });
@@ -221,7 +216,7 @@ describe('notifySlack settings', () => {
     await notify(eventFor('STARTED', { target: 'web-dev' }));
 
     expect(ssmMock.calls()).toHaveLength(0);
-    expect(dynamoMock.calls()).toHaveLength(0);
+    expect(await allItems(table())).toEqual([]);
   });
 
   it('sends a target with its own webhook there, and the others to the top-level one', async () => {

@@ -98,6 +98,24 @@ describe('renderSlackMessage', () => {
     expect(message.text.length).toBeLessThanOrEqual(1000);
   });
 
+  it('says who asked: a push, a person (by name), or a rollback of which deployment', () => {
+    expect(textOf(renderSlackMessage(eventFor('STARTED', { trigger: { kind: 'ecr-push' } })).blocks)).toContain('*Trigger*\nECR push');
+    expect(textOf(renderSlackMessage(eventFor('STARTED', { trigger: { kind: 'manual', requestedBy: 'arn:aws:iam::123456789012:user/ana' } })).blocks)).toContain(
+      '*Trigger*\nby hand (arn:aws:iam::123456789012:user/ana)',
+    );
+    expect(textOf(renderSlackMessage(eventFor('SUCCEEDED', { trigger: { kind: 'manual' }, rollbackOf: 'ecs-prod-web-1a2b3c-g7' })).blocks)).toContain('*Trigger*\nrollback of ecs-prod-web-1a2b3c-g7');
+  });
+
+  it('shows a push skipped because a newer one came first: when it was pushed, and what superseded it', () => {
+    const newer = `sha256:${'9'.repeat(64)}`;
+    const message = renderSlackMessage(eventFor('SKIPPED', { supersededBy: newer, reason: 'superseded by sha256:999999999999 (v1.4.2) before it deployed', trigger: { kind: 'ecr-push' } }));
+
+    expect(textOf(message.blocks)).toContain(`*Superseded by*\n\`${newer.slice(7, 19)}\``);
+    expect(textOf(message.blocks)).toContain('*Pushed*\n2026-11-23 10:15:05 UTC');
+    expect(message.text).toContain('superseded by sha256:999999999999 (v1.4.2) before it deployed');
+    expect(message.text).not.toContain('after');
+  });
+
   it('shows an image pushed without a tag by repository and digest', () => {
     const message = renderSlackMessage(eventFor('STARTED', { image: { repository: 'web', digest: `sha256:${'a'.repeat(64)}`, uri: 'r/web@sha256:…' } }));
 

@@ -11,12 +11,11 @@ import { forgetSlackSecrets } from '../../../functions/notifications/secrets';
 import { logger } from '../../../functions/shared/logger';
 import { fakeClock } from './support/clock';
 import { configWith, eventBridgeEnvelope, eventFor } from './support/events';
-import { FakeTable } from './support/fake-table';
+import { useFreshTables } from '../../support/dynamodb';
 import { startFakeSlack, type FakeSlack } from './support/slack-server';
 
 const secretsMock = mockClient(SecretsManagerClient);
 const ssmMock = mockClient(SSMClient);
-const dynamoMock = mockClient(DynamoDBClient);
 
 const WEBHOOK = '/services/T0TEAM/B0DEPLOYS/s3cr3tW3bh00kT0k3ndeploys';
 const TOKEN = 'xoxb-000-111-s3cr3tB0tT0k3n';
@@ -24,6 +23,7 @@ const DEV = { target: 'web-dev', environment: 'dev', deploymentId: 'web-dev-7f5b
 
 let slack: FakeSlack;
 let dir: string;
+useFreshTables();
 const saved = { DEPLOYMENTS_FILE: process.env.DEPLOYMENTS_FILE, SLACK_API_URL: process.env.SLACK_API_URL };
 
 beforeAll(async () => {
@@ -47,7 +47,6 @@ beforeAll(async () => {
   );
   process.env.DEPLOYMENTS_FILE = file;
   process.env.SLACK_API_URL = slack.apiUrl;
-  process.env.NOTIFICATIONS_TABLE = 'ecr-deployer-test-notifications';
 });
 
 afterAll(async () => {
@@ -63,11 +62,9 @@ beforeEach(() => {
   slack.reset();
   secretsMock.reset();
   ssmMock.reset();
-  dynamoMock.reset();
   forgetSlackSecrets();
   secretsMock.on(GetSecretValueCommand).resolves({ SecretString: slack.webhookUrl('deploys') });
   ssmMock.on(GetParameterCommand).resolves({ Parameter: { Type: 'SecureString', Value: TOKEN } });
-  new FakeTable().attach(dynamoMock);
 });
 
 describe('slack-notifier handler', () => {
@@ -102,9 +99,15 @@ describe('slack-notifier handler', () => {
   });
 
   it('throws what a retry may fix, so that Lambda retries the event', async () => {
+    // DynamoDB throttling, which the local table never does: the one fault injected by mocking the client.
+    const dynamoMock = mockClient(DynamoDBClient);
     dynamoMock.on(PutItemCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
 
-    await expect(handler(eventBridgeEnvelope(eventFor('FAILED')))).rejects.toMatchObject({ name: 'AwsTransientError' });
+    try {
+      await expect(handler(eventBridgeEnvelope(eventFor('FAILED')))).rejects.toMatchObject({ name: 'AwsThrottled' });
+    } finally {
+      dynamoMock.restore();
+    }
     expect(slack.requests).toHaveLength(0);
   });
 

@@ -1,0 +1,31 @@
+import { cachedDeploymentsFile } from '../config/load';
+import { changesOfImages, deploymentOf } from '../deployment/resolve';
+import type { DeploymentState } from '../shared/deployment';
+import { step } from '../shared/step';
+import { slotOf } from '../slots/identity';
+import { holdSlot } from '../slots/coordinator';
+
+/**
+ * Before anything changes: take the slot. A push deployment confirms the claim it
+ * was started for and takes in the images of its slot's other targets that wait
+ * (after a merge window, once); a person's request takes the slot or waits its
+ * turn (the state machine polls), then is refused with SlotBusy. Returns the
+ * whole state: the deployment may have grown.
+ */
+export const handler = step('HoldSlot', async (state: DeploymentState): Promise<DeploymentState> => {
+  const { deployment } = state;
+  const config = cachedDeploymentsFile();
+  if (deployment.generation === undefined) {
+    const hold = await holdSlot(deployment, { until: state.slotHold?.until });
+    return { ...state, slotHold: hold.held ? { held: true } : { held: false, until: hold.until, retryAfterSeconds: hold.retryAfterSeconds, ...(hold.heldBy ? { heldBy: hold.heldBy } : {}) } };
+  }
+  const carried = new Set(deployment.changes.map((c) => c.target.name));
+  const siblings = config.targets.some((t) => !carried.has(t.name) && (t.ecs || t.batch || t.lambda) && slotOf(t).key === deployment.slot.key);
+  const hold = await holdSlot(deployment, { generation: deployment.generation, siblings, merged: state.slotHold?.merged === true });
+  if (!hold.held) return { ...state, slotHold: { held: false, retryAfterSeconds: hold.retryAfterSeconds, merged: true } };
+  const changes = hold.images ? changesOfImages(deployment.slot.key, hold.images, config) : deployment.changes;
+  if (!hold.images || changes.length === deployment.changes.length) return { ...state, slotHold: { held: true } };
+  const eventIds = [...new Set(Object.values(hold.images).flatMap((image) => image.trigger.eventIds ?? []))];
+  const grown = deploymentOf(changes, { ...deployment.trigger, eventIds }, { name: deployment.id, arn: deployment.executionArn, startTime: deployment.startedAt }, deployment.generation);
+  return { ...state, deployment: grown, slotHold: { held: true } };
+});

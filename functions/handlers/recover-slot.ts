@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { describeIssues } from '../config/load';
+import { MalformedEvent } from '../shared/errors';
+import { logger } from '../shared/logger';
+import { withTransientErrorsNamed } from '../shared/aws-errors';
+import { recoverSlot, type SlotRelease } from '../slots/coordinator';
+import { slotOfExecution } from '../slots/of-execution';
+
+/** The part of a "Step Functions Execution Status Change" event this needs. */
+const statusChangeSchema = z.looseObject({
+  source: z.literal('aws.states'),
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  detail: z.looseObject({
+    executionArn: z.string().min(1),
+    stateMachineArn: z.string().min(1),
+    name: z.string().min(1),
+    status: z.enum(['ABORTED', 'TIMED_OUT', 'FAILED']),
+    input: z.string().nullable().optional(),
+  }),
+});
+
+function parseJson(text: string | null | undefined): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * EventBridge rule on the deploy state machine's executions that end ABORTED,
+ * TIMED_OUT or FAILED: if the execution still holds its slot (stopped by hand,
+ * timed out, or its release step failed), the slot is released and what waits goes on.
+ */
+export const handler = async (event: unknown): Promise<SlotRelease> => {
+  const parsed = statusChangeSchema.safeParse(event);
+  if (!parsed.success) throw new MalformedEvent(`not a "Step Functions Execution Status Change" event:\n${describeIssues(parsed.error)}`);
+  const { detail } = parsed.data;
+  const slot = slotOfExecution(parseJson(detail.input));
+  if (!slot) {
+    // Input too large to be in the event, or it named no slot: the lease expiry (sweep) is the backstop.
+    logger.info('execution ended; no slot to recover from its input', { execution: detail.name, status: detail.status });
+    return { released: false };
+  }
+  return withTransientErrorsNamed('RecoverSlot', () => recoverSlot(slot, detail.name, detail.status, detail.stateMachineArn));
+};

@@ -1,0 +1,20 @@
+import { stateMachineArnOf } from '../deployment/history';
+import { step } from '../shared/step';
+import { releaseSlot, type SlotRelease } from '../slots/coordinator';
+import type { SlotOutcome } from '../slots/model';
+import { slotOfExecution } from '../slots/of-execution';
+
+interface ReleaseSlotEvent {
+  status: Extract<SlotOutcome, 'SUCCEEDED' | 'FAILED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'REJECTED'>;
+  execution: { name: string; arn: string };
+  /** The deployment state, or the input when it was rejected before it resolved. */
+  state: unknown;
+}
+
+/** Every terminal path: record how it ended, give the slot up, start what waits. */
+export const handler = step('ReleaseSlot', async (event: ReleaseSlotEvent): Promise<SlotRelease> => {
+  const slot = slotOfExecution(event.state);
+  if (!slot) return { released: false };
+  const stateMachineArn = stateMachineArnOf(event.execution.arn) ?? process.env.STATE_MACHINE_ARN ?? '';
+  return releaseSlot(slot, event.execution.name, event.status, stateMachineArn);
+});

@@ -1,0 +1,78 @@
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, paginateScan } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { TargetKind } from '../config/schema';
+import { withTransientErrorsNamed } from '../shared/aws-errors';
+import { dynamodb } from '../shared/clients/dynamodb';
+import { AwsTransientError } from '../shared/errors';
+import { copyOf, emptyRecord, type SlotRecord } from './model';
+
+/**
+ * The slot table (serverless.yml `SlotsTable`, key `pk` = the slot key): one item
+ * per slot holding its whole record. Every change reads the item, applies a pure
+ * transition from ./model, and writes it back on condition that nobody wrote in
+ * between (`version`); on a conflict it reads again. Nothing waits: a write that
+ * keeps losing is an AwsTransientError, retried by whoever called.
+ */
+
+/** Conflicting writes tried again at once, this often, before giving up for this call. */
+const MAX_ATTEMPTS = 25;
+
+function tableName(): string {
+  const name = process.env.SLOTS_TABLE;
+  if (!name) throw new Error('SLOTS_TABLE is not set (serverless.yml sets it to the slot table)');
+  return name;
+}
+
+function fromItem(item: Record<string, unknown>): SlotRecord {
+  const { pk, ...rest } = item;
+  return { ...(rest as Omit<SlotRecord, 'key'>), key: String(pk) };
+}
+
+/** The slot's record as it is now (strongly consistent), or an empty one. */
+async function readSlot(key: string, kind: TargetKind): Promise<SlotRecord> {
+  const output = await withTransientErrorsNamed('read slot', () =>
+    dynamodb.send(new GetItemCommand({ TableName: tableName(), Key: { pk: { S: key } }, ConsistentRead: true })),
+  );
+  return output.Item ? fromItem(unmarshall(output.Item)) : emptyRecord(key, kind);
+}
+
+/**
+ * Applies `change` to the slot's record and stores the result, if it changed
+ * anything, unless another writer came first (then again, from what that one
+ * wrote). `change` must be pure: it may run more than once.
+ */
+async function updateSlot<R>(key: string, kind: TargetKind, change: (record: SlotRecord) => R): Promise<{ record: SlotRecord; result: R }> {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+    const current = await readSlot(key, kind);
+    const next = copyOf(current);
+    const result = change(next);
+    if (JSON.stringify(next) === JSON.stringify(current)) return { record: current, result };
+    next.version = current.version + 1;
+    const { key: pk, ...attributes } = next;
+    try {
+      await withTransientErrorsNamed('write slot', () =>
+        dynamodb.send(
+          new PutItemCommand({
+            TableName: tableName(),
+            Item: marshall({ pk, ...attributes }, { removeUndefinedValues: true }),
+            ConditionExpression: current.version === 0 ? 'attribute_not_exists(pk)' : '#version = :version',
+            ...(current.version === 0 ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': { N: String(current.version) } } }),
+          }),
+        ),
+      );
+      return { record: next, result };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+  throw new AwsTransientError(`slot ${key}: ${MAX_ATTEMPTS} conflicting writes in a row; try again`);
+}
+
+/** Every slot's record (the sweep reads them all: one item per slot, a small table). */
+async function* allSlots(): AsyncGenerator<SlotRecord> {
+  for await (const page of paginateScan({ client: dynamodb }, { TableName: tableName(), ConsistentRead: true })) {
+    for (const item of page.Items ?? []) yield fromItem(unmarshall(item));
+  }
+}
+
+export { readSlot, updateSlot, allSlots };
