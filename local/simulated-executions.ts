@@ -224,12 +224,13 @@ class SimulatedExecutions {
   public async settle(): Promise<void> {
     for (;;) {
       this.pickUp();
-      const running = [...this.details.values()].map((d) => d.run).filter((run): run is Promise<LocalRunResult> => run !== undefined);
-      await Promise.all([...running, ...this.deliveries]);
-      const settled = [...this.executions.values()].every((e) => e.status !== 'RUNNING' || !this.runner);
-      const before = this.deliveries.length;
+      const runs = [...this.details.values()].map((d) => d.run).filter((run): run is Promise<LocalRunResult> => run !== undefined);
+      const deliveries = this.deliveries.length;
+      await Promise.all([...runs, ...this.deliveries]);
       await new Promise((resolve) => setImmediate(resolve));
-      if (settled && this.deliveries.length === before && [...this.executions.values()].every((e) => e.status !== 'RUNNING' || !this.runner)) return;
+      // Done when nothing new was started or delivered while waiting, and nothing runs.
+      const quiet = this.deliveries.length === deliveries && this.details.size === runs.length;
+      if (quiet && [...this.executions.values()].every((e) => e.status !== 'RUNNING' || !this.runner)) return;
     }
   }
 

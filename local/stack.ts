@@ -16,6 +16,8 @@ interface LocalStack {
 
 /** The environment the stack's functions see. */
 function useStackEnvironment(account: SimulatedAwsAccount): void {
+  // A call nothing here answers goes to a closed port on 127.0.0.1, never to AWS.
+  process.env.AWS_ENDPOINT_URL ??= 'http://127.0.0.1:9';
   process.env.AWS_REGION = account.region;
   process.env.AWS_ACCOUNT_ID = account.accountId;
   process.env.STATE_MACHINE_ARN = account.stepFunctions.stateMachineArn;

@@ -1,6 +1,7 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { canarySteps } from '../lambda/function';
 import { buildSkippedEvent, publishDeploymentEvents, type DeploymentEventDetail } from '../events/deployment-events';
+import { withTransientErrorsNamed } from '../shared/aws-errors';
 import { sfn } from '../shared/clients/sfn';
 import type { Deployment, ResolvedTarget } from '../shared/deployment';
 import { SlotBusy, SlotLost } from '../shared/errors';
@@ -51,7 +52,7 @@ interface PushReport {
 /** Starts the execution a claim names; an execution of that name already there is the one (same name, same input). */
 async function startClaimed(stateMachineArn: string, request: StartRequest): Promise<void> {
   try {
-    await sfn.send(new StartExecutionCommand({ stateMachineArn, name: request.name, input: request.input }));
+    await withTransientErrorsNamed('StartExecution', () => sfn.send(new StartExecutionCommand({ stateMachineArn, name: request.name, input: request.input })));
     logger.info('deployment started', { executionName: request.name });
   } catch (error) {
     if (!(error instanceof ExecutionAlreadyExists)) throw error;

@@ -10,12 +10,21 @@ import { copyOf, emptyRecord, type SlotRecord } from './model';
  * The slot table (serverless.yml `SlotsTable`, key `pk` = the slot key): one item
  * per slot holding its whole record. Every change reads the item, applies a pure
  * transition from ./model, and writes it back on condition that nobody wrote in
- * between (`version`); on a conflict it reads again. Nothing waits: a write that
- * keeps losing is an AwsTransientError, retried by whoever called.
+ * between (`version`); on a conflict it reads again, after a pause of a few
+ * milliseconds drawn at random (writers that collided do not collide again in
+ * step). A write that keeps losing is an AwsTransientError, retried by whoever called.
  */
 
-/** Conflicting writes tried again at once, this often, before giving up for this call. */
-const MAX_ATTEMPTS = 25;
+/** Conflicting writes tried again this often before giving up for this call. */
+const MAX_ATTEMPTS = 50;
+/** The longest pause between two attempts, in milliseconds. */
+const MAX_PAUSE_MS = 100;
+
+/** Full jitter: a pause anywhere below a ceiling that doubles with each conflict. */
+function pauseAfterConflict(attempt: number): Promise<void> {
+  const ceiling = Math.min(MAX_PAUSE_MS, 2 ** attempt);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
+}
 
 function tableName(): string {
   const name = process.env.SLOTS_TABLE;
@@ -63,6 +72,7 @@ async function updateSlot<R>(key: string, kind: TargetKind, change: (record: Slo
       return { record: next, result };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      await pauseAfterConflict(attempt);
     }
   }
   throw new AwsTransientError(`slot ${key}: ${MAX_ATTEMPTS} conflicting writes in a row; try again`);

@@ -7,3 +7,6 @@ process.env.STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMach
 // The local DynamoDB (dynalite, test/support/dynamodb-global-setup.js) takes any credentials.
 process.env.AWS_ACCESS_KEY_ID ??= 'test';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+// Any AWS call no mock or local server answers goes to a closed port on 127.0.0.1, never to AWS
+// (DynamoDB has its own endpoint, the local dynalite).
+process.env.AWS_ENDPOINT_URL ??= 'http://127.0.0.1:9';
