@@ -23,6 +23,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { DeploymentEventDetail } from '../functions/events/deployment-events';
 import { parseImageReference } from '../functions/shared/image';
 import { SimulatedBatch, type JobOutcome } from './simulated-batch';
+import { TokenBuckets } from './token-buckets';
 import { SimulatedEcr } from './simulated-ecr';
 import { SimulatedExecutions, type ExecutionStatus } from './simulated-executions';
 import { SimulatedLambda, type LambdaImageBehaviour } from './simulated-lambda';
@@ -41,6 +42,8 @@ const REGION = 'us-east-1';
 type ImageBehaviour = 'healthy' | 'crashes' | 'never-stabilises' | 'errors-on-invoke';
 
 interface SimulatedService {
+  /** DescribeServices calls a healthy rollout takes to complete. */
+  ticksToComplete: number;
   cluster: string;
   name: string;
   desiredCount: number;
@@ -98,6 +101,8 @@ class SimulatedAwsAccount {
   public readonly calls: string[] = [];
   private readonly imageBehaviour = new Map<string, ImageBehaviour>();
   private readonly failures: InjectedFailure[] = [];
+  /** ECS's token buckets, when simulated (`simulateThrottling`). */
+  public throttling?: TokenBuckets;
   private beforeCalls: { command: string; action: () => void | Promise<void> }[] = [];
   private deploymentCounter = 0;
   private taskCounter = 0;
@@ -157,6 +162,12 @@ class SimulatedAwsAccount {
     this.beforeCalls.push({ command, action });
   }
 
+  /** From now on ECS calls are throttled as AWS does it: a token bucket per category of actions, refilled over (Date.now()) time. */
+  public simulateThrottling(buckets = new TokenBuckets()): TokenBuckets {
+    this.throttling = buckets;
+    return buckets;
+  }
+
   /** The next `times` calls of `command` (e.g. `RegisterTaskDefinition`) fail with `errorName` (default: throttling). */
   public failNext(command: string, times = 1, errorName = 'ThrottlingException'): void {
     this.failures.push({ command, errorName, remaining: times });
@@ -181,8 +192,17 @@ class SimulatedAwsAccount {
   }
 
   /** A service already running `taskDefinitionArn`, with its tasks up and its deployment COMPLETED. */
-  public createService(options: { cluster: string; name: string; taskDefinitionArn: string; desiredCount?: number; circuitBreaker?: { enable: boolean; rollback: boolean } }): void {
+  public createService(options: {
+    cluster: string;
+    name: string;
+    taskDefinitionArn: string;
+    desiredCount?: number;
+    circuitBreaker?: { enable: boolean; rollback: boolean };
+    /** DescribeServices calls a healthy rollout takes (default 2). */
+    ticksToComplete?: number;
+  }): void {
     const service: SimulatedService = {
+      ticksToComplete: options.ticksToComplete ?? TICKS_TO_COMPLETE,
       cluster: options.cluster,
       name: options.name,
       desiredCount: options.desiredCount ?? 2,
@@ -268,7 +288,7 @@ class SimulatedAwsAccount {
     if (!primary || primary.rolloutState !== 'IN_PROGRESS') return;
     primary.ticks += 1;
     const behaviour = this.behaviourOf(primary.taskDefinition);
-    if (behaviour === 'healthy' && primary.ticks >= TICKS_TO_COMPLETE) {
+    if (behaviour === 'healthy' && primary.ticks >= service.ticksToComplete) {
       primary.rolloutState = 'COMPLETED';
       primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
       primary.runningCount = service.desiredCount;
@@ -311,6 +331,7 @@ class SimulatedAwsAccount {
       for (const before of pending) await before.action();
       const failure = this.takeFailure(command);
       if (failure) throw failure;
+      if (service === 'ECS' && this.throttling && !this.throttling.take(command)) throw injectedError('ThrottlingException');
       return run(input);
     };
   }

@@ -1,0 +1,66 @@
+import '../local/quiet';
+import { runBurst, singleDeploymentSeconds, type BurstResult } from './burst';
+import { startDynamoDbProcess } from './dynamodb-process';
+
+/**
+ * `npm run bench`: figures, one line each, `bench: <name>: <figure> (<bound>, <ratio>×)`.
+ * They are virtual-time figures of the real code (trigger, state machine, slot table),
+ * so they do not depend on how fast or busy the machine is; they vary a little from
+ * run to run because retry pauses are drawn at random (full jitter), as in AWS.
+ */
+
+/** ECS's task-definition bucket: 20 registrations at once, then one a second. */
+const REGISTER_BURST = 20;
+
+function burstLine(result: BurstResult, deploymentSeconds: number): string {
+  // Nothing converges before the last push has had one deployment, nor before the registrations beyond the
+  // bucket's burst have each had their second, plus one deployment.
+  const bound = Math.max(result.lastPushSeconds + deploymentSeconds, Math.max(0, result.targets - REGISTER_BURST) + deploymentSeconds);
+  const ratio = (result.convergenceSeconds / bound).toFixed(2);
+  const figures = [
+    `${result.onNewest}/${result.targets} on newest`,
+    `${result.failedByThrottling} failed by throttling`,
+    `${result.failed} failed`,
+    `${result.lost} lost`,
+    `${result.duplicates} duplicate`,
+    `at most ${result.maxDeploymentsPerTarget} deployments per target`,
+    `${result.throttledCalls} ECS calls throttled and retried`,
+    `${result.convergenceSeconds} s`,
+  ];
+  return `bench: burst ${result.pushes} pushes / ${result.targets} targets: ${figures.join(', ')} (bound ${bound} s, ${ratio}×)`;
+}
+
+/** A rollout of a few polls, 15 s apart: a minute, as a small Fargate service takes. */
+const ROLLOUT_POLLS = 4;
+
+async function main(): Promise<void> {
+  const dynamo = await startDynamoDbProcess();
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  try {
+    const deploymentSeconds = await singleDeploymentSeconds(ROLLOUT_POLLS);
+    console.log(`bench: one deployment alone: ${deploymentSeconds} s (register, update, a rollout of ${ROLLOUT_POLLS} polls 15 s apart, verify, release)`);
+    for (const [targets, pushesPerTarget] of [
+      [50, 4],
+      [20, 1],
+      [200, 1],
+    ] as const) {
+      const result = await runBurst({ targets, pushesPerTarget, windowSeconds: 60, maxDeliveryDelayMs: 2000, rolloutPolls: ROLLOUT_POLLS, seed: 42 });
+      console.log(burstLine(result, deploymentSeconds));
+    }
+    // The same burst with rollouts twice as fast as the push window is long: no running rollout is
+    // preempted, so a target whose pushes straddle two deployments gets a third.
+    const quick = await singleDeploymentSeconds(2);
+    const result = await runBurst({ targets: 50, pushesPerTarget: 4, windowSeconds: 60, maxDeliveryDelayMs: 2000, rolloutPolls: 2, seed: 42 });
+    console.log(burstLine(result, quick).replace('bench: burst', `bench: burst (rollouts of ${quick} s)`));
+  } finally {
+    dynamo.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
