@@ -197,6 +197,12 @@ function endLease(record: SlotRecord, status: SlotOutcome, now: Date): void {
   delete record.lease;
 }
 
+/** A request that waited for the slot leaves the line (it holds the slot now, gave up, or ended). */
+function leaveLine(record: SlotRecord, execution: string): void {
+  record.waiting = record.waiting?.filter((w) => w.execution !== execution);
+  if (record.waiting?.length === 0) delete record.waiting;
+}
+
 /** Drops an expired lease and waiters whose deadline passed (pure). */
 function expire(record: SlotRecord, now: Date): void {
   if (record.lease && isPast(record.lease.expiresAt, now)) endLease(record, 'LEASE_EXPIRED', now);
@@ -307,8 +313,7 @@ function acquireForRequest(record: SlotRecord, execution: string, target: string
   state.pending = false;
   record.generation += 1;
   record.lease = { holder: execution, generation: record.generation, running: true, images: { [target]: image }, since: now.toISOString(), expiresAt: plusSeconds(now, leaseSeconds) };
-  record.waiting = waiting.filter((w) => w.execution !== execution);
-  if (record.waiting.length === 0) delete record.waiting;
+  leaveLine(record, execution);
   return { held: true, images: record.lease.images, superseded };
 }
 
@@ -318,8 +323,7 @@ function acquireForRequest(record: SlotRecord, execution: string, target: string
  * wait, if any. Not the holder (a request that never got the slot): only leaves the line.
  */
 function release(record: SlotRecord, execution: string, status: SlotOutcome, now: Date): { released: boolean; next?: StartRequest } {
-  record.waiting = record.waiting?.filter((w) => w.execution !== execution);
-  if (record.waiting?.length === 0) delete record.waiting;
+  leaveLine(record, execution);
   const lease = record.lease;
   if (lease?.holder !== execution) return { released: false, next: claimForPushes(record, now) };
   for (const [target, image] of Object.entries(lease.images)) {
@@ -347,8 +351,7 @@ function release(record: SlotRecord, execution: string, status: SlotOutcome, now
  * slot is released and what waits goes on.
  */
 function recover(record: SlotRecord, execution: string, status: 'ABORTED' | 'TIMED_OUT' | 'FAILED', now: Date): { released: boolean; next?: StartRequest } {
-  record.waiting = record.waiting?.filter((w) => w.execution !== execution);
-  if (record.waiting?.length === 0) delete record.waiting;
+  leaveLine(record, execution);
   if (record.lease?.holder !== execution) return { released: false, next: claimForPushes(record, now) };
   endLease(record, status, now);
   return { released: true, next: claimForPushes(record, now) };

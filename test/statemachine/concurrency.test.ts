@@ -16,6 +16,7 @@ import {
   push,
   settle,
   SHORT_DRAMA,
+  startExecution,
   statesEntered,
   STREAM_ML,
   streamMlTarget,
@@ -355,6 +356,21 @@ describe('a deployment asked for by hand', () => {
     // It started changing the service only once the push deployment had finished.
     expect(account.events.map((e) => `${e.deploymentId === 'manual-v1-3-0' ? 'manual' : 'push'} ${e.status}`)).toEqual(['push STARTED', 'push SUCCEEDED', 'manual STARTED', 'manual SUCCEEDED']);
     expect(taskDefinitionLabel(account.events.at(-1)?.current ?? '')).toBe(taskDefinitionLabel(account.runningTaskDefinition(STREAM_ML.cluster, STREAM_ML.service)?.taskDefinitionArn ?? ''));
+  });
+
+  it('to roll back records the digest it undid: a push of that digest does not bring it back', async () => {
+    useDeploymentsFile([streamMl()]);
+    await push(account, 'stream-ml-service', FIRST, { tag: 'v1.5.0', time: pushedAt(10) });
+    await runs();
+
+    const rollback = await startExecution(account, { target: 'stream-ml-service', rollback: true }, 'rollback-stream-ml-service');
+    const again = await push(account, 'stream-ml-service', FIRST, { tag: 'v1.5.0-again', time: pushedAt(120) });
+
+    expect(rollback.status).toBe('SUCCEEDED');
+    expect(account.events.filter((e) => e.deploymentId === 'rollback-stream-ml-service').at(-1)).toMatchObject({ status: 'SUCCEEDED', rollbackOf: expect.stringMatching(/-g1$/), trigger: { kind: 'manual' } });
+    expect(again.skipped).toEqual([{ target: 'stream-ml-service', reason: expect.stringContaining('was rolled back') }]);
+    expect(await runs()).toHaveLength(2);
+    expect(runningDigestOf()).toEqual([STREAM_ML_CURRENT_DIGEST]);
   });
 
   it('is refused with SlotBusy, naming the deployment holding the slot, once it has waited its deadline', async () => {

@@ -36,8 +36,37 @@ describe('deployments.yml', () => {
     ['two kinds in one target', minimal('{ cluster: c, service: s }', '    batch: { jobDefinition: j }\n'), 'targets[0]: give exactly one of ecs, batch, lambda (found ecs and batch)'],
     ['a batchJob smoke test on an ECS target', minimal('{ cluster: c, service: s }', '    smokeTests: [{ batchJob: { jobQueue: q } }]\n'), 'targets[0].smokeTests[0].batchJob: a batchJob smoke test needs a batch target'],
     ['YAML that does not parse', 'targets: [\n', 'is not valid YAML'],
+    [
+      'two targets of one service that replace the same container',
+      `${minimal('{ cluster: c, service: s, containers: [app, sidecar] }')}  - name: sidecar\n    repository: sidecar\n    ecs: { cluster: c, service: s, containers: [sidecar] }\n`,
+      'targets[1]: web (targets[0]) and sidecar both replace container "sidecar" of ecs:c/s: give each target its own ecs.containers',
+    ],
+    [
+      'two targets of one service from one repository without containers',
+      `${minimal('{ cluster: c, service: s }', '    tags: ["v*"]\n')}  - name: web-main\n    repository: web\n    tags: ["main-*"]\n    ecs: { cluster: arn:aws:ecs:us-east-1:123456789012:cluster/c, service: s }\n`,
+      'targets[1]: web (targets[0]) and web-main both follow repository web on ecs:c/s',
+    ],
+    [
+      'two targets of one Lambda function',
+      'targets:\n  - { name: api, repository: api, lambda: { function: api } }\n  - { name: api-canary, repository: api-next, lambda: { function: "arn:aws:lambda:us-east-1:123456789012:function:api" } }\n',
+      'targets[1]: api (targets[0]) and api-canary both deploy Lambda function api, which runs one image',
+    ],
   ])('rejects %s with a ConfigError that names the field', (_, text, message) => {
     expect(() => parseDeploymentsYaml(text)).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining(message) }));
+  });
+
+  it('accepts targets of one service that replace different containers, and one Batch job definition fed by two repositories', () => {
+    const config = parseDeploymentsYaml(
+      [
+        'targets:',
+        '  - { name: canvas, repository: canvas, ecs: { cluster: c, service: s, containers: [canvas] } }',
+        '  - { name: orchestrator, repository: orchestrator, ecs: { cluster: c, service: s, containers: [orchestrator] } }',
+        '  - { name: splitter, repository: splitter, batch: { jobDefinition: j } }',
+        '  - { name: merger, repository: merger, batch: { jobDefinition: j } }',
+      ].join('\n'),
+    );
+
+    expect(config.targets).toHaveLength(4);
   });
 
   it('says which file it could not read and what to do', () => {
