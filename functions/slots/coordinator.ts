@@ -109,11 +109,12 @@ async function recordPush(push: PushedImage, targets: ResolvedTarget[], stateMac
     for (const { target, outcome } of result.outcomes) {
       if (outcome.recorded) report.recorded.push(target.name);
       if (outcome.duplicate) report.duplicates.push({ target: target.name, reason: outcome.duplicate });
-      for (const skipped of [outcome.skipped, outcome.superseded]) {
-        if (!skipped) continue;
-        if (skipped === outcome.skipped) report.skipped.push({ target: target.name, reason: skipped.reason });
-        events.push(skippedEventOf(target, skipped, push.registry, now));
+      if (outcome.skipped) {
+        report.skipped.push({ target: target.name, reason: outcome.skipped.reason });
+        events.push(skippedEventOf(target, outcome.skipped, push.registry, now));
       }
+      // The image this push replaced while it waited never deploys.
+      if (outcome.superseded) events.push(skippedEventOf(target, outcome.superseded, push.registry, now));
       logger.info('push recorded', { target: target.name, slot: slot.key, digest: push.digest, tag: push.tag, ...outcome });
     }
     await publishSkipped(events);
