@@ -14,7 +14,8 @@ interface ReleaseSlotEvent {
 /** Every terminal path: record how it ended, give the slot up, start what waits. */
 export const handler = step('ReleaseSlot', async (event: ReleaseSlotEvent): Promise<SlotRelease> => {
   const slot = slotOfExecution(event.state);
-  if (!slot) return { released: false };
+  // SlotLost: the slot is not this execution's to give up, whatever its name says.
+  if (!slot || (event.state as { failure?: { Error?: string } } | undefined)?.failure?.Error === 'SlotLost') return { released: false };
   const stateMachineArn = stateMachineArnOf(event.execution.arn) ?? process.env.STATE_MACHINE_ARN ?? '';
   return releaseSlot(slot, event.execution.name, event.status, stateMachineArn);
 });

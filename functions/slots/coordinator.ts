@@ -178,7 +178,8 @@ async function holdSlot(
   const { slot, settings } = deployment;
   if ('generation' in request) {
     const waitFirst = request.siblings && !request.merged && settings.rollout.mergeWindowSeconds > 0;
-    const { result } = await updateSlot(slot.key, slot.kind, (record) => confirmClaim(record, deployment.id, request.generation, leaseSeconds, now, !waitFirst));
+    const images = Object.fromEntries(deployment.changes.map((change) => [change.target.name, change.image.digest]));
+    const { result } = await updateSlot(slot.key, slot.kind, (record) => confirmClaim(record, deployment.id, request.generation, images, leaseSeconds, now, !waitFirst));
     if (!result.held) throw new SlotLost(`${deployment.id} may not deploy to ${slot.key}: ${result.lost ?? 'its claim is gone'}. Nothing was changed; the images it carried are deployed by the slot's next deployment.`);
     return waitFirst ? { held: false, retryAfterSeconds: settings.rollout.mergeWindowSeconds, merging: true } : { held: true, images: result.images };
   }

@@ -262,16 +262,28 @@ function unconfirmedClaim(record: SlotRecord): StartRequest | undefined {
 type HoldResult = { held: true; images: Record<string, WantedImage>; superseded: SkippedPush[] } | { held: false; holder?: Lease; lost?: string };
 
 /**
- * A push deployment confirms the claim made for it (pure), and with `merge` takes
+ * A push deployment confirms the claim made for it, carrying exactly the claim's
+ * `images` (digest by target) (pure), and with `merge` takes
  * into its snapshot every other target of the slot whose image waits: images
  * pushed together deploy together. Safe to repeat. Not its claim (it expired and
  * was taken over): it must not deploy.
  */
-function confirmClaim(record: SlotRecord, execution: string, generation: number, leaseSeconds: number, now: Date, merge: boolean): HoldResult {
+function confirmClaim(
+  record: SlotRecord,
+  execution: string,
+  generation: number,
+  images: Record<string, string>,
+  leaseSeconds: number,
+  now: Date,
+  merge: boolean,
+): HoldResult {
   const lease = record.lease;
   if (!lease || lease.holder !== execution || lease.generation !== generation) {
     return { held: false, lost: lease ? `the slot is held by ${lease.holder}` : 'the slot is free: the claim expired before this execution confirmed it' };
   }
+  // The execution deploys what the slot handed it, and only that: an input written by hand under a claim's name does not.
+  const foreign = Object.entries(images).filter(([target, digest]) => lease.images[target]?.digest !== digest);
+  if (foreign.length > 0) return { held: false, lost: `its input names ${foreign.map(([target]) => target).join(', ')} with images the slot did not hand it` };
   if (!lease.running) {
     lease.running = true;
     lease.expiresAt = plusSeconds(now, leaseSeconds);
@@ -352,7 +364,9 @@ function release(record: SlotRecord, execution: string, status: SlotOutcome, now
  */
 function recover(record: SlotRecord, execution: string, status: 'ABORTED' | 'TIMED_OUT' | 'FAILED', now: Date): { released: boolean; next?: StartRequest } {
   leaveLine(record, execution);
-  if (record.lease?.holder !== execution) return { released: false, next: claimForPushes(record, now) };
+  // A claim its execution never confirmed says nothing about that execution (it may not even be the one
+  // the claim was made for): it expires by itself and hands its images back.
+  if (record.lease?.holder !== execution || !record.lease.running) return { released: false, next: claimForPushes(record, now) };
   endLease(record, status, now);
   return { released: true, next: claimForPushes(record, now) };
 }

@@ -3,7 +3,7 @@ import { handler as sweep } from '../../functions/handlers/sweep-slots';
 import { taskDefinitionLabel } from '../../functions/ecs/task-definition';
 import { applyPush, claimForPushes, confirmClaim } from '../../functions/slots/model';
 import { sweepSlots } from '../../functions/slots/coordinator';
-import { updateSlot } from '../../functions/slots/store';
+import { readSlot, updateSlot } from '../../functions/slots/store';
 import { startHealthServer, type RunningHealthServer } from '../../local/health-server';
 import { STREAM_ML_CURRENT_DIGEST } from '../../local/sample-world';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
@@ -262,7 +262,7 @@ describe('a deployment that ends without releasing its slot', () => {
     await updateSlot('ecs:emotional-parrot/stream-ml-service-1', 'ecs', (record) => {
       applyPush(record, 'stream-ml-service', { digest: FIRST, tag: 'v1.5.0', at: pushedAt(10), trigger: { kind: 'ecr-push', eventIds: ['lost'] } });
       const claim = claimForPushes(record, hourAgo);
-      confirmClaim(record, claim?.name ?? '', record.generation, 3600, hourAgo, true);
+      confirmClaim(record, claim?.name ?? '', record.generation, { 'stream-ml-service': FIRST }, 3600, hourAgo, true);
     });
     const queued = await push(account, 'stream-ml-service', SECOND, { tag: 'v1.5.1', time: pushedAt(20) });
 
@@ -288,6 +288,31 @@ describe('a deployment that ends without releasing its slot', () => {
 
     expect(swept).toMatchObject({ started: [expect.stringMatching(/-g1$/)] });
     expect(all.map((r) => r.status)).toEqual(['SUCCEEDED']);
+    expect(runningDigestOf()).toEqual([FIRST]);
+  });
+});
+
+describe('an execution started by hand with a push deployment’s input', () => {
+  it('deploys nothing, even under the name of a real claim, and leaves the slot to the push', async () => {
+    useDeploymentsFile([streamMl()]);
+    // Someone who may StartExecution races the trigger, with the claim's name and an image of their choosing.
+    account.beforeNext('StartExecution', async () => {
+      const claim = await readSlot('ecs:emotional-parrot/stream-ml-service-1', 'ecs');
+      const input = { ...(JSON.parse(claim.lease?.input ?? '{}') as Record<string, unknown>), images: { 'stream-ml-service': { digest: BROKEN, pushedAt: pushedAt(11) } } };
+      await startByHand(input, claim.lease?.holder ?? '');
+    });
+
+    await push(account, 'stream-ml-service', FIRST, { tag: 'v1.5.0', time: pushedAt(10) });
+    const [forged] = await runs();
+
+    expect(forged).toMatchObject({ status: 'FAILED', error: 'SlotLost' });
+    expect(forged?.cause).toContain('images the slot did not hand it');
+    expect(account.calls).not.toContain('ECS.RegisterTaskDefinition');
+    // The claim was never confirmed: it expires and what it carried is deployed by the next deployment of the slot.
+    const swept = await sweepSlots(account.stepFunctions.stateMachineArn, new Date(Date.now() + 301_000));
+    const [, real] = await runs();
+    expect(swept.started).toEqual([expect.stringMatching(/-g2$/)]);
+    expect(real?.status).toBe('SUCCEEDED');
     expect(runningDigestOf()).toEqual([FIRST]);
   });
 });

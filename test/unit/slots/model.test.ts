@@ -25,6 +25,11 @@ function pushed(n: number, seconds: number, eventId = `event-${n}-${seconds}`): 
   return { digest: digest(n), tag: `v${n}`, at: iso(seconds), trigger: { kind: 'ecr-push', eventIds: [eventId] } };
 }
 
+/** The digests the slot's current claim hands its execution. */
+function imagesOf(record: SlotRecord): Record<string, string> {
+  return Object.fromEntries(Object.entries(record.lease?.images ?? {}).map(([target, image]) => [target, image.digest]));
+}
+
 function fresh(): SlotRecord {
   return emptyRecord(KEY, 'ecs');
 }
@@ -33,7 +38,7 @@ function fresh(): SlotRecord {
 function deployPending(record: SlotRecord, status: Parameters<typeof release>[2], seconds: number): string {
   const claim = claimForPushes(record, at(seconds));
   if (!claim) throw new Error('nothing to claim');
-  expect(confirmClaim(record, claim.name, record.generation, LEASE, at(seconds), true).held).toBe(true);
+  expect(confirmClaim(record, claim.name, record.generation, imagesOf(record), LEASE, at(seconds), true).held).toBe(true);
   release(record, claim.name, status, at(seconds + 60));
   return claim.name;
 }
@@ -132,7 +137,7 @@ describe('a release', () => {
     const record = fresh();
     applyPush(record, 'web', pushed(1, 0));
     const first = claimForPushes(record, at(0))?.name ?? '';
-    confirmClaim(record, first, 1, LEASE, at(1), true);
+    confirmClaim(record, first, 1, imagesOf(record), LEASE, at(1), true);
     applyPush(record, 'web', pushed(2, 10));
     applyPush(record, 'web', pushed(3, 20));
 
@@ -174,10 +179,19 @@ describe('a push deployment', () => {
     const claim = claimForPushes(record, at(0));
     applyPush(record, 'orchestrator', pushed(2, 13));
 
-    const hold = confirmClaim(record, claim?.name ?? '', 1, LEASE, at(30), true);
+    const hold = confirmClaim(record, claim?.name ?? '', 1, { canvas: digest(1) }, LEASE, at(30), true);
 
     expect(hold.held && Object.keys(hold.images)).toEqual(['canvas', 'orchestrator']);
     expect(record.targets.orchestrator?.pending).toBe(false);
+  });
+
+  it('may deploy only the images its claim names: an input written by hand under the claim’s name is refused', () => {
+    const record = fresh();
+    applyPush(record, 'web', pushed(1, 0));
+    const claim = claimForPushes(record, at(0));
+
+    expect(confirmClaim(record, claim?.name ?? '', 1, { web: digest(9) }, LEASE, at(1), true)).toMatchObject({ held: false, lost: expect.stringContaining('images the slot did not hand it') });
+    expect(record.lease?.running).toBe(false);
   });
 
   it('whose claim expired and was taken over may not deploy', () => {
@@ -189,7 +203,7 @@ describe('a push deployment', () => {
     const taken = claimForPushes(record, at(400));
 
     expect(taken?.name).toBe(executionNameFor(KEY, 2));
-    expect(confirmClaim(record, stale?.name ?? '', 1, LEASE, at(401), true)).toMatchObject({ held: false, lost: expect.stringContaining('held by') });
+    expect(confirmClaim(record, stale?.name ?? '', 1, { web: digest(1) }, LEASE, at(401), true)).toMatchObject({ held: false, lost: expect.stringContaining('held by') });
   });
 });
 
@@ -198,7 +212,7 @@ describe('a request by hand', () => {
     const record = fresh();
     applyPush(record, 'web', pushed(1, 0));
     const push = claimForPushes(record, at(0))?.name ?? '';
-    confirmClaim(record, push, 1, LEASE, at(0), true);
+    confirmClaim(record, push, 1, imagesOf(record), LEASE, at(0), true);
     const ana: WantedImage = { ...pushed(7, 10), trigger: { kind: 'manual', requestedBy: 'ana' } };
     const bo: WantedImage = { ...pushed(8, 11), trigger: { kind: 'manual', requestedBy: 'bo' } };
 
@@ -231,7 +245,7 @@ describe('leases', () => {
     const record = fresh();
     applyPush(record, 'web', pushed(1, 0));
     const dead = claimForPushes(record, at(0))?.name ?? '';
-    confirmClaim(record, dead, 1, 600, at(0), true);
+    confirmClaim(record, dead, 1, imagesOf(record), 600, at(0), true);
     applyPush(record, 'web', pushed(2, 30));
 
     expect(claimForPushes(record, at(599))).toBeUndefined();
@@ -256,7 +270,7 @@ describe('leases', () => {
     const record = fresh();
     applyPush(record, 'web', pushed(1, 0));
     const stopped = claimForPushes(record, at(0))?.name ?? '';
-    confirmClaim(record, stopped, 1, LEASE, at(0), true);
+    confirmClaim(record, stopped, 1, imagesOf(record), LEASE, at(0), true);
     applyPush(record, 'web', pushed(2, 30));
 
     const recovered = recover(record, stopped, 'ABORTED', at(40));
