@@ -103,6 +103,8 @@ class SimulatedAwsAccount {
   private readonly failures: InjectedFailure[] = [];
   /** ECS's token buckets, when simulated (`simulateThrottling`). */
   public throttling?: TokenBuckets;
+  /** While set, every call to every simulated service is throttled (the fault matrix sets it around one step). */
+  public throttleEverything = false;
   private beforeCalls: { command: string; action: () => void | Promise<void> }[] = [];
   private deploymentCounter = 0;
   private taskCounter = 0;
@@ -331,6 +333,7 @@ class SimulatedAwsAccount {
       for (const before of pending) await before.action();
       const failure = this.takeFailure(command);
       if (failure) throw failure;
+      if (this.throttleEverything) throw injectedError(THROTTLING_ERRORS.has('ThrottlingException') ? 'ThrottlingException' : 'TooManyRequestsException');
       if (service === 'ECS' && this.throttling && !this.throttling.take(command)) throw injectedError('ThrottlingException');
       return run(input);
     };

@@ -34,6 +34,8 @@ interface SimulatedFunction {
   lastUpdateStatus: 'Successful' | 'InProgress' | 'Failed';
   lastUpdateReason?: string;
   looksSinceUpdate: number;
+  /** What served before the update in progress: a failed update leaves it serving. */
+  beforeUpdate?: { imageUri: string; resolvedImageUri: string };
   versions: Map<string, { imageUri: string; resolvedImageUri: string }>;
   aliases: Map<string, { version: string; weights: Record<string, number> }>;
 }
@@ -110,6 +112,8 @@ class SimulatedLambda {
     if (behaviour === 'update-fails') {
       fn.lastUpdateStatus = 'Failed';
       fn.lastUpdateReason = 'The image manifest, config or layer media type for the source image is not supported.';
+      // Lambda keeps the previous code.
+      if (fn.beforeUpdate) Object.assign(fn, fn.beforeUpdate);
       return;
     }
     fn.lastUpdateStatus = 'Successful';
@@ -142,7 +146,7 @@ class SimulatedLambda {
         this.advance(fn);
         return {
           Configuration: this.configuration(fn),
-          Code: fn.packageType === 'Image' ? { RepositoryType: 'ECR', ImageUri: fn.imageUri, ResolvedImageUri: fn.lastUpdateStatus === 'Successful' ? fn.resolvedImageUri : undefined } : { RepositoryType: 'S3' },
+          Code: fn.packageType === 'Image' ? { RepositoryType: 'ECR', ImageUri: fn.imageUri, ResolvedImageUri: fn.lastUpdateStatus !== 'InProgress' ? fn.resolvedImageUri : undefined } : { RepositoryType: 'S3' },
         };
       }),
     );
@@ -160,6 +164,7 @@ class SimulatedLambda {
         if (input.RevisionId && input.RevisionId !== `rev-${fn.revision}`) {
           throw new PreconditionFailedException({ message: 'The Revision Id provided does not match the latest Revision Id.', $metadata: { httpStatusCode: 412 } });
         }
+        fn.beforeUpdate = { imageUri: fn.imageUri, resolvedImageUri: fn.resolvedImageUri };
         fn.imageUri = input.ImageUri ?? fn.imageUri;
         fn.resolvedImageUri = this.resolved(fn.imageUri);
         fn.revision += 1;

@@ -28,14 +28,20 @@ function useStackEnvironment(account: SimulatedAwsAccount): void {
  * unless one is given already (AWS_ENDPOINT_URL_DYNAMODB, as the tests do);
  * the tables are new each time.
  */
-async function startLocalStack(account: SimulatedAwsAccount, options: { waitMs?: LocalRunOptions['waitMs'] } = {}): Promise<LocalStack> {
+async function startLocalStack(account: SimulatedAwsAccount, options: Pick<LocalRunOptions, 'waitMs' | 'intercept'> = {}): Promise<LocalStack> {
   useStackEnvironment(account);
   let dynamo: LocalDynamoDb | undefined;
   if (process.env.AWS_ENDPOINT_URL_DYNAMODB) useLocalDynamoDb(process.env.AWS_ENDPOINT_URL_DYNAMODB);
   else dynamo = await startLocalDynamoDb();
   await createLocalTables();
   account.stepFunctions.runStartedExecutions((input, run) =>
-    runDeployStateMachine(input as Parameters<typeof runDeployStateMachine>[0], { executionName: run.executionName, onEvent: run.onEvent, signal: run.signal, waitMs: options.waitMs }),
+    runDeployStateMachine(input as Parameters<typeof runDeployStateMachine>[0], {
+      executionName: run.executionName,
+      onEvent: run.onEvent,
+      signal: run.signal,
+      waitMs: options.waitMs,
+      intercept: options.intercept,
+    }),
   );
   account.stepFunctions.onExecutionEnded((event) => recoverSlot(event));
   return { close: async () => dynamo?.close() };

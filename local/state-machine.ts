@@ -1,7 +1,6 @@
 import './polyfills';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { deployDefinitionJson } from '../statemachines/definition';
 import { handler as batchCheckTestJob } from '../functions/handlers/batch-check-test-job';
 import { handler as batchRegisterJobDefinition } from '../functions/handlers/batch-register-job-definition';
 import { handler as batchRollBackJobDefinition } from '../functions/handlers/batch-roll-back-job-definition';
@@ -24,6 +23,7 @@ import { handler as ecsUpdateService } from '../functions/handlers/ecs-update-se
 import { handler as ecsVerifyRunningImage } from '../functions/handlers/ecs-verify-running-image';
 import { handler as publishDeploymentEvent } from '../functions/handlers/publish-deployment-event';
 import { handler as holdSlot } from '../functions/handlers/hold-slot';
+import { handler as judgeRollback } from '../functions/handlers/judge-rollback';
 import { handler as releaseSlot } from '../functions/handlers/release-slot';
 import { handler as resolveDeployment } from '../functions/handlers/resolve-deployment';
 import { handler as runSmokeTests } from '../functions/handlers/run-smoke-tests';
@@ -35,7 +35,7 @@ type LocalTaskHandler = (input: JsonValue) => Promise<JsonValue>;
 
 /**
  * Every step Lambda of the state machine, by the name its ARN placeholder uses in
- * statemachines/deploy.asl.json (`${<Name>FunctionArn}`) and serverless.yml.
+ * statemachines/deploy.asl.yaml (`${<Name>FunctionArn}`) and serverless.yml.
  */
 const STEP_HANDLERS: Record<string, StepHandler> = {
   ResolveDeployment: resolveDeployment,
@@ -63,9 +63,9 @@ const STEP_HANDLERS: Record<string, StepHandler> = {
   LambdaCheckCanary: lambdaCheckCanary,
   LambdaRollBack: lambdaRollBack,
   LambdaCheckRollback: lambdaCheckRollback,
+  JudgeRollback: judgeRollback,
 };
 
-const DEFINITION_PATH = join(__dirname, '..', 'statemachines', 'deploy.asl.json');
 const PLACEHOLDER = /\$\{([A-Za-z0-9]+)FunctionArn\}/g;
 
 interface TaskState {
@@ -77,24 +77,31 @@ function localFunctionArn(name: string): string {
   return `arn:aws:lambda:us-east-1:123456789012:function:ecr-deployer-local-${name}`;
 }
 
-/** The deployed ASL file with every `${…FunctionArn}` substituted, as CloudFormation would. */
-function loadDeployDefinition(path = DEFINITION_PATH): StateMachineDefinition {
-  const text = readFileSync(path, 'utf8').replace(PLACEHOLDER, (_, name: string) => {
-    if (!STEP_HANDLERS[name]) throw new Error(`${path} refers to \${${name}FunctionArn}, but no step handler is named ${name}`);
+/** The deployed definition with every `${…FunctionArn}` substituted, as CloudFormation would. */
+function loadDeployDefinition(): StateMachineDefinition {
+  const text = deployDefinitionJson().replace(PLACEHOLDER, (_, name: string) => {
+    if (!STEP_HANDLERS[name]) throw new Error(`statemachines/deploy.asl.yaml refers to \${${name}FunctionArn}, but no step handler is named ${name}`);
     return localFunctionArn(name);
   });
   return JSON.parse(text) as StateMachineDefinition;
 }
 
+/**
+ * Wraps every invocation of a Task state's Lambda, as the fault matrix does: it
+ * may fail the invocation before or after the real handler ran (`invoke`).
+ */
+type TaskInterceptor = (stateName: string, invoke: () => Promise<JsonValue>) => Promise<JsonValue>;
+
 /** Binds each Task state to the real handler behind the Lambda its Resource names. */
-function localTaskHandlers(definition: StateMachineDefinition): Record<string, LocalTaskHandler> {
+function localTaskHandlers(definition: StateMachineDefinition, intercept?: TaskInterceptor): Record<string, LocalTaskHandler> {
   const byArn = new Map(Object.entries(STEP_HANDLERS).map(([name, handler]) => [localFunctionArn(name), handler]));
   const bound: Record<string, LocalTaskHandler> = {};
   for (const [stateName, state] of Object.entries(definition.States as Record<string, TaskState>)) {
     if (state.Type !== 'Task') continue;
     const handler = byArn.get(state.Resource ?? '');
     if (!handler) throw new Error(`Task state ${stateName} has resource ${state.Resource}, which no step handler serves`);
-    bound[stateName] = async (input: JsonValue) => (await handler(input as never)) as JsonValue;
+    const invoke = async (input: JsonValue) => (await handler(input as never)) as JsonValue;
+    bound[stateName] = intercept ? (input: JsonValue) => intercept(stateName, () => invoke(input)) : invoke;
   }
   return bound;
 }
@@ -110,6 +117,8 @@ interface LocalRunOptions {
   onEvent?: (event: ExecutionEvent) => void;
   /** StopExecution: the run ends ABORTED. */
   signal?: AbortSignal;
+  /** Around every Lambda invocation (the fault matrix injects its faults here). */
+  intercept?: TaskInterceptor;
 }
 
 /** The parts of aws-local-stepfunctions' event log the timeline reads. */
@@ -141,7 +150,7 @@ async function runDeployStateMachine(input: JsonValue, options: LocalRunOptions)
   const overridden = (type: string) => (waitMs === 'as-defined' ? {} : Object.fromEntries(states.filter(([, s]) => s.Type === type).map(([name]) => [name, waitMs])));
   const execution = stateMachine.run(input, {
     overrides: {
-      taskResourceLocalHandlers: localTaskHandlers(definition),
+      taskResourceLocalHandlers: localTaskHandlers(definition, options.intercept),
       waitTimeOverrides: overridden('Wait'),
       retryIntervalOverrides: overridden('Task'),
     },
@@ -178,4 +187,4 @@ async function runDeployStateMachine(input: JsonValue, options: LocalRunOptions)
 }
 
 export { STEP_HANDLERS, loadDeployDefinition, localTaskHandlers, runDeployStateMachine, localFunctionArn };
-export type { LocalRunOptions, LocalRunResult, ExecutionEvent };
+export type { LocalRunOptions, LocalRunResult, ExecutionEvent, TaskInterceptor };

@@ -17,7 +17,6 @@
  * from the stack, so packaging needs no AWS credentials.
  */
 
-const { readFileSync } = require('node:fs');
 const path = require('node:path');
 const { require: tsxRequire } = require('tsx/cjs/api');
 
@@ -257,13 +256,15 @@ async function notifierIamStatements({ resolveConfigurationProperty }) {
 }
 
 /**
- * statemachines/deploy.asl.json as a string, for DefinitionString. Not `Definition:
+ * statemachines/deploy.asl.yaml as deployed (statemachines/definition.ts: anchors resolved,
+ * `x-` keys dropped), as a string, for DefinitionString. Not `Definition:
  * ${file(…)}`: the framework deletes every null from resource properties, and
  * `"ResultPath": null` (keep the input, discard the result) would silently become
  * the default `"$"` (replace the state with the result).
  */
 function deployDefinitionString() {
-  return JSON.stringify(JSON.parse(readFileSync(path.join(SERVICE_DIR, 'statemachines', 'deploy.asl.json'), 'utf8')));
+  const { deployDefinitionJson } = tsxRequire('../statemachines/definition.ts', __filename);
+  return deployDefinitionJson();
 }
 
 module.exports = { fromDeploymentsFile, iamStatements, notifierIamStatements, slackSecretResources, deployDefinitionString };

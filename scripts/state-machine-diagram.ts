@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deployDefinition } from '../statemachines/definition';
 
 /**
- * Renders statemachines/deploy.asl.json as a Mermaid flowchart for README.md.
+ * Renders statemachines/deploy.asl.yaml (as deployed) as a Mermaid flowchart for README.md.
  * `npm run diagram` rewrites the block between the README markers; a test fails
  * when the README is out of date.
  */
@@ -64,7 +65,7 @@ function renderMermaid(definition: { StartAt: string; States: Record<string, Sta
 }
 
 function diagramBlock(): string {
-  const definition = JSON.parse(readFileSync(join(ROOT, 'statemachines', 'deploy.asl.json'), 'utf8')) as { StartAt: string; States: Record<string, State> };
+  const definition = deployDefinition() as unknown as { StartAt: string; States: Record<string, State> };
   return `${START_MARKER}\n\`\`\`mermaid\n${renderMermaid(definition)}\n\`\`\`\n${END_MARKER}`;
 }
 
@@ -80,7 +81,7 @@ if (require.main === module) {
   const current = readmeBlock(readme);
   if (!current) throw new Error(`README.md has no ${START_MARKER} … ${END_MARKER} block`);
   writeFileSync(README, readme.replace(current, diagramBlock()));
-  console.log('README.md diagram updated from statemachines/deploy.asl.json');
+  console.log('README.md diagram updated from statemachines/deploy.asl.yaml');
 }
 
 export { renderMermaid, diagramBlock, readmeBlock };

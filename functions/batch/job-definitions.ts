@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-batch';
 import { batch } from '../shared/clients/batch';
 import { DEPLOYMENT_TAG_KEY } from '../shared/definition';
-import type { BatchProgress, ChangedContainer, Deployment } from '../shared/deployment';
+import type { BatchProgress, ChangedContainer, Deployment, RollbackVerdict } from '../shared/deployment';
 import { AwsTransientError, ConfigError, DefinitionNotFound, RollbackFailed } from '../shared/errors';
 import { batchJobDefinitionOf } from '../shared/state';
 import { buildJobDefinitionRevisionInput, jobDefinitionLabel, selectImageSlots, type ImageReplacement } from './job-definition';
@@ -123,4 +123,12 @@ async function rollBackJobDefinition(progress: BatchProgress): Promise<BatchProg
   return { ...progress, rollback: { deregistered, latestJobDefinitionArn: latest.jobDefinitionArn } };
 }
 
-export { registerJobDefinitionRevision, rollBackJobDefinition, activeRevisions };
+/** After the rollback step failed: whether jobs submitted by name verifiably get the previous revision again. */
+async function judgeJobDefinitionRollback(progress: BatchProgress): Promise<RollbackVerdict> {
+  const [latest] = await activeRevisions(progress.jobDefinitionName);
+  const recorded = jobDefinitionLabel(progress.previousJobDefinitionArn);
+  if (latest?.jobDefinitionArn === progress.previousJobDefinitionArn) return { backOnRecorded: true, runs: `jobs submitted as ${progress.jobDefinitionName} get ${recorded} again` };
+  return { backOnRecorded: false, runs: `jobs submitted as ${progress.jobDefinitionName} get ${latest?.jobDefinitionArn ? jobDefinitionLabel(latest.jobDefinitionArn) : 'no ACTIVE revision'}, not the recorded ${recorded}` };
+}
+
+export { registerJobDefinitionRevision, rollBackJobDefinition, judgeJobDefinitionRollback, activeRevisions };

@@ -86,4 +86,24 @@ async function checkTestJob(test: BatchTestJob): Promise<BatchTestJob> {
   return { ...test, status: job.status };
 }
 
-export { submitTestJob, checkTestJob, testJobName };
+const FINISHED = new Set(['SUCCEEDED', 'FAILED']);
+
+/**
+ * After a failure, stops the deployment's test job if it still runs (it tests a
+ * revision that is being rolled back). Undefined when there is nothing left to do;
+ * else what a person must do, when Batch would not stop it.
+ */
+async function stopUnfinishedTestJob(test: BatchTestJob | undefined): Promise<string | undefined> {
+  if (!test?.submitted || !test.jobId) return undefined;
+  try {
+    const described = await batch.send(new DescribeJobsCommand({ jobs: [test.jobId] }));
+    const status = described.jobs?.[0]?.status;
+    if (status === undefined || FINISHED.has(status)) return undefined;
+    await batch.send(new TerminateJobCommand({ jobId: test.jobId, reason: 'ecr-deployer: the deployment it tests is rolled back' }));
+    return undefined;
+  } catch (error) {
+    return `test job ${test.jobName ?? ''} (${test.jobId}) may still run: stopping it failed (${(error as Error).name}: ${(error as Error).message}). Terminate it by hand: aws batch terminate-job --job-id ${test.jobId} --reason rolled-back`;
+  }
+}
+
+export { submitTestJob, checkTestJob, stopUnfinishedTestJob, testJobName };

@@ -157,6 +157,30 @@ function parseDeploymentRequest(rawInput: unknown, loadConfig: () => Deployments
 }
 
 /**
+ * The targets an input names, as far as it can be read and deployments.yml knows
+ * them (pure but for reading it): for the event of an input refused before it
+ * resolved. Nothing for an input that names none.
+ */
+function targetsNamedBy(rawInput: unknown, config: DeploymentsFile): { targets: ResolvedTarget[]; images: Record<string, { digest?: string; tag?: string }>; trigger: Trigger } {
+  const input = isRecord(rawInput) ? rawInput : {};
+  const parsedTrigger = triggerSchema.safeParse(input.trigger);
+  const trigger: Trigger = parsedTrigger.success ? parsedTrigger.data : { kind: 'manual' };
+  const known = (name: unknown): ResolvedTarget[] => {
+    const found = typeof name === 'string' ? config.targets.find((t) => t.name === name) : undefined;
+    return found ? [resolveTarget(found)] : [];
+  };
+  if (isRecord(input.images)) {
+    const images = Object.fromEntries(
+      Object.entries(input.images).map(([name, image]) => [name, isRecord(image) ? { digest: typeof image.digest === 'string' ? image.digest : undefined, tag: typeof image.tag === 'string' ? image.tag : undefined } : {}]),
+    );
+    return { targets: Object.keys(images).flatMap(known), images, trigger };
+  }
+  const targets = known(input.target);
+  const image = { digest: typeof input.digest === 'string' ? input.digest : undefined, tag: typeof input.tag === 'string' ? input.tag : undefined };
+  return { targets, images: Object.fromEntries(targets.map((t) => [t.name, image])), trigger };
+}
+
+/**
  * What the changes of one deployment share (pure): the longest deadlines, the
  * shortest poll, and every target's smoke tests once each.
  */
@@ -224,5 +248,5 @@ async function resolveExecutionInput(
   return requestedDeployment(request, execution, found);
 }
 
-export { resolveExecutionInput, deploymentOf, settingsFor, changesOfImages, parseDeploymentRequest, findTarget, defaultRegistry, slotInputSchema, consoleInputSchema, ACCEPTED_FORMS };
+export { resolveExecutionInput, deploymentOf, settingsFor, changesOfImages, targetsNamedBy, parseDeploymentRequest, findTarget, defaultRegistry, slotInputSchema, consoleInputSchema, ACCEPTED_FORMS };
 export type { SlotExecutionInput, ConsoleInput, ExecutionContext, DeploymentRequest };

@@ -10,7 +10,7 @@ import {
   type Service,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import type { ChangedContainer, Deployment, EcsProgress, EcsRollback, RolloutStatus } from '../shared/deployment';
+import type { ChangedContainer, Deployment, EcsProgress, EcsRollback, RollbackVerdict, RolloutStatus } from '../shared/deployment';
 import { ecs } from '../shared/clients/ecs';
 import {
   CircuitBreakerRolledBack,
@@ -258,6 +258,21 @@ async function checkRollbackRollout(progress: EcsProgress): Promise<RolloutStatu
   return rolloutStatus(service, tracked, 'IN_PROGRESS');
 }
 
+/**
+ * After a rollback step failed: whether the service is verifiably back on the
+ * revision recorded before the deployment — its primary deployment runs it and
+ * has completed. Only then is the deployment ROLLED_BACK rather than ROLLBACK_FAILED.
+ */
+async function judgeServiceRollback(progress: EcsProgress): Promise<RollbackVerdict> {
+  const service = await describeService(progress.cluster, progress.service);
+  const primary = primaryDeployment(service);
+  const recorded = taskDefinitionLabel(progress.previousTaskDefinitionArn);
+  const runs = primary?.taskDefinition ? taskDefinitionLabel(primary.taskDefinition) : 'nothing';
+  if (primary?.taskDefinition !== progress.previousTaskDefinitionArn) return { backOnRecorded: false, runs: `the service runs ${runs}, not the recorded ${recorded}` };
+  if (!isComplete(service, primary)) return { backOnRecorded: false, runs: `the service is on ${recorded}, but its deployment has not completed (${primary.runningCount ?? 0}/${primary.desiredCount ?? 0} tasks running)` };
+  return { backOnRecorded: true, runs: `the service is back on ${recorded}, its deployment completed` };
+}
+
 interface OrphanCleanup {
   /** The revision deregistered (or found already deregistered). */
   deregistered?: string;
@@ -291,5 +306,6 @@ export {
   rollBackService,
   checkRollbackRollout,
   deregisterOrphanRevision,
+  judgeServiceRollback,
   familyOf,
 };

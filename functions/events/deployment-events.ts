@@ -35,11 +35,14 @@ interface DeploymentEventDetail {
   rollbackOf?: string;
   /** SKIPPED because a newer image of the target came first: that image's digest. */
   supersededBy?: string;
+  /** What clean-up after the failure did not manage, and what to do about it (an orphan revision left ACTIVE, a test job not terminated). */
+  cleanup?: string;
 }
 
 /** The phase a deployment reached, read off what the state already holds. */
 function phaseReached(state: DeploymentState): string {
   const { ecs, batch, batchTest, lambda, lambdaUpdate, rollout, smoke } = state;
+  if (state.failure?.Error === 'SlotBusy' || (state.slotHold && !state.slotHold.held)) return 'slot';
   if (state.deployment.slot.kind === 'lambda') {
     if (!lambda) return 'prepare';
     if (!lambda.codeUpdated || lambdaUpdate?.status !== 'COMPLETED') return 'update-code';
@@ -105,11 +108,38 @@ function currentRevision(state: DeploymentState, change: TargetChange, status: D
 }
 
 /** The events of one status change: one per target the deployment changes, so each target's subscribers see its whole story. */
+/**
+ * Why a deployment ended as it did, in one line: the failure, and for a rollback
+ * what became of it — failed, judged back on the recorded revision after its step
+ * failed, or nothing to undo.
+ */
+function reasonOf(state: DeploymentState, status: DeploymentStatus): string | undefined {
+  if (status === 'SUCCEEDED' || status === 'STARTED') return undefined;
+  const parts = [describeCaught(state.failure)];
+  if (status === 'ROLLED_BACK' && state.rollbackVerdict?.backOnRecorded) parts.push(`the rollback step failed (${describeCaught(state.rollbackFailure) ?? 'no reason given'}), but ${state.rollbackVerdict.runs}`);
+  if (status === 'ROLLED_BACK' && state.lambda?.rollback?.action === 'nothing-to-undo') parts.push('nothing to undo: Lambda kept the previous code');
+  if (status === 'ROLLBACK_FAILED') {
+    parts.push(`then rollback failed: ${describeCaught(state.rollbackFailure) ?? 'no reason given'}`);
+    if (state.rollbackVerdict) parts.push(state.rollbackVerdict.runs);
+  }
+  return parts.filter(Boolean).join(' — ') || undefined;
+}
+
+/** What clean-up did not manage, in words a person can act on. */
+function cleanupOf(state: DeploymentState): string | undefined {
+  if (state.cleanupFailure) {
+    const orphan = state.ecs?.newTaskDefinitionArn;
+    const what = orphan ? `revision ${orphan} was registered and may still be ACTIVE, the family's latest` : 'a revision this deployment registered may still be ACTIVE';
+    return `${what}: deregistering it failed (${describeCaught(state.cleanupFailure) ?? 'no reason given'}). Deregister it by hand${orphan ? `: aws ecs deregister-task-definition --task-definition ${orphan}` : ''}`;
+  }
+  return state.batch?.cleanup;
+}
+
 function buildDeploymentEvents(state: DeploymentState, status: DeploymentStatus, now = new Date()): DeploymentEventDetail[] {
   const { deployment } = state;
-  const reasons = [describeCaught(state.failure), status === 'ROLLBACK_FAILED' ? describeCaught(state.rollbackFailure) : undefined].filter(Boolean);
   const phase = status === 'STARTED' ? 'start' : status === 'ROLLBACK_FAILED' ? 'rollback' : phaseReached(state);
-  const reason = status === 'SUCCEEDED' || status === 'STARTED' ? undefined : reasons.join(' — then rollback failed: ') || undefined;
+  const reason = reasonOf(state, status);
+  const cleanup = cleanupOf(state);
   return deployment.changes.map((change) => ({
     deploymentId: deployment.id,
     target: change.target.name,
@@ -127,7 +157,43 @@ function buildDeploymentEvents(state: DeploymentState, status: DeploymentStatus,
     at: now.toISOString(),
     trigger: { kind: deployment.trigger.kind, ...(deployment.trigger.requestedBy ? { requestedBy: deployment.trigger.requestedBy } : {}) },
     ...(change.rollbackOf ? { rollbackOf: change.rollbackOf } : {}),
+    ...(cleanup ? { cleanup } : {}),
   }));
+}
+
+/** An execution refused before it resolved: its input, why, and the targets (from deployments.yml) it named. */
+interface Rejection {
+  execution: { name: string; arn?: string; startTime?: string };
+  targets: ResolvedTarget[];
+  /** The image each target was to get, where the input says. */
+  images: Record<string, { digest?: string; tag?: string }>;
+  registry: string;
+  trigger: Trigger;
+  failure?: CaughtError;
+}
+
+/** The FAILED events of an execution refused before anything changed, one per target it named that deployments.yml knows. */
+function buildRejectionEvents(rejection: Rejection, now = new Date()): DeploymentEventDetail[] {
+  return rejection.targets.map((target) => {
+    const image = rejection.images[target.name] ?? {};
+    return {
+      deploymentId: rejection.execution.name,
+      target: target.name,
+      environment: target.environment,
+      kind: target.kind,
+      slot: slotOf(target).key,
+      image: { repository: target.repository, tag: image.tag, digest: image.digest ?? '', uri: image.digest ? `${rejection.registry}/${target.repository}@${image.digest}` : '' },
+      status: 'FAILED',
+      phase: 'resolve',
+      reason: describeCaught(rejection.failure),
+      previous: null,
+      current: null,
+      executionArn: rejection.execution.arn ?? null,
+      startedAt: rejection.execution.startTime ?? now.toISOString(),
+      at: now.toISOString(),
+      trigger: { kind: rejection.trigger.kind, ...(rejection.trigger.requestedBy ? { requestedBy: rejection.trigger.requestedBy } : {}) },
+    };
+  });
 }
 
 /** A push that never deploys: what it was, and why (`supersededBy` when a newer image came first). */
@@ -191,5 +257,5 @@ async function publishDeploymentEvents(details: DeploymentEventDetail[]): Promis
   }
 }
 
-export { EVENT_SOURCE, EVENT_DETAIL_TYPE, DEPLOYMENT_STATUSES, buildDeploymentEvents, buildSkippedEvent, publishDeploymentEvents, phaseReached, describeCaught };
-export type { DeploymentStatus, DeploymentEventDetail, SkippedPushEvent };
+export { EVENT_SOURCE, EVENT_DETAIL_TYPE, DEPLOYMENT_STATUSES, buildDeploymentEvents, buildRejectionEvents, buildSkippedEvent, publishDeploymentEvents, phaseReached, describeCaught };
+export type { DeploymentStatus, DeploymentEventDetail, SkippedPushEvent, Rejection };

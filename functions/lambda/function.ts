@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import type { CanaryStep } from '../config/schema';
 import { lambda } from '../shared/clients/lambda';
-import type { Deployment, LambdaProgress, RolloutStatus } from '../shared/deployment';
+import type { Deployment, LambdaProgress, RollbackVerdict, RolloutStatus } from '../shared/deployment';
 import {
   AwsTransientError,
   ConcurrentChange,
@@ -141,6 +141,17 @@ function digestOfResolved(uri: string | undefined): string | undefined {
 }
 
 /**
+ * Whether the function serves `image` (a URI by digest or by tag): its resolved
+ * image has that digest, or its image is that URI. A failed update leaves the
+ * previous code serving, whatever `LastUpdateStatus` says.
+ */
+function runsImage(current: GetFunctionCommandOutput, image: string): boolean {
+  if (current.Configuration?.LastUpdateStatus === 'InProgress') return false;
+  const digest = digestOfResolved(image);
+  return (digest !== undefined && digestOfResolved(current.Code?.ResolvedImageUri) === digest) || current.Code?.ImageUri === image || current.Code?.ResolvedImageUri === image;
+}
+
+/**
  * One look at the code update: Successful only counts once the function's
  * ResolvedImageUri carries the pushed digest — what Lambda runs, not what we asked.
  */
@@ -242,7 +253,8 @@ async function rollBackFunction(deployment: Deployment, progress: LambdaProgress
   }
   const previousImage = progress.previousResolvedImageUri ?? progress.previousImageUri;
   const current = await getFunction(progress.functionName);
-  if (current.Code?.ImageUri === previousImage || current.Code?.ResolvedImageUri === previousImage) {
+  // An update that failed left the previous code serving: nothing to undo.
+  if (runsImage(current, previousImage)) {
     return { ...progress, rollback: { action: 'nothing-to-undo', target: previousImage, deadline } };
   }
   assertNotUpdating(current, progress.functionName);
@@ -265,6 +277,8 @@ async function checkRollback(progress: LambdaProgress): Promise<RolloutStatus> {
     return done;
   }
   const current = await getFunction(progress.functionName);
+  // Nothing was undone: what serves is what served before; a leftover `Failed` of our own update is not a failed rollback.
+  if (rollback.action === 'nothing-to-undo' && runsImage(current, rollback.target)) return done;
   const status = current.Configuration?.LastUpdateStatus;
   if (status === 'Failed') throw new RollbackFailed(`update of ${progress.functionName} back to ${rollback.target} Failed: ${current.Configuration?.LastUpdateStatusReason ?? 'no reason given'}`);
   if (status === 'Successful') {
@@ -279,4 +293,22 @@ async function checkRollback(progress: LambdaProgress): Promise<RolloutStatus> {
   return { ...done, status: 'IN_PROGRESS', runningCount: 0, pendingCount: 1 };
 }
 
-export { prepareFunction, updateFunctionCode, checkCodeUpdate, publishVersion, shiftTraffic, rollBackFunction, checkRollback, canarySteps, ecrRegion };
+/**
+ * After the rollback step failed: whether the function verifiably serves what it
+ * served before — the alias on the recorded version with no routing, or (no alias)
+ * the previous image, whatever the last update's status says.
+ */
+async function judgeFunctionRollback(progress: LambdaProgress): Promise<RollbackVerdict> {
+  if (progress.alias && progress.previousVersion && progress.previousVersion !== '$LATEST') {
+    const alias = await lambda.send(new GetAliasCommand({ FunctionName: progress.functionName, Name: progress.alias }));
+    const routed = Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {});
+    if (alias.FunctionVersion === progress.previousVersion && routed.length === 0) return { backOnRecorded: true, runs: `alias ${progress.alias} is back on version ${progress.previousVersion} alone` };
+    return { backOnRecorded: false, runs: `alias ${progress.alias} points at version ${alias.FunctionVersion ?? '?'}${routed.length ? ` with routing to ${routed.join(', ')}` : ''}, not at ${progress.previousVersion} alone` };
+  }
+  const current = await getFunction(progress.functionName);
+  const previous = progress.previousResolvedImageUri ?? progress.previousImageUri;
+  if (runsImage(current, previous)) return { backOnRecorded: true, runs: `${progress.functionName} runs ${previous} again` };
+  return { backOnRecorded: false, runs: `${progress.functionName} runs ${current.Code?.ResolvedImageUri ?? current.Code?.ImageUri ?? 'an unknown image'} (${current.Configuration?.LastUpdateStatus ?? 'no update status'}), not ${previous}` };
+}
+
+export { prepareFunction, updateFunctionCode, judgeFunctionRollback, checkCodeUpdate, publishVersion, shiftTraffic, rollBackFunction, checkRollback, canarySteps, ecrRegion };

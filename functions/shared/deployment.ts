@@ -92,6 +92,8 @@ interface BatchProgress {
   /** Where an image changed: whose target, the image before and the image now. */
   containers: ChangedContainer[];
   rollback?: { deregistered?: string; latestJobDefinitionArn: string };
+  /** What the rollback could not clean up (a test job it could not terminate), in words a person can act on. */
+  cleanup?: string;
 }
 
 /** The Batch test job of a deployment, while the state machine waits for it. */
@@ -125,6 +127,13 @@ interface LambdaProgress {
   /** Where the alias traffic stands: canary step `step` of `steps`, or complete. */
   traffic?: { step: number; steps: number; weightPercent: number; bakeSeconds: number; complete: boolean };
   rollback?: { action: 'alias-restored' | 'code-restored' | 'nothing-to-undo'; target: string; deadline: string };
+}
+
+/** What runs after a rollback step failed, judged by looking: back on the recorded revision, or not. */
+interface RollbackVerdict {
+  backOnRecorded: boolean;
+  /** What the target runs, in words. */
+  runs: string;
 }
 
 interface RolloutStatus {
@@ -182,6 +191,11 @@ interface DeploymentState {
   rollbackRollout?: RolloutStatus;
   failure?: CaughtError;
   rollbackFailure?: CaughtError;
+  rollbackVerdict?: RollbackVerdict;
+  /** Clean-up after a failure before the target changed that did not work (an orphan revision left ACTIVE). */
+  cleanupFailure?: CaughtError;
+  /** A terminal event could not be published, after retrying at length. */
+  terminalEventFailure?: CaughtError;
 }
 
 export type {
@@ -197,6 +211,7 @@ export type {
   BatchTestJob,
   LambdaProgress,
   RolloutStatus,
+  RollbackVerdict,
   SmokeCheckProgress,
   SmokeProgress,
   CaughtError,

@@ -15,6 +15,8 @@ function slotOfExecution(stateOrInput: unknown): SlotRef | undefined {
   if (!isRecord(stateOrInput)) return undefined;
   const deployment = (stateOrInput as Partial<DeploymentState>).deployment;
   if (deployment?.slot) return deployment.slot;
+  // Refused before it resolved: the state is the input, kept under `input`, and why.
+  if ('input' in stateOrInput && !('slot' in stateOrInput) && !('target' in stateOrInput)) return slotOfExecution(stateOrInput.input);
   if (typeof stateOrInput.slot === 'string') return parseSlotKey(stateOrInput.slot);
   if (typeof stateOrInput.target !== 'string') return undefined;
   const name = stateOrInput.target;

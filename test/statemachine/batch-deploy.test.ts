@@ -4,7 +4,7 @@ import { deploymentOfTarget } from '../support/deployments';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import { createSampleWorld, digest, eventStatuses, executionInput, runDeployment, SPLITTER, splitterTarget, statesEntered } from '../support/world';
 
-/** The Batch branch of the real statemachines/deploy.asl.json, against the simulated account. */
+/** The Batch branch of the real statemachines/deploy.asl.yaml, against the simulated account. */
 
 const NEW_DIGEST = digest('splitter-c0ffee1');
 let account: SimulatedAwsAccount;

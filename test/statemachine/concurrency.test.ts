@@ -408,8 +408,10 @@ describe('a deployment asked for by hand', () => {
     expect(pushed?.status).toBe('SUCCEEDED');
     expect(manual).toMatchObject({ status: 'FAILED', error: 'SlotBusy' });
     expect(manual?.cause).toContain(`is held by ${pushed?.name} (deploying stream-ml-service v1.5.0`);
-    expect(statesEntered(manual!)).toEqual(['ResolveDeployment', 'HoldSlot', 'ReleaseAfterRejected', 'RejectInput']);
+    expect(statesEntered(manual!)).toEqual(['WrapInput', 'ResolveDeployment', 'HoldSlot', 'PublishRejected', 'ReleaseAfterRejected', 'RejectInput']);
     expect(runningDigestOf()).toEqual([FIRST]);
-    expect(account.events.filter((e) => e.deploymentId === 'manual-impatient')).toEqual([]);
+    expect(account.events.filter((e) => e.deploymentId === 'manual-impatient')).toEqual([
+      expect.objectContaining({ status: 'FAILED', phase: 'slot', reason: expect.stringContaining('SlotBusy'), trigger: { kind: 'manual' } }),
+    ]);
   });
 });

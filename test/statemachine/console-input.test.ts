@@ -12,7 +12,7 @@ import { createTestWorld, eventStatuses, startExecution, statesEntered, STREAM_M
 /**
  * Executions started the way a person starts them in the console — a target's
  * name and a tag, a digest, or `rollback: true` — run through the real
- * statemachines/deploy.asl.json and the real handlers, against the simulated
+ * statemachines/deploy.asl.yaml and the real handlers, against the simulated
  * account (its ECR holds the sample images).
  */
 
@@ -66,16 +66,22 @@ describe('an execution started with a target and a tag', () => {
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'ImageNotFound' });
     expect(result.cause).toContain('has no image with tag "v9.9.9"');
-    expect(statesEntered(result)).toEqual(['ResolveDeployment', 'ReleaseAfterRejected', 'RejectInput']);
-    expect(account.calls.filter((c) => c.startsWith('ECS.') || c.startsWith('EventBridge.'))).toEqual([]);
+    expect(statesEntered(result)).toEqual(['WrapInput', 'ResolveDeployment', 'PublishRejected', 'ReleaseAfterRejected', 'RejectInput']);
+    expect(account.calls.filter((c) => c.startsWith('ECS.'))).toEqual([]);
     expect(runningDigest()).toBe(STREAM_ML_CURRENT_DIGEST);
+    // The target is known: its subscribers hear that the request was refused, and why.
+    expect(account.events).toEqual([
+      expect.objectContaining({ deploymentId: result.name, target: 'stream-ml-service', status: 'FAILED', phase: 'resolve', reason: expect.stringContaining('ImageNotFound'), image: expect.objectContaining({ tag: 'v9.9.9' }) }),
+    ]);
   });
 
   it('with an unknown target, ends in RejectInput with TargetNotFound before any lookup', async () => {
     const result = await startAndRun({ target: 'no-such-target', tag: 'v1.4.0' });
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'TargetNotFound' });
+    // No target known: nothing to tell anyone but the execution itself.
     expect(account.calls).toEqual(['StepFunctions.StartExecution']);
+    expect(account.events).toEqual([]);
   });
 });
 
@@ -127,6 +133,6 @@ describe('an execution started with rollback: true', () => {
     const result = await startAndRun({ target: 'stream-ml-service', rollback: true });
 
     expect(result).toMatchObject({ status: 'FAILED', error: 'NoRollbackTarget' });
-    expect(statesEntered(result)).toEqual(['ResolveDeployment', 'ReleaseAfterRejected', 'RejectInput']);
+    expect(statesEntered(result)).toEqual(['WrapInput', 'ResolveDeployment', 'PublishRejected', 'ReleaseAfterRejected', 'RejectInput']);
   });
 });

@@ -1,15 +1,16 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import aslValidator = require('asl-validator');
 import { diagramBlock, readmeBlock } from '../../scripts/state-machine-diagram';
 import { loadDeployDefinition, STEP_HANDLERS } from '../../local/state-machine';
+import { deployDefinitionJson } from '../../statemachines/definition';
 
 const STATEMACHINES = join(__dirname, '..', '..', 'statemachines');
-const files = readdirSync(STATEMACHINES).filter((f) => f.endsWith('.asl.json'));
+const files = readdirSync(STATEMACHINES).filter((f) => f.endsWith('.asl.yaml'));
 
 describe('state machine definitions', () => {
   it.each(files)('%s is valid ASL (JSONPath) once CloudFormation fills in the function ARNs', (file) => {
-    const text = readFileSync(join(STATEMACHINES, file), 'utf8').replace(/\$\{([A-Za-z0-9]+)\}/g, 'arn:aws:lambda:us-east-1:123456789012:function:$1');
+    const text = deployDefinitionJson(join(STATEMACHINES, file)).replace(/\$\{([A-Za-z0-9]+)\}/g, 'arn:aws:lambda:us-east-1:123456789012:function:$1');
     const definition = JSON.parse(text) as object;
 
     const { isValid, errorsText } = aslValidator(definition, { checkPaths: true, checkArn: true });
@@ -19,7 +20,7 @@ describe('state machine definitions', () => {
   });
 
   it('names only step handlers that exist, and uses every one', () => {
-    const text = readFileSync(join(STATEMACHINES, 'deploy.asl.json'), 'utf8');
+    const text = deployDefinitionJson();
     const placeholders = new Set([...text.matchAll(/\$\{([A-Za-z0-9]+)FunctionArn\}/g)].map((m) => m[1]));
 
     expect([...placeholders].sort()).toEqual(Object.keys(STEP_HANDLERS).sort());

@@ -18,7 +18,7 @@ import {
 import { STREAM_ML_CURRENT_DIGEST } from '../../local/sample-world';
 
 /**
- * The real statemachines/deploy.asl.json, executed by aws-local-stepfunctions with
+ * The real statemachines/deploy.asl.yaml, executed by aws-local-stepfunctions with
  * every Task bound to the real handler, against a simulated AWS account.
  */
 
@@ -264,7 +264,8 @@ describe('ECS deployment', () => {
 
       expect(result).toMatchObject({ status: 'FAILED', error: 'InvalidInput' });
       expect(result.cause).toContain('{"target": "<name>", "tag": "<tag>"}');
-      expect(account.calls.filter((call) => !call.startsWith('StepFunctions.'))).toEqual([]);
+      expect(account.calls.filter((call) => !call.startsWith('StepFunctions.') && !call.startsWith('EventBridge.'))).toEqual([]);
+      expect(account.events).toEqual([expect.objectContaining({ target: 'stream-ml-service', status: 'FAILED', phase: 'resolve', reason: expect.stringContaining('InvalidInput') })]);
     });
 
     it('refuses an input that defines a target instead of naming one', async () => {

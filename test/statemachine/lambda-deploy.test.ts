@@ -2,7 +2,7 @@ import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import { ML_INFERENCE_CURRENT_DIGEST } from '../../local/sample-world';
 import { createSampleWorld, digest, eventStatuses, executionInput, ML_INFERENCE, mlInferenceTarget, runDeployment, statesEntered } from '../support/world';
 
-/** The Lambda branch of the real statemachines/deploy.asl.json, against the simulated account. */
+/** The Lambda branch of the real statemachines/deploy.asl.yaml, against the simulated account. */
 
 const NEW_DIGEST = digest('ml-inference-9a8b7c6');
 let account: SimulatedAwsAccount;
