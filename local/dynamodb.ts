@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { dynamodb } from '../functions/shared/clients/dynamodb';
 
 /**
  * A real DynamoDB implementation for the local run and the tests: dynalite (npm),
@@ -76,5 +77,26 @@ async function createLocalTables(): Promise<LocalTables> {
   return tables;
 }
 
-export { startLocalDynamoDb, useLocalDynamoDb, createLocalTables };
+let throttledNow: () => boolean = () => false;
+let throttlingInstalled = false;
+
+/**
+ * While `when()` holds, every call of the deployer's DynamoDB client fails as
+ * throttled, as it does once the SDK's own retries are spent (the fault matrix
+ * throttles a step this way). The check sits before the SDK's retry step.
+ */
+function throttleDynamoDbWhen(when: () => boolean): void {
+  throttledNow = when;
+  if (throttlingInstalled) return;
+  throttlingInstalled = true;
+  dynamodb.middlewareStack.add(
+    (next) => async (args) => {
+      if (throttledNow()) throw new ProvisionedThroughputExceededException({ message: 'Rate exceeded (simulated)', $metadata: { httpStatusCode: 400 } });
+      return next(args);
+    },
+    { step: 'initialize', name: 'localThrottling' },
+  );
+}
+
+export { startLocalDynamoDb, useLocalDynamoDb, createLocalTables, throttleDynamoDbWhen };
 export type { LocalDynamoDb, LocalTables };

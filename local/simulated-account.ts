@@ -103,8 +103,10 @@ class SimulatedAwsAccount {
   private readonly failures: InjectedFailure[] = [];
   /** ECS's token buckets, when simulated (`simulateThrottling`). */
   public throttling?: TokenBuckets;
-  /** While set, every call to every simulated service is throttled (the fault matrix sets it around one step). */
+  /** While set, every call to every simulated service (and to the local DynamoDB) is throttled (the fault matrix sets it around one step). */
   public throttleEverything = false;
+  /** Calls throttled because of `throttleEverything`. */
+  public throttledCalls = 0;
   private beforeCalls: { command: string; action: () => void | Promise<void> }[] = [];
   private deploymentCounter = 0;
   private taskCounter = 0;
@@ -171,6 +173,13 @@ class SimulatedAwsAccount {
   }
 
   /** The next `times` calls of `command` (e.g. `RegisterTaskDefinition`) fail with `errorName` (default: throttling). */
+  /** True (and counted) while every call is throttled: the local DynamoDB asks too. */
+  public throttledNow(): boolean {
+    if (!this.throttleEverything) return false;
+    this.throttledCalls += 1;
+    return true;
+  }
+
   public failNext(command: string, times = 1, errorName = 'ThrottlingException'): void {
     this.failures.push({ command, errorName, remaining: times });
   }
@@ -333,7 +342,8 @@ class SimulatedAwsAccount {
       for (const before of pending) await before.action();
       const failure = this.takeFailure(command);
       if (failure) throw failure;
-      if (this.throttleEverything) throw injectedError(THROTTLING_ERRORS.has('ThrottlingException') ? 'ThrottlingException' : 'TooManyRequestsException');
+      // Lambda says TooManyRequestsException where the others say ThrottlingException.
+      if (this.throttledNow()) throw injectedError(service === 'Lambda' ? 'TooManyRequestsException' : 'ThrottlingException');
       if (service === 'ECS' && this.throttling && !this.throttling.take(command)) throw injectedError('ThrottlingException');
       return run(input);
     };

@@ -1,5 +1,5 @@
 import { handler as recoverSlot } from '../functions/handlers/recover-slot';
-import { createLocalTables, startLocalDynamoDb, useLocalDynamoDb, type LocalDynamoDb } from './dynamodb';
+import { createLocalTables, startLocalDynamoDb, throttleDynamoDbWhen, useLocalDynamoDb, type LocalDynamoDb } from './dynamodb';
 import type { SimulatedAwsAccount } from './simulated-account';
 import { runDeployStateMachine, type LocalRunOptions } from './state-machine';
 
@@ -34,6 +34,7 @@ async function startLocalStack(account: SimulatedAwsAccount, options: Pick<Local
   if (process.env.AWS_ENDPOINT_URL_DYNAMODB) useLocalDynamoDb(process.env.AWS_ENDPOINT_URL_DYNAMODB);
   else dynamo = await startLocalDynamoDb();
   await createLocalTables();
+  throttleDynamoDbWhen(() => account.throttledNow());
   account.stepFunctions.runStartedExecutions((input, run) =>
     runDeployStateMachine(input as Parameters<typeof runDeployStateMachine>[0], {
       executionName: run.executionName,

@@ -141,10 +141,20 @@ interface LocalRunResult {
   events: ExecutionEvent[];
 }
 
+let loaded: { definition: StateMachineDefinition; stateMachine: StateMachine } | undefined;
+
+/** The definition, read and validated once per process: every execution runs the same one. */
+function deployStateMachine(): { definition: StateMachineDefinition; stateMachine: StateMachine } {
+  if (!loaded) {
+    const definition = loadDeployDefinition();
+    loaded = { definition, stateMachine: new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } }) };
+  }
+  return loaded;
+}
+
 /** Runs the real deploy state machine locally; Task states call the real handlers in-process. */
 async function runDeployStateMachine(input: JsonValue, options: LocalRunOptions): Promise<LocalRunResult> {
-  const definition = loadDeployDefinition();
-  const stateMachine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  const { definition, stateMachine } = deployStateMachine();
   const waitMs = options.waitMs ?? 0;
   const states = Object.entries(definition.States as Record<string, TaskState>);
   const overridden = (type: string) => (waitMs === 'as-defined' ? {} : Object.fromEntries(states.filter(([, s]) => s.Type === type).map(([name]) => [name, waitMs])));

@@ -6,7 +6,7 @@ import { deliverPush, runsSince, type TriggerResult } from '../../local/deploy-p
 import { createSampleWorld, ML_INFERENCE, SHORT_DRAMA, SPLITTER, STREAM_ML } from '../../local/sample-world';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import { startLocalStack } from '../../local/stack';
-import type { LocalRunResult } from '../../local/state-machine';
+import type { LocalRunOptions, LocalRunResult } from '../../local/state-machine';
 
 /**
  * The state-machine tests' world: the sample account with the stack's moving
@@ -92,20 +92,22 @@ function useStreamMlOnlyDeploymentsFile(): void {
 
 const stacks = new WeakMap<SimulatedAwsAccount, Promise<unknown>>();
 
+type StackOptions = Pick<LocalRunOptions, 'intercept'>;
+
 /** The stack around `account`, started once (fresh tables in the tests' local DynamoDB). */
-function withStack(account: SimulatedAwsAccount): Promise<unknown> {
+function withStack(account: SimulatedAwsAccount, options: StackOptions = {}): Promise<unknown> {
   let started = stacks.get(account);
   if (!started) {
-    started = startLocalStack(account, { waitMs: 0 });
+    started = startLocalStack(account, { waitMs: 0, ...options });
     stacks.set(account, started);
   }
   return started;
 }
 
-/** The sample world, with the stack around it: what a test pushes to. */
-async function createTestWorld(options: Parameters<typeof createSampleWorld>[0] = {}): Promise<SimulatedAwsAccount> {
+/** The sample world, with the stack around it: what a test pushes to. `intercept` wraps every step's Lambda. */
+async function createTestWorld(options: Parameters<typeof createSampleWorld>[0] = {}, stack: StackOptions = {}): Promise<SimulatedAwsAccount> {
   const account = createSampleWorld(options);
-  await withStack(account);
+  await withStack(account, stack);
   return account;
 }
 

@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient, ResourceNotFoundException, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, ResourceNotFoundException, ServiceException, TooManyRequestsException, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { InvokeSmokeTest } from '../../../functions/config/schema';
 import { runInvokeCheck } from '../../../functions/lambda/invoke';
@@ -84,6 +84,18 @@ describe('runInvokeCheck', () => {
       passed: false,
       detail: 'invoke ml-inference:9 → ResourceNotFoundException: Function not found: ml-inference:9',
     });
+  });
+
+  it('throws AwsThrottled when Lambda throttles the call: the step is retried and no attempt of the check is spent', async () => {
+    lambdaMock.on(InvokeCommand).rejects(new TooManyRequestsException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 429 } }));
+
+    await expect(runInvokeCheck(FUNCTION, 'live', test())).rejects.toMatchObject({ name: 'AwsThrottled', message: expect.stringContaining('invoke ml-inference:live') });
+  });
+
+  it('throws AwsTransientError when Lambda itself fails (5xx): that says nothing about the function', async () => {
+    lambdaMock.on(InvokeCommand).rejects(new ServiceException({ message: 'internal error', $metadata: { httpStatusCode: 500 } }));
+
+    await expect(runInvokeCheck(FUNCTION, 'live', test())).rejects.toMatchObject({ name: 'AwsTransientError' });
   });
 
   it('sends the test payload as JSON, to the given qualifier', async () => {

@@ -1,0 +1,71 @@
+import { jobDefinitionLabel } from '../../functions/batch/job-definition';
+import type { SimulatedAwsAccount } from '../../local/simulated-account';
+import { describeFaultMatrix } from '../support/fault-matrix';
+import { digest, executionInput, runDeployment, SPLITTER, splitterTarget, startExecution, useDeploymentsFile } from '../support/world';
+
+/** The fault matrix for an AWS Batch job definition with a test job (the splitter): every Task state it may enter × every fault. */
+
+const NEW_DIGEST = digest('splitter-c0ffee1');
+
+const realNow = Date.now.bind(Date);
+
+const push = (account: SimulatedAwsAccount, target = splitterTarget()) => runDeployment(executionInput(account, target, NEW_DIGEST, 'c0ffee1'));
+
+function byHand(account: SimulatedAwsAccount, tag: string) {
+  useDeploymentsFile([splitterTarget()]);
+  account.ecr.pushImage(SPLITTER.repository, NEW_DIGEST, ['c0ffee1']);
+  return startExecution(account, { target: 'splitter', tag }, 'by-hand');
+}
+
+describeFaultMatrix({
+  kind: 'batch',
+  title: 'Batch job definition',
+  slot: `batch:${SPLITTER.jobDefinition}`,
+  snapshot: (account) => ({
+    latest: jobDefinitionLabel(account.batch.latestActive(SPLITTER.jobDefinition)?.jobDefinitionArn ?? ''),
+    revisions: account.batch.jobDefinitions.filter((d) => d.jobDefinitionName === SPLITTER.jobDefinition).map((d) => `${d.revision} ${d.status}`),
+    testJobs: account.batch.jobs.map((job) => job.status),
+  }),
+  scenarios: [
+    { name: 'the test job succeeds', run: push },
+    {
+      name: 'the test job fails and the revision is rolled back',
+      run: (account) => {
+        account.setImageBehaviour(NEW_DIGEST, 'crashes');
+        return push(account);
+      },
+    },
+    {
+      name: 'the test job passes its deadline, is terminated and rolled back',
+      run: (account) => {
+        account.setImageBehaviour(NEW_DIGEST, 'never-stabilises');
+        // Once the job has been looked at, two hours have passed: it is past its deadline.
+        jest.spyOn(Date, 'now').mockImplementation(() => (account.calls.includes('Batch.DescribeJobs') ? realNow() + 7_200_000 : realNow()));
+        return push(account, splitterTarget({ smokeTests: [{ batchJob: { jobQueue: SPLITTER.jobQueue, timeoutSeconds: 60 } }] }));
+      },
+    },
+    {
+      name: 'deregistering the new revision is refused',
+      run: (account) => {
+        account.setImageBehaviour(NEW_DIGEST, 'crashes');
+        account.failNext('DeregisterJobDefinition', 1000, 'AccessDeniedException');
+        return push(account);
+      },
+    },
+    {
+      name: 'RegisterJobDefinition is refused',
+      run: (account) => {
+        account.failNext('RegisterJobDefinition', 1, 'ClientException');
+        return push(account);
+      },
+    },
+    { name: 'a person asks for a tag ECR does not have', run: (account) => byHand(account, 'no-such-tag') },
+    {
+      name: 'ECR keeps failing while a tag is looked up',
+      run: (account) => {
+        account.failNext('DescribeImages', 1000, 'ServerException');
+        return byHand(account, 'c0ffee1');
+      },
+    },
+  ],
+});

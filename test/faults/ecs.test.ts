@@ -1,0 +1,84 @@
+import { taskDefinitionLabel } from '../../functions/ecs/task-definition';
+import { startHealthServer, type RunningHealthServer } from '../../local/health-server';
+import { STREAM_ML_CURRENT_DIGEST } from '../../local/sample-world';
+import type { SimulatedAwsAccount } from '../../local/simulated-account';
+import { describeFaultMatrix } from '../support/fault-matrix';
+import { digest, executionInput, runDeployment, startExecution, STREAM_ML, streamMlTarget, useDeploymentsFile } from '../support/world';
+
+/** The fault matrix for an ECS service (stream-ml-service): every Task state it may enter × every fault. */
+
+const NEW_DIGEST = digest('v1.4.0');
+let health: RunningHealthServer;
+
+beforeAll(async () => {
+  health = await startHealthServer(() => ({ status: 200, body: 'ok' }));
+});
+
+afterAll(async () => {
+  await health.close();
+});
+
+const target = () => streamMlTarget({ smokeTests: [{ http: { url: health.url } }] });
+const push = (account: SimulatedAwsAccount) => runDeployment(executionInput(account, target(), NEW_DIGEST, 'v1.4.0'));
+
+function byHand(account: SimulatedAwsAccount, tag: string) {
+  useDeploymentsFile([target()]);
+  account.ecr.pushImage('stream-ml-service', NEW_DIGEST, ['v1.4.0']);
+  return startExecution(account, { target: 'stream-ml-service', tag }, 'by-hand');
+}
+
+describeFaultMatrix({
+  kind: 'ecs',
+  title: 'ECS service',
+  slot: `ecs:${STREAM_ML.cluster}/${STREAM_ML.service}`,
+  snapshot: (account) => ({
+    running: taskDefinitionLabel(account.runningTaskDefinition(STREAM_ML.cluster, STREAM_ML.service)?.taskDefinitionArn ?? ''),
+    digests: [...new Set(account.runningDigests(STREAM_ML.cluster, STREAM_ML.service).map((task) => task[STREAM_ML.container]))],
+    revisions: [...account.taskDefinitions.values()]
+      .filter(({ taskDefinition }) => taskDefinition.family === STREAM_ML.family)
+      .map(({ taskDefinition }) => `${taskDefinition.revision} ${taskDefinition.status}`),
+  }),
+  scenarios: [
+    { name: 'a healthy image is deployed and smoke-tested', run: push },
+    {
+      name: 'the rollout fails and is rolled back',
+      world: { circuitBreaker: { enable: true, rollback: false } },
+      run: (account) => {
+        account.setImageBehaviour(NEW_DIGEST, 'crashes');
+        return push(account);
+      },
+    },
+    {
+      name: "ECS's circuit breaker rolls back first",
+      world: { circuitBreaker: { enable: true, rollback: true } },
+      run: (account) => {
+        account.setImageBehaviour(NEW_DIGEST, 'crashes');
+        return push(account);
+      },
+    },
+    {
+      name: 'the previous revision does not come back either',
+      world: { circuitBreaker: { enable: true, rollback: false } },
+      run: (account) => {
+        account.setImageBehaviour(NEW_DIGEST, 'crashes');
+        account.setImageBehaviour(STREAM_ML_CURRENT_DIGEST, 'crashes');
+        return push(account);
+      },
+    },
+    {
+      name: 'UpdateService is refused and the new revision deregistered',
+      run: (account) => {
+        account.failNext('UpdateService', 1, 'AccessDeniedException');
+        return push(account);
+      },
+    },
+    { name: 'a person asks for a tag ECR does not have', run: (account) => byHand(account, 'v9.9.9') },
+    {
+      name: 'ECR keeps failing while a tag is looked up',
+      run: (account) => {
+        account.failNext('DescribeImages', 1000, 'ServerException');
+        return byHand(account, 'v1.4.0');
+      },
+    },
+  ],
+});
