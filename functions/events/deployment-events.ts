@@ -257,5 +257,12 @@ async function publishDeploymentEvents(details: DeploymentEventDetail[]): Promis
   }
 }
 
-export { EVENT_SOURCE, EVENT_DETAIL_TYPE, DEPLOYMENT_STATUSES, buildDeploymentEvents, buildRejectionEvents, buildSkippedEvent, publishDeploymentEvents, phaseReached, describeCaught };
+/**
+ * Logged (by the release step) when a deployment's last event could not be
+ * published after retrying at length: the stack's UnpublishedTerminalEvents
+ * metric filter matches this message and its alarm tells the operators' topic.
+ */
+const TERMINAL_EVENT_NOT_PUBLISHED = 'terminal event not published';
+
+export { EVENT_SOURCE, EVENT_DETAIL_TYPE, DEPLOYMENT_STATUSES, TERMINAL_EVENT_NOT_PUBLISHED, buildDeploymentEvents, buildRejectionEvents, buildSkippedEvent, publishDeploymentEvents, phaseReached, describeCaught };
 export type { DeploymentStatus, DeploymentEventDetail, SkippedPushEvent, Rejection };

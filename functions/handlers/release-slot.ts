@@ -3,10 +3,8 @@ import { step } from '../shared/step';
 import { releaseSlot, type SlotRelease } from '../slots/coordinator';
 import type { SlotOutcome } from '../slots/model';
 import { slotOfExecution } from '../slots/of-execution';
+import { TERMINAL_EVENT_NOT_PUBLISHED } from '../events/deployment-events';
 import { logger } from '../shared/logger';
-
-/** Logged when a deployment's last event could not be published: an alarm watches for it. */
-const TERMINAL_EVENT_NOT_PUBLISHED = 'terminal event not published';
 
 interface ReleaseSlotEvent {
   status: Extract<SlotOutcome, 'SUCCEEDED' | 'FAILED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'REJECTED'>;
@@ -18,7 +16,6 @@ interface ReleaseSlotEvent {
 /** Every terminal path: record how it ended, give the slot up, start what waits. */
 export const handler = step('ReleaseSlot', async (event: ReleaseSlotEvent): Promise<SlotRelease> => {
   const unpublished = (event.state as { terminalEventFailure?: { Error?: string; Cause?: string } } | undefined)?.terminalEventFailure;
-  // The metric filter behind the stack's UnpublishedTerminalEvents alarm matches this message (serverless.yml).
   if (unpublished) logger.error(TERMINAL_EVENT_NOT_PUBLISHED, { status: event.status, execution: event.execution.name, error: unpublished.Error, cause: unpublished.Cause });
   const slot = slotOfExecution(event.state);
   // SlotLost: the slot is not this execution's to give up, whatever its name says.

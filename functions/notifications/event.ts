@@ -29,6 +29,7 @@ const detailSchema = z.looseObject({
   trigger: z.looseObject({ kind: z.enum(['ecr-push', 'manual']), requestedBy: z.string().optional() }).optional(),
   rollbackOf: z.string().optional(),
   supersededBy: z.string().optional(),
+  cleanup: z.string().optional(),
 });
 
 const eventSchema = z.looseObject({

@@ -177,6 +177,7 @@ function fallbackText(detail: DeploymentEventDetail): string {
   if (duration) parts.push(`after ${duration}`);
   let text = `${headline(detail)} — ${parts.join(', ')}`;
   if (detail.reason) text += ` — ${FAILURE_STATUSES.has(detail.status) ? `failed in ${detail.phase}: ` : ''}${truncate(detail.reason, TEXT_REASON_MAX)}`;
+  if (detail.cleanup) text += ` — clean-up left to do: ${truncate(detail.cleanup, TEXT_REASON_MAX)}`;
   return text;
 }
 
@@ -187,6 +188,13 @@ function reasonBlock(detail: DeploymentEventDetail): SlackBlock | undefined {
   const label = FAILURE_STATUSES.has(detail.status) ? `*Failed in* ${code(detail.phase)}` : '*Reason*';
   const reason = escapeMrkdwn(truncate(detail.reason, REASON_MAX)).replace(/```/g, "'''");
   return { type: 'section', text: { type: 'mrkdwn', text: `${label}\n\`\`\`${reason}\`\`\`` } };
+}
+
+/** What clean-up after the failure did not manage (an orphan revision, a test job still running), and the command that finishes it. */
+function cleanupBlock(detail: DeploymentEventDetail): SlackBlock | undefined {
+  if (!detail.cleanup) return undefined;
+  const cleanup = escapeMrkdwn(truncate(detail.cleanup, REASON_MAX)).replace(/```/g, "'''");
+  return { type: 'section', text: { type: 'mrkdwn', text: `:broom: *Clean-up left to do*\n\`\`\`${cleanup}\`\`\`` } };
 }
 
 function contextBlock(detail: DeploymentEventDetail): SlackBlock {
@@ -224,8 +232,7 @@ function renderSlackMessage(detail: DeploymentEventDetail): SlackMessage {
     { type: 'header', text: { type: 'plain_text', text: truncate(headline(detail), HEADER_MAX), emoji: true } },
     { type: 'section', fields },
   ];
-  const reason = reasonBlock(detail);
-  if (reason) blocks.push(reason);
+  for (const block of [reasonBlock(detail), cleanupBlock(detail)]) if (block) blocks.push(block);
   blocks.push(contextBlock(detail));
   return { text: fallbackText(detail), blocks };
 }
@@ -241,8 +248,7 @@ function renderThreadReply(detail: DeploymentEventDetail): SlackMessage {
   const duration = elapsed(detail);
   if (duration) parts.push(`after ${duration}`);
   const blocks: SlackBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: parts.join(' · ') } }];
-  const reason = reasonBlock(detail);
-  if (reason) blocks.push(reason);
+  for (const block of [reasonBlock(detail), cleanupBlock(detail)]) if (block) blocks.push(block);
   return { text: fallbackText(detail), blocks };
 }
 

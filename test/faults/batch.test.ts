@@ -1,7 +1,7 @@
 import { jobDefinitionLabel } from '../../functions/batch/job-definition';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
-import { describeFaultMatrix } from '../support/fault-matrix';
-import { digest, executionInput, runDeployment, SPLITTER, splitterTarget, startExecution, useDeploymentsFile } from '../support/world';
+import { describeFaultMatrix, requestsByHand } from '../support/fault-matrix';
+import { digest, executionInput, runDeployment, SPLITTER, splitterTarget } from '../support/world';
 
 /** The fault matrix for an AWS Batch job definition with a test job (the splitter): every Task state it may enter × every fault. */
 
@@ -11,11 +11,6 @@ const realNow = Date.now.bind(Date);
 
 const push = (account: SimulatedAwsAccount, target = splitterTarget()) => runDeployment(executionInput(account, target, NEW_DIGEST, 'c0ffee1'));
 
-function byHand(account: SimulatedAwsAccount, tag: string) {
-  useDeploymentsFile([splitterTarget()]);
-  account.ecr.pushImage(SPLITTER.repository, NEW_DIGEST, ['c0ffee1']);
-  return startExecution(account, { target: 'splitter', tag }, 'by-hand');
-}
 
 describeFaultMatrix({
   kind: 'batch',
@@ -59,13 +54,6 @@ describeFaultMatrix({
         return push(account);
       },
     },
-    { name: 'a person asks for a tag ECR does not have', run: (account) => byHand(account, 'no-such-tag') },
-    {
-      name: 'ECR keeps failing while a tag is looked up',
-      run: (account) => {
-        account.failNext('DescribeImages', 1000, 'ServerException');
-        return byHand(account, 'c0ffee1');
-      },
-    },
+    ...requestsByHand({ target: () => splitterTarget(), digest: NEW_DIGEST, tag: 'c0ffee1' }),
   ],
 });

@@ -2,8 +2,8 @@ import { taskDefinitionLabel } from '../../functions/ecs/task-definition';
 import { startHealthServer, type RunningHealthServer } from '../../local/health-server';
 import { STREAM_ML_CURRENT_DIGEST } from '../../local/sample-world';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
-import { describeFaultMatrix } from '../support/fault-matrix';
-import { digest, executionInput, runDeployment, startExecution, STREAM_ML, streamMlTarget, useDeploymentsFile } from '../support/world';
+import { describeFaultMatrix, requestsByHand } from '../support/fault-matrix';
+import { digest, executionInput, runDeployment, STREAM_ML, streamMlTarget } from '../support/world';
 
 /** The fault matrix for an ECS service (stream-ml-service): every Task state it may enter × every fault. */
 
@@ -21,11 +21,6 @@ afterAll(async () => {
 const target = () => streamMlTarget({ smokeTests: [{ http: { url: health.url } }] });
 const push = (account: SimulatedAwsAccount) => runDeployment(executionInput(account, target(), NEW_DIGEST, 'v1.4.0'));
 
-function byHand(account: SimulatedAwsAccount, tag: string) {
-  useDeploymentsFile([target()]);
-  account.ecr.pushImage('stream-ml-service', NEW_DIGEST, ['v1.4.0']);
-  return startExecution(account, { target: 'stream-ml-service', tag }, 'by-hand');
-}
 
 describeFaultMatrix({
   kind: 'ecs',
@@ -72,13 +67,6 @@ describeFaultMatrix({
         return push(account);
       },
     },
-    { name: 'a person asks for a tag ECR does not have', run: (account) => byHand(account, 'v9.9.9') },
-    {
-      name: 'ECR keeps failing while a tag is looked up',
-      run: (account) => {
-        account.failNext('DescribeImages', 1000, 'ServerException');
-        return byHand(account, 'v1.4.0');
-      },
-    },
+    ...requestsByHand({ target, digest: NEW_DIGEST, tag: 'v1.4.0' }),
   ],
 });

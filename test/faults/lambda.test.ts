@@ -1,6 +1,6 @@
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
-import { describeFaultMatrix } from '../support/fault-matrix';
-import { digest, executionInput, ML_INFERENCE, mlInferenceTarget, runDeployment, startExecution, useDeploymentsFile, type TargetSpec } from '../support/world';
+import { describeFaultMatrix, requestsByHand } from '../support/fault-matrix';
+import { digest, executionInput, ML_INFERENCE, mlInferenceTarget, runDeployment, type TargetSpec } from '../support/world';
 
 /** The fault matrix for a container-image Lambda function (ml-inference), with and without an alias: every Task state it may enter × every fault. */
 
@@ -11,11 +11,6 @@ const withoutAlias = () => mlInferenceTarget({ smokeTests: [{ invoke: { payload:
 
 const push = (account: SimulatedAwsAccount, target: TargetSpec) => runDeployment(executionInput(account, target, NEW_DIGEST, '9a8b7c6'));
 
-function byHand(account: SimulatedAwsAccount, tag: string) {
-  useDeploymentsFile([withCanary()]);
-  account.ecr.pushImage(ML_INFERENCE.repository, NEW_DIGEST, ['9a8b7c6']);
-  return startExecution(account, { target: 'ml-inference', tag }, 'by-hand');
-}
 
 describeFaultMatrix({
   kind: 'lambda',
@@ -66,13 +61,6 @@ describeFaultMatrix({
         return push(account, withCanary());
       },
     },
-    { name: 'a person asks for a tag ECR does not have', run: (account) => byHand(account, 'no-such-tag') },
-    {
-      name: 'ECR keeps failing while a tag is looked up',
-      run: (account) => {
-        account.failNext('DescribeImages', 1000, 'ServerException');
-        return byHand(account, '9a8b7c6');
-      },
-    },
+    ...requestsByHand({ target: withCanary, digest: NEW_DIGEST, tag: '9a8b7c6' }),
   ],
 });

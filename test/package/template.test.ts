@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { loadDeploymentsFile } from '../../functions/config/load';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../functions/events/deployment-events';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE, TERMINAL_EVENT_NOT_PUBLISHED } from '../../functions/events/deployment-events';
 import { parseSecretReference, secretIamResources } from '../../functions/notifications/secret-reference';
 import { notificationSecretReferences } from '../../functions/notifications/settings';
 import { STEP_HANDLERS } from '../../local/state-machine';
@@ -192,6 +192,43 @@ describe('serverless package', () => {
       expect(fn?.Type).toBe('AWS::Lambda::Function');
       expect(fn?.Properties.Handler).toBe(`functions/handlers/${kebab(placeholder.replace(/FunctionArn$/, ''))}.handler`);
     }
+  });
+
+  it("gives every Task state its Lambda's timeout: Step Functions stops waiting when Lambda stops the function", () => {
+    const { DefinitionString, DefinitionSubstitutions } = stateMachine().Properties as {
+      DefinitionString: string;
+      DefinitionSubstitutions: Record<string, { 'Fn::GetAtt': [string, string] }>;
+    };
+    const states = Object.entries((JSON.parse(DefinitionString) as { States: Record<string, { Type: string; Resource?: string; TimeoutSeconds?: number }> }).States);
+    const tasks = states.filter(([, state]) => state.Type === 'Task');
+
+    expect(tasks.length).toBeGreaterThan(20);
+    for (const [name, state] of tasks) {
+      const placeholder = /^\$\{(.+)\}$/.exec(state.Resource ?? '')?.[1] ?? '';
+      const fn = template.Resources[DefinitionSubstitutions[placeholder]?.['Fn::GetAtt'][0] ?? ''];
+      expect({ name, timeout: state.TimeoutSeconds }).toEqual({ name, timeout: fn?.Properties.Timeout });
+    }
+  });
+
+  it("tells the operators' topic when a deployment's last event could not be published", () => {
+    const [filter] = resourcesOfType('AWS::Logs::MetricFilter').map(([, resource]) => resource.Properties);
+    const [alarm] = resourcesOfType('AWS::CloudWatch::Alarm').map(([, resource]) => resource.Properties);
+    const logGroup = (filter?.LogGroupName as { Ref: string }).Ref;
+    const transformation = (filter?.MetricTransformations as { MetricNamespace: string; MetricName: string; MetricValue: string }[])[0];
+
+    // The release step's log group, and the message it logs (functions/handlers/release-slot.ts).
+    expect(template.Resources[logGroup]?.Properties.LogGroupName).toBe('/aws/lambda/ecr-deployer-dev-release-slot');
+    expect(filter?.FilterPattern).toBe(`{ $.message = "${TERMINAL_EVENT_NOT_PUBLISHED}" }`);
+    expect(alarm).toMatchObject({
+      Namespace: transformation?.MetricNamespace,
+      MetricName: transformation?.MetricName,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    const [topic] = asList(alarm?.AlarmActions as unknown) as { Ref: string }[];
+    expect(template.Resources[topic?.Ref ?? '']?.Type).toBe('AWS::SNS::Topic');
+    expect(template.Outputs.OperatorAlertsTopicArn?.Value).toEqual({ Ref: topic?.Ref });
   });
 
   it('lets the state machine invoke exactly its step functions', () => {

@@ -5,7 +5,7 @@ import type { DeploymentEventDetail } from '../../functions/events/deployment-ev
 import { readSlot } from '../../functions/slots/store';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import { loadDeployDefinition, type LocalRunResult, type TaskInterceptor } from '../../local/state-machine';
-import { createTestWorld, statesEntered } from './world';
+import { createTestWorld, startExecution, statesEntered, useDeploymentsFile, type TargetSpec } from './world';
 
 /**
  * The fault matrix: every Task state of the deployed state machine × every fault,
@@ -86,6 +86,30 @@ interface FaultScenario {
   world?: Parameters<typeof createTestWorld>[0];
   /** Arranges the world (image behaviours, refusals) and runs the deployment to its end. */
   run: (account: SimulatedAwsAccount) => Promise<LocalRunResult>;
+}
+
+/**
+ * The scenarios of a request by hand, for any kind: a tag ECR does not have
+ * (rejected, with an event for the target), and a lookup ECR keeps failing
+ * (FAILED after retrying at length, never taken for a rejection).
+ */
+function requestsByHand(request: { target: () => TargetSpec; digest: string; tag: string }): FaultScenario[] {
+  const byHand = (account: SimulatedAwsAccount, tag: string) => {
+    const target = request.target();
+    useDeploymentsFile([target]);
+    account.ecr.pushImage(String(target.repository), request.digest, [request.tag]);
+    return startExecution(account, { target: target.name, tag }, 'by-hand');
+  };
+  return [
+    { name: 'a person asks for a tag ECR does not have', run: (account) => byHand(account, 'no-such-tag') },
+    {
+      name: 'ECR keeps failing while a tag is looked up',
+      run: (account) => {
+        account.failNext('DescribeImages', 1000, 'ServerException');
+        return byHand(account, request.tag);
+      },
+    },
+  ];
 }
 
 interface FaultMatrixSpec {
@@ -295,5 +319,5 @@ function describeFaultMatrix(spec: FaultMatrixSpec): void {
   });
 }
 
-export { describeFaultMatrix, FAULTS, TASK_STATES, taskStatesOfKind, MATRIX_DIR };
+export { describeFaultMatrix, requestsByHand, FAULTS, TASK_STATES, taskStatesOfKind, MATRIX_DIR };
 export type { FaultScenario, FaultMatrixSpec, Fault };

@@ -63,6 +63,20 @@ describe('renderSlackMessage', () => {
     expect(message.text).toContain('back on stream-ml-service:7');
   });
 
+  it('says what clean-up is left to do, with the command, below the reason and in the text fallback', () => {
+    const cleanup = 'revision arn:aws:ecs:us-east-1:123456789012:task-definition/stream-ml-service:8 was registered and may still be ACTIVE, the family\'s latest: deregistering it failed (AccessDeniedException: not allowed). Deregister it by hand: aws ecs deregister-task-definition --task-definition arn:aws:ecs:us-east-1:123456789012:task-definition/stream-ml-service:8';
+    const message = renderSlackMessage(eventFor('FAILED', { cleanup }));
+
+    const texts = message.blocks.map((block) => (block.type === 'section' ? (block.text?.text ?? '') : ''));
+    const reasonAt = texts.findIndex((text) => text.startsWith('*Failed in*'));
+    const cleanupAt = texts.findIndex((text) => text.includes('*Clean-up left to do*'));
+    expect(cleanupAt).toBeGreaterThan(reasonAt);
+    expect(texts[cleanupAt]).toContain('aws ecs deregister-task-definition --task-definition arn:aws:ecs:us-east-1:123456789012:task-definition/stream-ml-service:8');
+    expect(message.text).toContain('clean-up left to do: revision arn:aws:ecs');
+    expect(textOf(renderThreadReply(eventFor('FAILED', { cleanup })).blocks)).toContain('*Clean-up left to do*');
+    expect(textOf(renderSlackMessage(eventFor('FAILED')).blocks)).not.toContain('Clean-up');
+  });
+
   it('links the Step Functions execution in the console of its region', () => {
     const message = renderSlackMessage(eventFor('FAILED'));
 

@@ -1,0 +1,62 @@
+/**
+ * Every error name the deploy state machine matches, in one place, grouped by
+ * how it is handled. statemachines/deploy.asl.yaml writes the same lists as its
+ * `x-errors` anchors; test/statemachine/error-names.test.ts holds the two (and
+ * the error classes of ./errors.ts) together, both ways.
+ */
+
+/** Thrown by ResolveDeployment for a request that can never deploy: caught into PublishRejected, not retried. */
+const REJECTED_ERRORS = ['InvalidInput', 'TargetNotFound', 'ConfigError', 'ImageNotFound', 'NoRollbackTarget'] as const;
+
+/** Thrown by HoldSlot: the claim was taken over (SlotLost), or a person's request waited too long (SlotBusy). */
+const SLOT_ERRORS = ['SlotLost', 'SlotBusy'] as const;
+
+/** Thrown by any step for an AWS error a later attempt may not see: retried (AwsThrottled longer where ECS's bucket is slow). */
+const RETRIED_ERRORS = ['AwsTransientError', 'AwsThrottled'] as const;
+
+/**
+ * Raised by Lambda and Step Functions, never by our code: a Lambda service error,
+ * a crash or out-of-memory (Lambda.Unknown), the state's timeout (States.Timeout),
+ * Lambda's own timeout (Sandbox.Timedout). Retried like RETRIED_ERRORS: every step
+ * is safe to run twice.
+ */
+const PLATFORM_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.Unknown',
+  'States.Timeout',
+  'Sandbox.Timedout',
+] as const;
+
+/** What every step retries (the `transient` list). */
+const TRANSIENT_ERRORS = [...RETRIED_ERRORS, ...PLATFORM_ERRORS] as const;
+
+/**
+ * Thrown by steps and matched by no name on purpose: every Task state's
+ * `States.ALL` catcher takes them, into a rollback once the target changed or
+ * into FAILED before. Their names reach the execution's error and the event's reason.
+ */
+const DEPLOYMENT_FAILURES = [
+  'DefinitionNotFound',
+  'ContainerNotFound',
+  'RolloutFailed',
+  'CircuitBreakerRolledBack',
+  'RolloutTimeout',
+  'ImageVerificationFailed',
+  'SmokeTestFailed',
+  'RollbackFailed',
+  'NotAnImageFunction',
+  'ImageInOtherRegion',
+  'ConcurrentChange',
+] as const;
+
+/** Thrown outside the state machine: the trigger refuses an event that is not an ECR image action. */
+const TRIGGER_ERRORS = ['MalformedEvent'] as const;
+
+/** Matches every error; every Task state ends its Catch list with it. */
+const CATCH_ALL = 'States.ALL';
+
+export { REJECTED_ERRORS, SLOT_ERRORS, RETRIED_ERRORS, PLATFORM_ERRORS, TRANSIENT_ERRORS, DEPLOYMENT_FAILURES, TRIGGER_ERRORS, CATCH_ALL };
