@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { describeIssues } from '../config/load';
+import { readStoppedExecution, stoppedDeploymentEvents } from '../deployment/stopped';
+import { publishDeploymentEvents } from '../events/deployment-events';
 import { MalformedEvent } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { withTransientErrorsNamed } from '../shared/aws-errors';
@@ -30,17 +32,24 @@ function parseJson(text: string | null | undefined): unknown {
 /**
  * EventBridge rule on the deploy state machine's executions that end ABORTED,
  * TIMED_OUT or FAILED: if the execution still holds its slot (stopped by hand,
- * timed out, or its release step failed), the slot is released and what waits goes on.
+ * timed out, or its release step failed), the slot is released and what waits
+ * goes on. A stopped or timed-out deployment never reached a publish state: its
+ * last event is published here, from what its history shows it got to.
  */
 export const handler = async (event: unknown): Promise<SlotRelease> => {
   const parsed = statusChangeSchema.safeParse(event);
   if (!parsed.success) throw new MalformedEvent(`not a "Step Functions Execution Status Change" event:\n${describeIssues(parsed.error)}`);
   const { detail } = parsed.data;
   const slot = slotOfExecution(parseJson(detail.input));
-  if (!slot) {
-    // Input too large to be in the event, or it named no slot: the lease expiry (sweep) is the backstop.
-    logger.info('execution ended; no slot to recover from its input', { execution: detail.name, status: detail.status });
-    return { released: false };
+  let recovered: SlotRelease = { released: false };
+  if (slot) recovered = await withTransientErrorsNamed('RecoverSlot', () => recoverSlot(slot, detail.name, detail.status, detail.stateMachineArn));
+  // Input too large to be in the event, or it named no slot: the lease expiry (sweep) is the backstop.
+  else logger.info('execution ended; no slot to recover from its input', { execution: detail.name, status: detail.status });
+  if (detail.status !== 'FAILED') {
+    const stopped = await withTransientErrorsNamed('RecoverSlot', () => readStoppedExecution(detail.executionArn));
+    const events = stoppedDeploymentEvents(stopped, detail.status);
+    await withTransientErrorsNamed('RecoverSlot', () => publishDeploymentEvents(events));
+    if (events.length) logger.warn('published the last event of a stopped deployment', { execution: detail.name, status: events[0]?.status, lastState: stopped.lastState });
   }
-  return withTransientErrorsNamed('RecoverSlot', () => recoverSlot(slot, detail.name, detail.status, detail.stateMachineArn));
+  return recovered;
 };

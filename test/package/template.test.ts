@@ -347,15 +347,16 @@ describe('serverless package', () => {
       for (const [, fn] of others) expect(JSON.stringify(fn.Properties)).not.toContain('SlotsTable');
     });
 
-    it('gives the coordinator role the slot table, starting its own state machine and publishing events, nothing else', () => {
+    it("gives the coordinator role the slot table, starting its own state machine, reading its executions' history and publishing events, nothing else", () => {
       const statements = (template.Resources.SlotCoordinatorRole!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
       const name = stateMachine().Properties.StateMachineName as string;
 
       const actions = sorted([...new Set(statements.flatMap((statement) => asList(statement.Action)))]);
-      expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 'states:StartExecution']);
+      expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 'states:GetExecutionHistory', 'states:StartExecution']);
       const resourceOf = (action: string) => statements.filter((statement) => asList(statement.Action).includes(action)).map((statement) => render(statement.Resource));
       expect(resourceOf('dynamodb:PutItem')).toEqual([{ 'Fn::GetAtt': ['SlotsTable', 'Arn'] }]);
       expect(resourceOf('states:StartExecution')).toEqual([`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`]);
+      expect(resourceOf('states:GetExecutionHistory')).toEqual([`arn:aws:states:us-east-1:123456789012:execution:${name}:*`]);
       // Nobody else may write slots or start deployments.
       const elsewhere = allStatements(template).filter((statement) => !statements.includes(statement));
       expect(elsewhere.filter((statement) => JSON.stringify(statement.Resource).includes('SlotsTable'))).toEqual([]);

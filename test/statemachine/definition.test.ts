@@ -4,6 +4,7 @@ import aslValidator = require('asl-validator');
 import { diagramBlock, readmeBlock } from '../../scripts/state-machine-diagram';
 import { loadDeployDefinition, STEP_HANDLERS } from '../../local/state-machine';
 import { deployDefinitionJson } from '../../statemachines/definition';
+import { STATES_THAT_CHANGE_THE_TARGET, TERMINAL_PUBLISH_STATES } from '../../functions/deployment/stopped';
 
 const STATEMACHINES = join(__dirname, '..', '..', 'statemachines');
 const files = readdirSync(STATEMACHINES).filter((f) => f.endsWith('.asl.yaml'));
@@ -62,6 +63,16 @@ describe('state machine definitions', () => {
       expect(longestRetrySeconds(first!)).toBeGreaterThanOrEqual(2 * 15 * 60);
     },
   );
+
+  it('names, for the recovery of a stopped deployment, the states that publish a last event and those that may change a target', () => {
+    type PublishState = { Type: string; Resource?: string; Parameters?: { status?: string } };
+    const states = Object.entries(definition().States as Record<string, PublishState>);
+    const terminal = states.filter(([, s]) => (s.Resource ?? '').endsWith('-PublishDeploymentEvent') && !['STARTED', 'ROLLING_BACK'].includes(s.Parameters?.status ?? '')).map(([name]) => name);
+
+    expect([...TERMINAL_PUBLISH_STATES].sort()).toEqual(terminal.sort());
+    const changing = states.filter(([name]) => STATES_THAT_CHANGE_THE_TARGET.includes(name));
+    expect(changing.map(([name, state]) => [name, state.Type])).toEqual(STATES_THAT_CHANGE_THE_TARGET.map((name) => [name, 'Task']));
+  });
 
   it('is drawn in README.md as it is (run `npm run diagram` after changing it)', () => {
     expect(readmeBlock()).toBe(diagramBlock());

@@ -1,6 +1,7 @@
 import { TERMINAL_EVENT_NOT_PUBLISHED } from '../../functions/events/deployment-events';
 import { taskDefinitionLabel } from '../../functions/ecs/task-definition';
 import { logger } from '../../functions/shared/logger';
+import { readSlot } from '../../functions/slots/store';
 import { ML_INFERENCE_CURRENT_DIGEST, STREAM_ML_CURRENT_DIGEST } from '../../local/sample-world';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import type { TaskInterceptor } from '../../local/state-machine';
@@ -12,6 +13,7 @@ import {
   ML_INFERENCE,
   mlInferenceTarget,
   runDeployment,
+  settle,
   SPLITTER,
   splitterTarget,
   startExecution,
@@ -220,5 +222,52 @@ describe('a Lambda function without an alias whose update fails', () => {
     expect(lastEvent()).toMatchObject({ status: 'ROLLED_BACK', current: expect.stringContaining(ML_INFERENCE_CURRENT_DIGEST) });
     expect(lastEvent()?.reason).toContain('nothing to undo: Lambda kept the previous code');
     expect(account.calls.filter((call) => call === 'Lambda.UpdateFunctionCode')).toHaveLength(1);
+  });
+});
+
+describe('a deployment stopped by hand (StopExecution)', () => {
+  /** Stops every running execution when `state` is entered, as a person at the console would. */
+  const stopAt =
+    (state: string): TaskInterceptor =>
+    (name, invoke) => {
+      if (name === state) for (const execution of account.executions.keys()) account.stepFunctions.stop(execution);
+      return invoke();
+    };
+  const slotOfStreamMl = () => readSlot(`ecs:${STREAM_ML.cluster}/${STREAM_ML.service}`, 'ecs');
+
+  it('during the rollout ends with ROLLBACK_FAILED, since nothing rolled the service back, and frees the slot', async () => {
+    account = await createTestWorld({}, { intercept: stopAt('EcsCheckRollout') });
+
+    const result = await runDeployment(executionInput(account, streamMlTarget(), NEW_DIGEST));
+    await settle(account);
+
+    expect(result.status).toBe('ABORTED');
+    expect(eventStatuses(account)).toEqual(['STARTED', 'ROLLBACK_FAILED']);
+    expect(lastEvent()).toMatchObject({ phase: 'rollout', previous: expect.stringMatching(/stream-ml-service:1$/) });
+    expect(lastEvent()?.reason).toMatch(/^ExecutionStopped: the execution was stopped \(ABORTED\) in EcsCheckRollout, after the target may have changed, and nothing rolled it back/);
+    expect((await slotOfStreamMl()).lease).toBeUndefined();
+  });
+
+  it('before anything changed ends with FAILED, saying so', async () => {
+    account = await createTestWorld({}, { intercept: stopAt('EcsRegisterTaskDefinition') });
+
+    const result = await runDeployment(executionInput(account, streamMlTarget(), NEW_DIGEST));
+    await settle(account);
+
+    expect(result.status).toBe('ABORTED');
+    expect(eventStatuses(account)).toEqual(['STARTED', 'FAILED']);
+    expect(lastEvent()?.reason).toBe('ExecutionStopped: the execution was stopped (ABORTED) in EcsRegisterTaskDefinition before anything changed');
+    expect(runningLabel()).toBe('stream-ml-service:1');
+  });
+
+  it('after its last event was published adds none', async () => {
+    account = await createTestWorld({}, { intercept: stopAt('ReleaseAfterSucceeded') });
+
+    const result = await runDeployment(executionInput(account, streamMlTarget(), NEW_DIGEST));
+    await settle(account);
+
+    expect(result.status).toBe('ABORTED');
+    expect(eventStatuses(account)).toEqual(['STARTED', 'SUCCEEDED']);
+    expect((await slotOfStreamMl()).lease).toBeUndefined();
   });
 });
