@@ -1,4 +1,5 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SLOT_BUSY } from '../shared/error-names';
 import { eventBridge } from '../shared/clients/eventbridge';
 import type { CaughtError, DeploymentState, ResolvedTarget, TargetChange, Trigger } from '../shared/deployment';
 import { shortDigest, type ImageRef } from '../shared/image';
@@ -42,7 +43,7 @@ interface DeploymentEventDetail {
 /** The phase a deployment reached, read off what the state already holds. */
 function phaseReached(state: DeploymentState): string {
   const { ecs, batch, batchTest, lambda, lambdaUpdate, rollout, smoke } = state;
-  if (state.failure?.Error === 'SlotBusy' || (state.slotHold && !state.slotHold.held)) return 'slot';
+  if (state.failure?.Error === SLOT_BUSY || (state.slotHold && !state.slotHold.held)) return 'slot';
   if (state.deployment.slot.kind === 'lambda') {
     if (!lambda) return 'prepare';
     if (!lambda.codeUpdated || lambdaUpdate?.status !== 'COMPLETED') return 'update-code';

@@ -4,6 +4,7 @@ import { releaseSlot, type SlotRelease } from '../slots/coordinator';
 import type { SlotOutcome } from '../slots/model';
 import { slotOfExecution } from '../slots/of-execution';
 import { TERMINAL_EVENT_NOT_PUBLISHED } from '../events/deployment-events';
+import { SLOT_LOST } from '../shared/error-names';
 import { logger } from '../shared/logger';
 
 interface ReleaseSlotEvent {
@@ -19,7 +20,7 @@ export const handler = step('ReleaseSlot', async (event: ReleaseSlotEvent): Prom
   if (unpublished) logger.error(TERMINAL_EVENT_NOT_PUBLISHED, { status: event.status, execution: event.execution.name, error: unpublished.Error, cause: unpublished.Cause });
   const slot = slotOfExecution(event.state);
   // SlotLost: the slot is not this execution's to give up, whatever its name says.
-  if (!slot || (event.state as { failure?: { Error?: string } } | undefined)?.failure?.Error === 'SlotLost') return { released: false };
+  if (!slot || (event.state as { failure?: { Error?: string } } | undefined)?.failure?.Error === SLOT_LOST) return { released: false };
   const stateMachineArn = stateMachineArnOf(event.execution.arn) ?? process.env.STATE_MACHINE_ARN ?? '';
   return releaseSlot(slot, event.execution.name, event.status, stateMachineArn);
 });

@@ -8,8 +8,11 @@
 /** Thrown by ResolveDeployment for a request that can never deploy: caught into PublishRejected, not retried. */
 const REJECTED_ERRORS = ['InvalidInput', 'TargetNotFound', 'ConfigError', 'ImageNotFound', 'NoRollbackTarget'] as const;
 
-/** Thrown by HoldSlot: the claim was taken over (SlotLost), or a person's request waited too long (SlotBusy). */
-const SLOT_ERRORS = ['SlotLost', 'SlotBusy'] as const;
+/** Thrown by HoldSlot: the claim was taken over before it started; it must not deploy (nor release the slot). */
+const SLOT_LOST = 'SlotLost';
+/** Thrown by HoldSlot: a person's request waited for the slot past its deadline. */
+const SLOT_BUSY = 'SlotBusy';
+const SLOT_ERRORS = [SLOT_LOST, SLOT_BUSY] as const;
 
 /** Thrown by any step for an AWS error a later attempt may not see: retried (AwsThrottled longer where ECS's bucket is slow). */
 const RETRIED_ERRORS = ['AwsTransientError', 'AwsThrottled'] as const;
@@ -59,4 +62,4 @@ const TRIGGER_ERRORS = ['MalformedEvent'] as const;
 /** Matches every error; every Task state ends its Catch list with it. */
 const CATCH_ALL = 'States.ALL';
 
-export { REJECTED_ERRORS, SLOT_ERRORS, RETRIED_ERRORS, PLATFORM_ERRORS, TRANSIENT_ERRORS, DEPLOYMENT_FAILURES, TRIGGER_ERRORS, CATCH_ALL };
+export { REJECTED_ERRORS, SLOT_ERRORS, SLOT_LOST, SLOT_BUSY, RETRIED_ERRORS, PLATFORM_ERRORS, TRANSIENT_ERRORS, DEPLOYMENT_FAILURES, TRIGGER_ERRORS, CATCH_ALL };
