@@ -5,6 +5,7 @@ import type { CaughtError, DeploymentState, ResolvedTarget, TargetChange, Trigge
 import { shortDigest, type ImageRef } from '../shared/image';
 import { slotOf } from '../slots/identity';
 import { AwsTransientError } from '../shared/errors';
+import { redactDeep } from '../shared/redact';
 
 const EVENT_SOURCE = 'ecr-deployer';
 const EVENT_DETAIL_TYPE = 'Deployment State Change';
@@ -247,7 +248,7 @@ async function publishDeploymentEvents(details: DeploymentEventDetail[]): Promis
           DetailType: EVENT_DETAIL_TYPE,
           EventBusName: process.env.EVENT_BUS_NAME || 'default',
           Resources: detail.executionArn ? [detail.executionArn] : [],
-          Detail: JSON.stringify(detail),
+          Detail: JSON.stringify(redactDeep(detail)),
         })),
       }),
     );

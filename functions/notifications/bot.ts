@@ -1,7 +1,8 @@
 import { LogLevel, WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, WebClient, type Logger as SlackLogger } from '@slack/web-api';
 import { logger } from '../shared/logger';
 import { SlackApiRejected } from './errors';
-import { redact, slackAnswer } from './redact';
+import { redact } from '../shared/redact';
+import { slackAnswer } from './redact';
 import type { SlackMessage } from './render';
 import { SlackRetryableFailure } from './retry';
 import { REQUEST_TIMEOUT_MS } from './webhook';
@@ -28,7 +29,7 @@ const TRANSIENT_API_ERRORS = new Set(['ratelimited', 'rate_limited', 'internal_e
 /** The client's own log lines go to ours at debug level, with the token removed. */
 function quietLogger(token: string): SlackLogger {
   let level = LogLevel.WARN;
-  const forward = (messages: unknown[]): void => logger.debug('slack web api', { detail: redact(messages.map(String).join(' '), token) });
+  const forward = (messages: unknown[]): void => logger.debug('slack web api', { detail: redact(messages.map(String).join(' '), [token]) });
   return {
     debug: () => undefined,
     info: () => undefined,
@@ -73,7 +74,7 @@ function classify(method: string, error: unknown, token: string): Error {
     const answer = `HTTP ${error.statusCode} ${slackAnswer(error.body, token)}`.trim();
     return error.statusCode >= 500 ? new SlackRetryableFailure(`${method} failed (${answer})`) : new SlackApiRejected(`Slack refused ${method} (${answer})`);
   }
-  if (error instanceof WebAPIRequestError) return new SlackRetryableFailure(`${method}: Slack did not answer (${redact(`${error.original.name}: ${error.original.message}`, token)})`);
+  if (error instanceof WebAPIRequestError) return new SlackRetryableFailure(`${method}: Slack did not answer (${redact(`${error.original.name}: ${error.original.message}`, [token])})`);
   return error instanceof Error ? error : new Error(String(error));
 }
 

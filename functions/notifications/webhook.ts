@@ -1,6 +1,7 @@
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type FetchFunction } from '@slack/webhook';
 import { SlackWebhookRejected } from './errors';
-import { redact, slackAnswer } from './redact';
+import { redact } from '../shared/redact';
+import { slackAnswer } from './redact';
 import type { SlackMessage } from './render';
 import { SlackRetryableFailure } from './retry';
 
@@ -24,7 +25,7 @@ function describeRequestError(error: IncomingWebhookRequestError, url: string): 
   const original = error.original;
   const cause = original.cause instanceof Error ? original.cause : undefined;
   const code = cause && 'code' in cause && typeof cause.code === 'string' ? cause.code : cause?.message;
-  return redact(`${original.name}: ${original.message}${code ? ` (${code})` : ''}`, url);
+  return redact(`${original.name}: ${original.message}${code ? ` (${code})` : ''}`, [url]);
 }
 
 /**

@@ -3,10 +3,13 @@
  * so every class sets a literal name (class names do not survive minifiers).
  */
 
+import { redact } from './redact';
+
 /** Base class: a deployment problem a person has to act on. Never retried. */
 class DeploymentError extends Error {
   public constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+    // Messages become the execution's Cause, events and Slack: never with a credential in them.
+    super(redact(message), options);
     this.name = 'DeploymentError';
   }
 }

@@ -1,5 +1,6 @@
 import { withTransientErrorsNamed } from './aws-errors';
 import { logger } from './logger';
+import { redact } from './redact';
 
 /**
  * Wraps a state-machine step: logs entry and failure, and renames transient AWS
@@ -14,6 +15,8 @@ function step<Input, Output>(name: string, run: (input: Input) => Promise<Output
       logger.info('step finished');
       return output;
     } catch (error) {
+      // What Lambda reports as errorMessage goes into the execution history as it is.
+      if (error instanceof Error) error.message = redact(error.message);
       logger.warn('step failed', { error: error as Error });
       throw error;
     }
