@@ -3,19 +3,21 @@ import { describeIssues, loadDeploymentsFile } from '../config/load';
 import type { DeploymentsFile } from '../config/schema';
 import type { Deployment, DeploymentSettings, ResolvedTarget, TargetChange, Trigger } from '../shared/deployment';
 import { InvalidInput, TargetNotFound } from '../shared/errors';
-import { ecrRegistry, imageRef } from '../shared/image';
+import { IMAGE_TAG_GRAMMAR, IMAGE_TAG_PATTERN, ecrRegistry, imageRef } from '../shared/image';
 import { slotOf } from '../slots/identity';
 import { resolveTarget } from '../trigger/targets';
 import { stateMachineArnOf } from './history';
 import { findRequestedImage, type FoundImage, type ImageLookup, type LookupContext } from './lookup';
 
 const digestSchema = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256:<64 hex digits>');
+const tagSchema = z.string().regex(IMAGE_TAG_PATTERN, `must be an image tag: ${IMAGE_TAG_GRAMMAR}`);
 
 const triggerSchema = z
   .object({
     kind: z.enum(['ecr-push', 'manual']),
-    eventIds: z.array(z.string()).optional(),
-    requestedBy: z.string().optional(),
+    // A burst merged into one deployment carries its pushes' event ids; bounded like the input.
+    eventIds: z.array(z.string().min(1).max(128)).max(100).optional(),
+    requestedBy: z.string().min(1).max(256).optional(),
   })
   .strict()
   .default({ kind: 'manual' });
@@ -35,7 +37,7 @@ const slotInputSchema = z
         z
           .object({
             digest: digestSchema,
-            tag: z.string().min(1).max(300).optional(),
+            tag: tagSchema.optional(),
             pushedAt: z.string().min(1),
             rollbackOf: z.string().min(1).optional(),
           })
@@ -54,7 +56,7 @@ const slotInputSchema = z
 const consoleInputSchema = z
   .object({
     target: z.string().min(1),
-    tag: z.string().min(1).max(300).optional(),
+    tag: tagSchema.optional(),
     digest: digestSchema.optional(),
     rollback: z.boolean().optional(),
     trigger: triggerSchema,

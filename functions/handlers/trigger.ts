@@ -3,9 +3,17 @@ import { ecrRegistry } from '../shared/image';
 import { logger } from '../shared/logger';
 import { recordPush, type PushReport } from '../slots/coordinator';
 import { parseEcrImageActionEvent } from '../trigger/ecr-event';
-import { matchPushToTargets } from '../trigger/targets';
+import { matchPushToTargets, type OwnRegistry } from '../trigger/targets';
 
 type TriggerResult = PushReport & { ignored?: string };
+
+/** This stack's account and region (serverless.yml sets AWS_ACCOUNT_ID; Lambda sets AWS_REGION). */
+function ownRegistry(): OwnRegistry {
+  const account = process.env.AWS_ACCOUNT_ID;
+  const region = process.env.AWS_REGION;
+  if (!account || !region) throw new Error('AWS_ACCOUNT_ID and AWS_REGION must be set (serverless.yml sets the account, Lambda the region)');
+  return { account, region };
+}
 
 /**
  * EventBridge (ECR push) → the desired image of each matching target's slot,
@@ -14,9 +22,9 @@ type TriggerResult = PushReport & { ignored?: string };
  */
 export const handler = async (event: unknown): Promise<TriggerResult> => {
   const push = parseEcrImageActionEvent(event);
-  const match = matchPushToTargets(push, cachedDeploymentsFile());
+  const match = matchPushToTargets(push, cachedDeploymentsFile(), ownRegistry());
   if (match.ignored) {
-    logger.info('push ignored', { reason: match.reason, repository: push.detail['repository-name'], tag: push.detail['image-tag'], eventId: push.id });
+    logger.info('push ignored', { reason: match.reason, account: push.account, region: push.region, repository: push.detail['repository-name'], eventId: push.id });
     return { recorded: [], duplicates: [], skipped: [], started: [], ignored: match.reason };
   }
   const stateMachineArn = process.env.STATE_MACHINE_ARN;
@@ -24,7 +32,7 @@ export const handler = async (event: unknown): Promise<TriggerResult> => {
   return recordPush(
     {
       repository: push.detail['repository-name'],
-      registry: ecrRegistry(push.account, push.region),
+      registry: ecrRegistry(push.account, push.region), // checked to be this stack's own
       digest: match.digest,
       tag: match.tag,
       pushedAt: push.time ?? new Date().toISOString(),

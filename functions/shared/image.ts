@@ -13,6 +13,17 @@ function isDigest(value: string): boolean {
 }
 
 /**
+ * A tag as registries accept it (the OCI distribution spec's grammar, which ECR and
+ * `docker push` follow): a letter, digit or `_`, then up to 127 of those, `.` or `-`.
+ */
+const IMAGE_TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const IMAGE_TAG_GRAMMAR = '1-128 characters of A-Z, a-z, 0-9, _, . and -, not starting with . or -';
+
+function isImageTag(value: string): boolean {
+  return IMAGE_TAG_PATTERN.test(value);
+}
+
+/**
  * Parses by structure, not by splitting on ":" (which breaks on registry ports
  * and digests). A first path component with a "." or ":" or "localhost" is a registry.
  */
@@ -65,5 +76,5 @@ function shortDigest(digest: string, length = 12): string {
   return digest.replace(/^sha256:/, '').slice(0, length);
 }
 
-export { parseImageReference, isDigest, ecrRegistry, imageRef, shortDigest };
+export { parseImageReference, isDigest, isImageTag, IMAGE_TAG_PATTERN, IMAGE_TAG_GRAMMAR, ecrRegistry, imageRef, shortDigest };
 export type { ParsedImageReference, ImageRef };

@@ -130,6 +130,10 @@ function newestKnown(state: TargetSlotState): { digest: string; at: string } | u
   return state.desired ?? state.deployed;
 }
 
+/** The push event ids a deployment carries, for tracing: the latest few, so that its input stays bounded. */
+const MAX_EVENT_IDS = 20;
+const latestEventIds = (ids: string[]): string[] => ids.slice(-MAX_EVENT_IDS);
+
 /**
  * Records a push of `target` (pure; mutates `record`, a copy the caller owns).
  * Newer pushes become desired; older ones, rolled-back digests and repeats change
@@ -156,7 +160,7 @@ function applyPush(record: SlotRecord, target: string, push: WantedImage): { rec
     const inFlight = record.lease?.images[target]?.digest === push.digest;
     if (desired && failedBefore && !state.pending && !inFlight) {
       // Its deployment failed before changing anything (or was stopped): a new push of it is a retry.
-      state.desired = { ...desired, at: push.at > desired.at ? push.at : desired.at, trigger: { ...push.trigger, eventIds: [...(desired.trigger.eventIds ?? []), ...(push.trigger.eventIds ?? [])] } };
+      state.desired = { ...desired, at: push.at > desired.at ? push.at : desired.at, trigger: { ...push.trigger, eventIds: latestEventIds([...(desired.trigger.eventIds ?? []), ...(push.trigger.eventIds ?? [])]) } };
       state.pending = true;
       return { recorded: true };
     }
@@ -237,7 +241,7 @@ function claimForPushes(record: SlotRecord, now: Date): StartRequest | undefined
     images[target] = state.desired;
     state.pending = false;
   }
-  const eventIds = [...new Set(Object.values(images).flatMap((image) => image.trigger.eventIds ?? []))];
+  const eventIds = latestEventIds([...new Set(Object.values(images).flatMap((image) => image.trigger.eventIds ?? []))]);
   const input: SlotExecutionInput = {
     slot: record.key,
     generation,

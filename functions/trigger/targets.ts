@@ -2,7 +2,7 @@ import picomatch from 'picomatch';
 import { TARGET_KINDS, type DeploymentsFile } from '../config/schema';
 import { ConfigError } from '../shared/errors';
 import type { ResolvedTarget } from '../shared/deployment';
-import { isDigest } from '../shared/image';
+import { IMAGE_TAG_GRAMMAR, isDigest, isImageTag } from '../shared/image';
 import type { EcrImageActionEvent } from './ecr-event';
 
 /** Why a push starts nothing, in words for the log. */
@@ -21,13 +21,22 @@ function tagMatches(tag: string, globs: string[]): boolean {
   return globs.some((glob) => picomatch.isMatch(tag, glob, { dot: true }));
 }
 
+/** Where the deployer runs: pushes to any other account's or region's ECR are not its to deploy. */
+interface OwnRegistry {
+  account: string;
+  region: string;
+}
+
 /** Decides which targets an ECR push deploys to, or why it deploys nowhere. */
-function matchPushToTargets(event: EcrImageActionEvent, config: DeploymentsFile): IgnoredPush | MatchedPush {
+function matchPushToTargets(event: EcrImageActionEvent, config: DeploymentsFile, own: OwnRegistry): IgnoredPush | MatchedPush {
+  if (event.account !== own.account) return { ignored: true, reason: `push to account ${event.account}'s ECR: this deployer deploys only images of its own account, ${own.account}` };
+  if (event.region !== own.region) return { ignored: true, reason: `push to ECR in ${event.region}: this deployer deploys only images of its own region, ${own.region} (one stack per region)` };
   const detail = event.detail;
   if (detail['action-type'] !== 'PUSH') return { ignored: true, reason: `action-type is ${detail['action-type']}, not PUSH` };
   if (detail.result !== 'SUCCESS') return { ignored: true, reason: `result is ${detail.result}, not SUCCESS` };
   const tag = detail['image-tag'] ?? '';
   if (tag === '') return { ignored: true, reason: 'tagless push (a child manifest of a multi-arch image, or a push by digest)' };
+  if (!isImageTag(tag)) return { ignored: true, reason: `tag "${tag.slice(0, 140)}" is not an image tag (${IMAGE_TAG_GRAMMAR})` };
   const digest = detail['image-digest'] ?? '';
   if (!isDigest(digest)) return { ignored: true, reason: `image-digest "${digest}" is not a sha256 digest` };
   const repository = detail['repository-name'];
@@ -44,4 +53,4 @@ function matchPushToTargets(event: EcrImageActionEvent, config: DeploymentsFile)
 }
 
 export { matchPushToTargets, resolveTarget, tagMatches };
-export type { IgnoredPush, MatchedPush };
+export type { IgnoredPush, MatchedPush, OwnRegistry };

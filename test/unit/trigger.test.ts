@@ -151,6 +151,8 @@ describe('trigger', () => {
       ['an unknown repository', { 'repository-name': 'someone-elses-repo' }, 'no target in deployments.yml follows repository "someone-elses-repo"'],
       ['a deletion', { 'action-type': 'DELETE' }, 'action-type is DELETE, not PUSH'],
       ['a failed push', { result: 'FAILURE' }, 'result is FAILURE, not SUCCESS'],
+      ['a tag no registry accepts', { 'image-tag': 'main-../etc' }, 'tag "main-../etc" is not an image tag'],
+      ['a tag longer than 128 characters', { 'image-tag': `main-${'a'.repeat(124)}` }, 'is not an image tag (1-128 characters'],
     ])('ignores %s, records and starts nothing and logs why', async (_, detail, reason) => {
       const info = jest.spyOn(logger, 'info');
 
@@ -161,6 +163,23 @@ describe('trigger', () => {
       expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
       expect(await readItem(tables.current().slots, SLOT)).toBeUndefined();
       expect(info).toHaveBeenCalledWith('push ignored', expect.objectContaining({ reason: expect.stringContaining(reason) }));
+    });
+  });
+
+  describe('when the push is to another account or region', () => {
+    it.each([
+      ['another account', { account: '210987654321' }, "push to account 210987654321's ECR: this deployer deploys only images of its own account, 123456789012"],
+      ['another region', { region: 'eu-west-1' }, 'push to ECR in eu-west-1: this deployer deploys only images of its own region, us-east-1 (one stack per region)'],
+    ])('ignores a push to %s (an event forwarded to this bus), even of a configured repository and tag', async (_, envelope, reason) => {
+      const info = jest.spyOn(logger, 'info');
+
+      const result = await handler(pushEvent({}, envelope));
+
+      expect(result).toMatchObject({ ignored: reason, recorded: [], started: [] });
+      expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(eventsMock).not.toHaveReceivedCommand(PutEventsCommand);
+      expect(await readItem(tables.current().slots, SLOT)).toBeUndefined();
+      expect(info).toHaveBeenCalledWith('push ignored', expect.objectContaining({ reason, ...envelope }));
     });
   });
 
