@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GRAMMARS, nameProblem } from './names';
 
 /** Statuses a Slack channel can be told about (the deployment events' statuses). */
 const NOTIFIABLE_STATUSES = ['STARTED', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SKIPPED'] as const;
@@ -10,13 +11,17 @@ const NOTIFIABLE_STATUSES = ['STARTED', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK', '
 const secretReferenceSchema = z
   .string()
   .min(1)
-  .describe('Secrets Manager secret name or ARN, or ssm:/parameter/name for an SSM SecureString');
+  .superRefine((reference, ctx) => {
+    const problem = reference.startsWith('ssm:') ? nameProblem(reference.slice('ssm:'.length), GRAMMARS.ssmParameter) : nameProblem(reference, GRAMMARS.secretsManagerSecret);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .describe('Secrets Manager secret name, or ssm:/parameter/name for an SSM SecureString (names only: no ARN, no wildcard)');
 
 const slackSettingsSchema = z
   .object({
     webhookSecret: secretReferenceSchema.optional().describe('Secret holding an incoming-webhook URL'),
     botTokenSecret: secretReferenceSchema.optional().describe('Secret holding a bot token (xoxb-…): one message per deployment, updated in place, later statuses in its thread'),
-    channel: z.string().min(1).optional().describe('Channel id or name for the bot token (webhooks are bound to their channel)'),
+    channel: z.string().regex(/^#?[A-Za-z0-9_.-]{1,80}$/, 'a channel id (C0123ABCD) or name (#deploys)').optional().describe('Channel id or name for the bot token (webhooks are bound to their channel)'),
     statuses: z.array(z.enum(NOTIFIABLE_STATUSES)).min(1).optional().describe('Which statuses notify (default: all)'),
   })
   .strict();

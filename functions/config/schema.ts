@@ -1,11 +1,30 @@
 import { z } from 'zod';
 import { slotOf } from '../slots/identity';
+import { GRAMMARS, awsName } from './names';
 import { notificationsSchema, targetNotificationsSchema } from './notifications-schema';
+import { stateBudgetProblem } from './state-budget';
 
 /** The kinds of target, each a key of a target and a branch of the state machine. */
 const TARGET_KINDS = ['ecs', 'batch', 'lambda'] as const;
 
 const NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
+
+/** Bounds that keep every deployment's state well under Step Functions' 256 KiB (see state-budget.ts). */
+const MAX_TAG_GLOBS = 20;
+const MAX_SMOKE_TESTS = 20;
+const MAX_INVOKE_PAYLOAD_BYTES = 32 * 1024;
+
+const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+
+/**
+ * A tag glob: tag characters (the OCI grammar) and glob syntax, no longer than
+ * a tag can be. `*` does not cross `/`, which tags cannot contain anyway.
+ */
+const tagGlobSchema = z
+  .string()
+  .min(1)
+  .max(128, 'at most 128 characters: no image tag is longer')
+  .regex(/^[A-Za-z0-9_.\-*?[\]{},!^]+$/, 'a tag glob of tag characters (A-Z, a-z, 0-9, _, ., -) and *, ?, [], {}, !');
 
 const httpSmokeTestSchema = z
   .object({
@@ -34,13 +53,17 @@ const tooManyPolls = `at most ${MAX_POLLS_PER_WAIT} polls per wait (timeout / po
 
 const batchJobSmokeTestSchema = z
   .object({
-    jobQueue: z.string().min(1).describe('Job queue name or ARN the test job is submitted to'),
-    parameters: z.record(z.string(), z.string()).optional().describe('Parameters substituted into Ref:: placeholders of the command'),
+    jobQueue: awsName(GRAMMARS.jobQueue).describe('Job queue name the test job is submitted to'),
+    parameters: z
+      .record(z.string().min(1).max(128), z.string().max(1024))
+      .refine((parameters) => Object.keys(parameters).length <= 50, 'at most 50 parameters')
+      .optional()
+      .describe('Parameters substituted into Ref:: placeholders of the command'),
     containerOverrides: z
       .object({
-        command: z.array(z.string()).optional(),
-        environment: z.array(z.object({ name: z.string().min(1), value: z.string() }).strict()).optional(),
-        resourceRequirements: z.array(z.object({ type: z.enum(['GPU', 'VCPU', 'MEMORY']), value: z.string().min(1) }).strict()).optional(),
+        command: z.array(z.string().max(1024)).max(100).optional(),
+        environment: z.array(z.object({ name: z.string().min(1).max(256), value: z.string().max(1024) }).strict()).max(100).optional(),
+        resourceRequirements: z.array(z.object({ type: z.enum(['GPU', 'VCPU', 'MEMORY']), value: z.string().min(1).max(32) }).strict()).max(3).optional(),
       })
       .strict()
       .optional(),
@@ -52,8 +75,12 @@ const batchJobSmokeTestSchema = z
 
 const invokeSmokeTestSchema = z
   .object({
-    payload: z.unknown().optional().describe('JSON event the function is invoked with (default {})'),
-    expectPayloadContains: z.string().min(1).optional().describe('Text the JSON response must contain'),
+    payload: z
+      .unknown()
+      .optional()
+      .refine((payload) => payload === undefined || jsonBytes(payload) <= MAX_INVOKE_PAYLOAD_BYTES, `at most ${MAX_INVOKE_PAYLOAD_BYTES / 1024} KiB of JSON: it travels in the deployment's state`)
+      .describe('JSON event the function is invoked with (default {})'),
+    expectPayloadContains: z.string().min(1).max(1024).optional().describe('Text the JSON response must contain'),
     attempts: z.number().int().min(1).max(60).default(3),
     intervalSeconds: z.number().int().min(0).max(3600).default(5),
   })
@@ -66,19 +93,21 @@ const smokeTestSchema = z.union([
 ]);
 
 /** Container names that get the new image; `default` says what happens without them. */
-const containerNames = (description: string) => z.array(z.string().min(1)).min(1).optional().describe(description);
+// A task definition has at most 10 containers (ECS service quotas).
+const containerNames = (description: string) => z.array(awsName(GRAMMARS.container)).min(1).max(10).optional().describe(description);
 
-/** IAM roles (names or ARNs) the definition uses: the deployer may pass only these. */
+/** IAM roles (names) the definition uses: the deployer may pass only these. */
 const passRoles = (what: string) =>
   z
-    .array(z.string().min(1))
+    .array(awsName(GRAMMARS.iamRole))
+    .max(10)
     .optional()
-    .describe(`IAM roles (names or ARNs) the ${what} uses; the deployer may pass only these.`);
+    .describe(`IAM roles (names, with their path if any) the ${what} uses; the deployer may pass only these.`);
 
 const ecsTargetSchema = z
   .object({
-    cluster: z.string().min(1),
-    service: z.string().min(1),
+    cluster: awsName(GRAMMARS.ecsCluster),
+    service: awsName(GRAMMARS.ecsService),
     containers: containerNames('Containers that get the new image. Default: those whose image comes from the repository.'),
     passRoles: passRoles('task definition'),
   })
@@ -86,7 +115,7 @@ const ecsTargetSchema = z
 
 const batchTargetSchema = z
   .object({
-    jobDefinition: z.string().min(1).describe('Job definition name: its latest ACTIVE revision is copied with the new image'),
+    jobDefinition: awsName(GRAMMARS.jobDefinition).describe('Job definition name: its latest ACTIVE revision is copied with the new image'),
     containers: containerNames('ECS/EKS containers that get the new image. Default: those whose image comes from the repository, or the only image the job runs.'),
     passRoles: passRoles('job definition'),
   })
@@ -101,8 +130,8 @@ const canaryStepSchema = z
 
 const lambdaTargetSchema = z
   .object({
-    function: z.string().min(1).describe('Function name or ARN of a container-image Lambda function'),
-    alias: z.string().min(1).optional().describe('Alias to shift to the new version (recommended); without it, $LATEST is updated'),
+    function: awsName(GRAMMARS.lambdaFunction).describe('Function name of a container-image Lambda function'),
+    alias: awsName(GRAMMARS.lambdaAlias).optional().describe('Alias to shift to the new version (recommended); without it, $LATEST is updated'),
     canary: z
       .union([canaryStepSchema, z.object({ steps: z.array(canaryStepSchema).min(1).max(10) }).strict()])
       .optional()
@@ -142,14 +171,14 @@ const ROLLOUT_DEFAULTS = { timeoutSeconds: 900, rollbackTimeoutSeconds: 900, pol
 const targetSchema = z
   .object({
     name: z.string().regex(NAME_PATTERN, 'must be 1-40 characters of a-z, 0-9 and -, starting and ending with a letter or digit'),
-    repository: z.string().min(2).max(256),
-    tags: z.array(z.string().min(1)).min(1).default(['*']),
-    environment: z.string().min(1).default('default'),
+    repository: awsName(GRAMMARS.ecrRepository).min(2),
+    tags: z.array(tagGlobSchema).min(1).max(MAX_TAG_GLOBS).default(['*']),
+    environment: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, '1-64 characters of letters, digits, _, . and -').default('default'),
     ecs: ecsTargetSchema.optional(),
     batch: batchTargetSchema.optional(),
     lambda: lambdaTargetSchema.optional(),
     rollout: rolloutSchema.default(ROLLOUT_DEFAULTS),
-    smokeTests: z.array(smokeTestSchema).default([]),
+    smokeTests: z.array(smokeTestSchema).max(MAX_SMOKE_TESTS).default([]),
     notifications: targetNotificationsSchema.optional(),
   })
   .strict()
@@ -211,6 +240,11 @@ const deploymentsFileSchema = z
       }
       bySlot.set(key, [...earlier, { target, index }]);
     });
+    for (const [key, members] of bySlot) {
+      const problem = stateBudgetProblem(key, members.map((member) => member.target));
+      const last = members[members.length - 1];
+      if (problem && last) ctx.addIssue({ code: 'custom', path: ['targets', last.index], message: problem });
+    }
   });
 
 type DeploymentsFile = z.infer<typeof deploymentsFileSchema>;

@@ -1,6 +1,14 @@
 import { withTransientErrorsNamed } from './aws-errors';
 import { logger } from './logger';
+import { MAX_ERROR_MESSAGE_LENGTH } from '../config/state-budget';
 import { redact } from './redact';
+
+/** A message cut to what a state can carry (functions/config/state-budget.ts). */
+function boundedMessage(message: string): string {
+  if (message.length <= MAX_ERROR_MESSAGE_LENGTH) return message;
+  const cut = message.length - MAX_ERROR_MESSAGE_LENGTH + 40;
+  return `${message.slice(0, message.length - cut)}… (${cut} characters cut)`;
+}
 
 /**
  * Wraps a state-machine step: logs entry and failure, and renames transient AWS
@@ -15,8 +23,13 @@ function step<Input, Output>(name: string, run: (input: Input) => Promise<Output
       logger.info('step finished');
       return output;
     } catch (error) {
-      // What Lambda reports as errorMessage goes into the execution history as it is.
-      if (error instanceof Error) error.message = redact(error.message);
+      // Lambda reports the message and the stack (whose first line repeats the message as
+      // thrown) as the Cause in the execution history: both redacted and bounded.
+      if (error instanceof Error) {
+        error.message = boundedMessage(redact(error.message));
+        const frames = (error.stack ?? '').split('\n').filter((line) => line.startsWith('    at ')).slice(0, 10);
+        error.stack = [`${error.name}: ${error.message}`, ...frames.map((frame) => redact(frame))].join('\n');
+      }
       logger.warn('step failed', { error: error as Error });
       throw error;
     }

@@ -1,3 +1,4 @@
+import { MAX_ERROR_MESSAGE_LENGTH } from '../../functions/config/state-budget';
 import { step } from '../../functions/shared/step';
 
 const sdkError = (name: string, status: number, extra: Record<string, unknown> = {}) => Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status }, ...extra });
@@ -26,5 +27,18 @@ describe('step', () => {
     const failing = step('Test', async () => Promise.reject(denied));
 
     await expect(failing({})).rejects.toBe(denied);
+  });
+
+  it('redacts and bounds what becomes the execution history’s Cause: the message and the stack’s first line', async () => {
+    const leaky = new Error(`GET https://ci:hunter2@api.internal/health failed: ${'x'.repeat(10_000)}`);
+    const failing = step('Test', async () => Promise.reject(leaky));
+
+    const thrown = (await failing({}).catch((error: unknown) => error)) as Error;
+
+    expect(thrown.message).toMatch(/^GET https:\/\/\[redacted\]@api\.internal\/health failed: x+… \(\d+ characters cut\)$/);
+    expect(thrown.message.length).toBeLessThanOrEqual(MAX_ERROR_MESSAGE_LENGTH);
+    expect(thrown.stack).not.toContain('hunter2');
+    expect(thrown.stack?.split('\n')[0]).toBe(`Error: ${thrown.message}`);
+    expect(thrown.stack?.split('\n').length).toBeLessThanOrEqual(11);
   });
 });

@@ -43,12 +43,12 @@ describe('deployments.yml', () => {
     ],
     [
       'two targets of one service from one repository without containers',
-      `${minimal('{ cluster: c, service: s }', '    tags: ["v*"]\n')}  - name: web-main\n    repository: web\n    tags: ["main-*"]\n    ecs: { cluster: arn:aws:ecs:us-east-1:123456789012:cluster/c, service: s }\n`,
+      `${minimal('{ cluster: c, service: s }', '    tags: ["v*"]\n')}  - name: web-main\n    repository: web\n    tags: ["main-*"]\n    ecs: { cluster: c, service: s }\n`,
       'targets[1]: web (targets[0]) and web-main both follow repository web on ecs:c/s',
     ],
     [
       'two targets of one Lambda function',
-      'targets:\n  - { name: api, repository: api, lambda: { function: api } }\n  - { name: api-canary, repository: api-next, lambda: { function: "arn:aws:lambda:us-east-1:123456789012:function:api" } }\n',
+      'targets:\n  - { name: api, repository: api, lambda: { function: api } }\n  - { name: api-canary, repository: api-next, lambda: { function: api } }\n',
       'targets[1]: api (targets[0]) and api-canary both deploy Lambda function api, which runs one image',
     ],
   ])('rejects %s with a ConfigError that names the field', (_, text, message) => {
