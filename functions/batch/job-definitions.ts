@@ -10,6 +10,7 @@ import type { BatchProgress, ChangedContainer, Deployment, RollbackVerdict } fro
 import { AwsTransientError, ConfigError, DefinitionNotFound, RollbackFailed } from '../shared/errors';
 import { batchJobDefinitionOf } from '../shared/state';
 import { buildJobDefinitionRevisionInput, jobDefinitionLabel, selectImageSlots, type ImageReplacement } from './job-definition';
+import { isPassableRole } from '../shared/pass-roles';
 
 /** Every ACTIVE revision of a job definition, newest first (the API pages and does not promise an order). */
 async function activeRevisions(name: string): Promise<JobDefinition[]> {
@@ -36,7 +37,7 @@ function rolesOf(value: unknown, found = new Set<string>()): Set<string> {
 
 function assertRolesArePassable(jobDefinition: JobDefinition, passRoles: string[] | undefined): void {
   if (passRoles === undefined) return;
-  const missing = [...rolesOf(jobDefinition)].filter((role) => !passRoles.some((entry) => entry === role || entry === role.slice(role.lastIndexOf('/') + 1)));
+  const missing = [...rolesOf(jobDefinition)].filter((role) => !isPassableRole(role, passRoles));
   if (missing.length > 0) {
     throw new ConfigError(
       `job definition ${jobDefinition.jobDefinitionName} uses role(s) ${missing.join(', ')} that are not in batch.passRoles; add them to deployments.yml and redeploy ecr-deployer so it may pass them.`,

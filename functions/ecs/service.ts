@@ -22,6 +22,7 @@ import {
 } from '../shared/errors';
 import { ecsServiceOf } from '../shared/state';
 import { buildRevisionInput, DEPLOYMENT_TAG_KEY, selectContainers, taskDefinitionLabel } from './task-definition';
+import { isPassableRole } from '../shared/pass-roles';
 
 function secondsFromNow(seconds: number, now = Date.now()): string {
   return new Date(now + seconds * 1000).toISOString();
@@ -64,16 +65,11 @@ async function recordCurrentService(deployment: Deployment): Promise<EcsProgress
   };
 }
 
-function roleMatches(roleArn: string, allowed: string[]): boolean {
-  const name = roleArn.slice(roleArn.lastIndexOf('/') + 1);
-  return allowed.some((entry) => entry === roleArn || entry === name);
-}
-
 /** Refuses, before anything is registered, a task definition whose roles the deployer may not pass. */
 function assertRolesArePassable(taskDefinition: TaskDefinition, passRoles: string[] | undefined): void {
   if (passRoles === undefined) return;
   const roles = [taskDefinition.taskRoleArn, taskDefinition.executionRoleArn].filter((r): r is string => Boolean(r));
-  const missing = roles.filter((role) => !roleMatches(role, passRoles));
+  const missing = roles.filter((role) => !isPassableRole(role, passRoles));
   if (missing.length > 0) {
     throw new ConfigError(
       `task definition ${taskDefinition.family} uses role(s) ${missing.join(', ')} that are not in ecs.passRoles; add them to deployments.yml and redeploy ecr-deployer so it may pass them.`,

@@ -2,6 +2,8 @@ import type { HttpSmokeTest, SmokeTest } from '../config/schema';
 import type { SmokeProgress } from '../shared/deployment';
 import { SmokeTestFailed } from '../shared/errors';
 import { runHttpCheck, type CheckResult } from './http';
+import { MAX_SMOKE_RESULT_LENGTH } from '../config/state-budget';
+import { excerpt } from '../shared/redact';
 
 /** A smoke test ready to run: how often it may be tried, how long apart, and the try itself. */
 interface SmokeCheck {
@@ -25,7 +27,7 @@ async function runSmokeTestRound(checks: SmokeCheck[], previous: SmokeProgress |
       const before = previous?.checks[index] ?? { passed: false, attempts: 0 };
       if (before.passed) return before;
       const result = await check.run();
-      return { passed: result.passed, attempts: before.attempts + 1, lastResult: result.detail };
+      return { passed: result.passed, attempts: before.attempts + 1, lastResult: excerpt(result.detail, MAX_SMOKE_RESULT_LENGTH) };
     }),
   );
   const exhausted = progress.filter((check, index) => !check.passed && check.attempts >= (checks[index]?.attempts ?? 1));

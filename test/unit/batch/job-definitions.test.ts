@@ -138,20 +138,30 @@ describe('registerJobDefinitionRevision', () => {
     });
     describePages([ecs]);
 
-    await expect(registerJobDefinitionRevision(deployment({ passRoles: [EXECUTION_ROLE] }))).rejects.toMatchObject({
+    await expect(registerJobDefinitionRevision(deployment({ passRoles: ['batch-execution'] }))).rejects.toMatchObject({
       name: 'ConfigError',
       message: expect.stringContaining('arn:aws:iam::123456789012:role/task'),
     });
     expect(registered()).toEqual([]);
   });
 
-  it('registers when every role is in batch.passRoles, by name or by ARN', async () => {
-    describePages([revision(12)]);
+  it('registers when every role is in batch.passRoles, by name, or by path and name', async () => {
+    describePages([revision(12, { containerProperties: { image: `${REGISTRY}/splitter:r12`, jobRoleArn: 'arn:aws:iam::123456789012:role/service-role/splitter-job', executionRoleArn: EXECUTION_ROLE } })]);
 
-    const progress = await registerJobDefinitionRevision(deployment({ passRoles: ['splitter-job', EXECUTION_ROLE] }));
+    const progress = await registerJobDefinitionRevision(deployment({ passRoles: ['service-role/splitter-job', 'batch-execution'] }));
 
     expect(progress.newJobDefinitionArn).toBe(ARN(20));
     expect(registered()).toHaveLength(1);
+  });
+
+  it('refuses a role under a path that passRoles names without it: IAM would not let it be passed', async () => {
+    describePages([revision(12, { containerProperties: { image: `${REGISTRY}/splitter:r12`, jobRoleArn: 'arn:aws:iam::123456789012:role/service-role/splitter-job', executionRoleArn: EXECUTION_ROLE } })]);
+
+    await expect(registerJobDefinitionRevision(deployment({ passRoles: ['splitter-job', 'batch-execution'] }))).rejects.toMatchObject({
+      name: 'ConfigError',
+      message: expect.stringContaining('role/service-role/splitter-job that are not in batch.passRoles'),
+    });
+    expect(registered()).toEqual([]);
   });
 
   it('reuses the revision this deployment registered, found by its marker tag, and reports the revision below it as the previous one', async () => {
