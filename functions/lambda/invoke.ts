@@ -3,15 +3,11 @@ import type { InvokeSmokeTest } from '../config/schema';
 import { withTransientErrorsNamed } from '../shared/aws-errors';
 import { AwsTransientError } from '../shared/errors';
 import { lambda } from '../shared/clients/lambda';
+import { excerpt } from '../shared/redact';
 import type { CheckResult } from '../smoke/http';
 
-/** Keeps response excerpts short in events and logs. */
+/** Response excerpts go into execution history, events and Slack: short, and redacted. */
 const EXCERPT_LENGTH = 160;
-
-function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > EXCERPT_LENGTH ? `${flat.slice(0, EXCERPT_LENGTH)}…` : flat;
-}
 
 /**
  * Invokes the function (a version or alias) with the test payload. A function
@@ -28,9 +24,9 @@ async function runInvokeCheck(functionName: string, qualifier: string | undefine
       lambda.send(new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, Payload: new TextEncoder().encode(JSON.stringify(test.payload ?? {})) })),
     );
     const text = output.Payload ? new TextDecoder().decode(output.Payload) : '';
-    if (output.FunctionError) return { passed: false, detail: `${label} → ${output.FunctionError} error: ${excerpt(text)}` };
+    if (output.FunctionError) return { passed: false, detail: `${label} → ${output.FunctionError} error: ${excerpt(text, EXCERPT_LENGTH)}` };
     if (test.expectPayloadContains !== undefined && !text.includes(test.expectPayloadContains)) {
-      return { passed: false, detail: `${label} → response lacks "${test.expectPayloadContains}": ${excerpt(text)}` };
+      return { passed: false, detail: `${label} → response lacks "${test.expectPayloadContains}": ${excerpt(text, EXCERPT_LENGTH)}` };
     }
     return { passed: true, detail: `${label} → ${output.StatusCode ?? 200} (version ${output.ExecutedVersion ?? '?'})` };
   } catch (error) {
