@@ -61,5 +61,18 @@ function awsName(grammar: NameGrammar): z.ZodString {
     });
 }
 
-export { GRAMMARS, awsName, nameProblem };
+/**
+ * Where a secret lives: a Secrets Manager secret name, or `ssm:<parameter name>` for an
+ * SSM SecureString parameter. Names only, like every resource (see above).
+ */
+const secretReferenceSchema = z
+  .string()
+  .min(1)
+  .superRefine((reference, ctx) => {
+    const problem = reference.startsWith('ssm:') ? nameProblem(reference.slice('ssm:'.length), GRAMMARS.ssmParameter) : nameProblem(reference, GRAMMARS.secretsManagerSecret);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .describe('Secrets Manager secret name, or ssm:/parameter/name for an SSM SecureString (names only: no ARN, no wildcard)');
+
+export { GRAMMARS, awsName, nameProblem, secretReferenceSchema };
 export type { NameGrammar };

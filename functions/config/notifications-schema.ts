@@ -1,21 +1,8 @@
 import { z } from 'zod';
-import { GRAMMARS, nameProblem } from './names';
+import { secretReferenceSchema } from './names';
 
 /** Statuses a Slack channel can be told about (the deployment events' statuses). */
 const NOTIFIABLE_STATUSES = ['STARTED', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SKIPPED'] as const;
-
-/**
- * Where a secret lives: a Secrets Manager secret name or ARN, or `ssm:<parameter name>`
- * for an SSM SecureString parameter.
- */
-const secretReferenceSchema = z
-  .string()
-  .min(1)
-  .superRefine((reference, ctx) => {
-    const problem = reference.startsWith('ssm:') ? nameProblem(reference.slice('ssm:'.length), GRAMMARS.ssmParameter) : nameProblem(reference, GRAMMARS.secretsManagerSecret);
-    if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  })
-  .describe('Secrets Manager secret name, or ssm:/parameter/name for an SSM SecureString (names only: no ARN, no wildcard)');
 
 const slackSettingsSchema = z
   .object({

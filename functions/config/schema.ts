@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { slotOf } from '../slots/identity';
-import { GRAMMARS, awsName } from './names';
+import { GRAMMARS, awsName, secretReferenceSchema } from './names';
+import { addressRefusal } from '../smoke/addresses';
+import { isCredentialHeader } from '../smoke/headers';
 import { notificationsSchema, targetNotificationsSchema } from './notifications-schema';
 import { stateBudgetProblem } from './state-budget';
 
@@ -25,14 +27,60 @@ const tagGlobSchema = z
   .min(1)
   .max(128, 'at most 128 characters: no image tag is longer')
   .regex(/^[A-Za-z0-9_.\-*?[\]{},!^]+$/, 'a tag glob of tag characters (A-Z, a-z, 0-9, _, ., -) and *, ?, [], {}, !');
+/** RFC 9110 token: what Node accepts as a header name. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const SECRET_REFERENCE = 'a Secrets Manager secret name, or ssm:/parameter-name for an SSM SecureString';
+
+const headerSecretSchema = z
+  .object({
+    secret: secretReferenceSchema.describe(`Where the header value is kept: ${SECRET_REFERENCE}. Read by the smoke-test Lambda at run time, so the value is never in deployments.yml, execution history, events or logs.`),
+  })
+  .strict();
+
+const headersSchema = z
+  .record(z.string().max(256), z.union([z.string().max(8192).regex(/^[^\r\n]*$/, 'must be on one line'), headerSecretSchema]))
+  .refine((headers) => Object.keys(headers).length <= 20, 'at most 20 headers')
+  .superRefine((headers, ctx) => {
+    for (const [name, value] of Object.entries(headers)) {
+      if (!HEADER_NAME.test(name)) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is not a valid header name (letters, digits and !#$%&\'*+.^_`|~- only)' });
+      } else if (typeof value === 'string' && isCredentialHeader(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `${name} carries a credential, and a value written here would be in every execution's input, history and events: keep it in Secrets Manager or SSM and use {secret: "<${SECRET_REFERENCE}>"}`,
+        });
+      }
+    }
+  })
+  .describe('Request headers: a plain value, or {secret: …} to read it from Secrets Manager or SSM. Credential headers (Authorization, Cookie, X-Api-Key, names with token, secret, key, password or auth) must use {secret: …}.');
+
+const smokeUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2048).superRefine((text, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return; // reported by z.url
+  }
+  if (url.username || url.password) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must not carry a user or password (it would be in every execution\'s input, history and events): keep the credential in Secrets Manager or SSM and send it in a header, e.g. headers: { Authorization: { secret: "<secret name>" } }',
+    });
+  }
+  const refused = addressRefusal(url);
+  if (refused) ctx.addIssue({ code: 'custom', message: `${refused} (README, "HTTP smoke tests: what they may reach, and credentials")` });
+});
 
 const httpSmokeTestSchema = z
   .object({
-    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    url: smokeUrlSchema,
     method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
-    headers: z.record(z.string(), z.string()).optional(),
+    headers: headersSchema.optional(),
     expectStatus: z.number().int().min(100).max(599).default(200),
-    bodyContains: z.string().min(1).optional(),
+    bodyContains: z.string().min(1).max(1024).optional(),
     attempts: z.number().int().min(1).max(60).default(5),
     intervalSeconds: z.number().int().min(0).max(3600).default(10),
     timeoutSeconds: z.number().int().min(1).max(60).default(5),

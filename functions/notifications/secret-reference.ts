@@ -1,48 +1,6 @@
 /**
- * Where a Slack secret lives, as written in deployments.yml (notifications-schema.ts):
- * `ssm:<parameter name or ARN>` is an SSM SecureString parameter; anything else is a
- * Secrets Manager secret name or ARN.
+ * Secret references are shared by the notifier and the smoke tests
+ * (functions/shared/secret-reference.ts); the packaging script reads them from here.
  */
-
-type SecretReference = { store: 'ssm'; name: string } | { store: 'secretsmanager'; secretId: string };
-
-const SSM_PREFIX = 'ssm:';
-
-/**
- * @example parseSecretReference('ssm:/ecr-deployer/slack-webhook') // { store: 'ssm', name: '/ecr-deployer/slack-webhook' }
- * @example parseSecretReference('ecr-deployer/slack-webhook') // { store: 'secretsmanager', secretId: 'ecr-deployer/slack-webhook' }
- */
-function parseSecretReference(reference: string): SecretReference {
-  if (reference.startsWith(SSM_PREFIX)) return { store: 'ssm', name: reference.slice(SSM_PREFIX.length) };
-  return { store: 'secretsmanager', secretId: reference };
-}
-
-/** An IAM resource: a literal ARN, or an `Fn::Sub` template over the stack's partition, region and account. */
-type IamResource = string | { 'Fn::Sub': string };
-
-const inThisAccount = (service: string, resource: string): IamResource => ({
-  'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}`,
-});
-
-/**
- * The IAM resources that let the notifier read one secret, and only it.
- *
- * - Secrets Manager appends six random characters to a secret's ARN (`…:secret:name-AbCdEf`),
- *   so a name becomes `secret:name-??????` (exactly six, so `name` does not also match
- *   `name-other`). An ARN is kept as given and also granted with the suffix, which covers
- *   complete ARNs and partial ones (without the suffix).
- * - An SSM parameter's ARN is `parameter/<name without its leading slash>`; an ARN is kept.
- *
- * @example secretIamResources('ecr-deployer/slack') // [{ 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ecr-deployer/slack-??????' }]
- */
-function secretIamResources(reference: string): IamResource[] {
-  const parsed = parseSecretReference(reference);
-  if (parsed.store === 'ssm') {
-    return [parsed.name.startsWith('arn:') ? parsed.name : inThisAccount('ssm', `parameter/${parsed.name.replace(/^\//, '')}`)];
-  }
-  if (parsed.secretId.startsWith('arn:')) return [parsed.secretId, `${parsed.secretId}-??????`];
-  return [inThisAccount('secretsmanager', `secret:${parsed.secretId}-??????`)];
-}
-
-export { parseSecretReference, secretIamResources };
-export type { SecretReference, IamResource };
+export { parseSecretReference, secretIamResources } from '../shared/secret-reference';
+export type { SecretReference, IamResource } from '../shared/secret-reference';

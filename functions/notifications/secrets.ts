@@ -5,7 +5,7 @@ import { secretsManager } from '../shared/clients/secrets-manager';
 import { ssm } from '../shared/clients/ssm';
 import { AwsTransientError } from '../shared/errors';
 import { SlackConfigurationError } from './errors';
-import { parseSecretReference } from './secret-reference';
+import { parseSecretReference } from '../shared/secret-reference';
 
 /**
  * The webhook URL or bot token, read from Secrets Manager or an SSM SecureString with

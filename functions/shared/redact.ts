@@ -3,6 +3,9 @@
  * (README, "Trust boundary"): what looks like a credential is replaced by
  * `[redacted]` wherever it came from, and so is every secret value the caller
  * knows (a Slack webhook URL, a smoke-test header read from Secrets Manager).
+ * A secret read at run time is also remembered for the life of the execution
+ * environment, so that text the reader never sees (a log line, an error thrown
+ * further up) is redacted of it too.
  */
 
 const REDACTED = '[redacted]';
@@ -25,6 +28,19 @@ const CREDENTIAL_PATTERNS: { pattern: RegExp; replacement: string }[] = [
 /** Secret values shorter than this are not searched for: "a" would redact every word. */
 const SHORTEST_KNOWN_SECRET = 4;
 
+/** Secret values this execution environment has read (`rememberSecret`). */
+const remembered = new Set<string>();
+
+/**
+ * Makes every later `redact` (log lines, error messages, events) remove `secret`,
+ * whether or not its caller knows it.
+ *
+ * @example rememberSecret(headerValue); redact(`echoed ${headerValue}`) // 'echoed [redacted]'
+ */
+function rememberSecret(secret: string): void {
+  if (secret.length >= SHORTEST_KNOWN_SECRET) remembered.add(secret);
+}
+
 /** A known secret, and the forms it takes in text: a URL also by its path (the part that is secret in a webhook). */
 function variantsOf(secret: string): string[] {
   const variants = [secret];
@@ -45,13 +61,14 @@ function variantsOf(secret: string): string[] {
 
 /**
  * `text` without credentials: URL userinfo, Slack webhook paths and tokens,
- * written-out Authorization values, AWS access key ids, and each of `knownSecrets`.
+ * written-out Authorization values, AWS access key ids, each of `knownSecrets`, and
+ * every secret remembered with `rememberSecret`.
  *
  * @example redact('GET https://ci:hunter2@api.internal/health → 401') // 'GET https://[redacted]@api.internal/health → 401'
  * @example redact('token s3cr3t-value refused', ['s3cr3t-value']) // 'token [redacted] refused'
  */
 function redact(text: string, knownSecrets: readonly string[] = []): string {
-  const known = knownSecrets
+  const known = [...knownSecrets, ...remembered]
     .filter((secret) => secret.length >= SHORTEST_KNOWN_SECRET)
     .flatMap(variantsOf)
     // Longest first, so a secret that contains another is removed whole.
@@ -86,4 +103,4 @@ function excerpt(text: string, length: number, knownSecrets: readonly string[] =
   return line.length > length ? `${line.slice(0, length - 1)}…` : line;
 }
 
-export { redact, redactDeep, excerpt, REDACTED };
+export { redact, redactDeep, excerpt, rememberSecret, REDACTED };

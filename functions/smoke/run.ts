@@ -19,18 +19,21 @@ function httpCheck(test: HttpSmokeTest): SmokeCheck {
 /**
  * One round of smoke tests: every check that has not passed yet is tried once.
  * The state machine waits `retryAfterSeconds` and calls again while checks have
- * attempts left; a check out of attempts fails the deployment.
+ * attempts left; a check out of attempts fails the deployment, and so does a
+ * `final` failure (a refused address), whatever attempts are left.
  */
 async function runSmokeTestRound(checks: SmokeCheck[], previous: SmokeProgress | undefined): Promise<SmokeProgress> {
+  const finals = new Set<number>();
   const progress = await Promise.all(
     checks.map(async (check, index) => {
       const before = previous?.checks[index] ?? { passed: false, attempts: 0 };
       if (before.passed) return before;
       const result = await check.run();
+      if (!result.passed && result.final) finals.add(index);
       return { passed: result.passed, attempts: before.attempts + 1, lastResult: excerpt(result.detail, MAX_SMOKE_RESULT_LENGTH) };
     }),
   );
-  const exhausted = progress.filter((check, index) => !check.passed && check.attempts >= (checks[index]?.attempts ?? 1));
+  const exhausted = progress.filter((check, index) => !check.passed && (finals.has(index) || check.attempts >= (checks[index]?.attempts ?? 1)));
   if (exhausted.length > 0) {
     throw new SmokeTestFailed(exhausted.map((check) => `${check.lastResult} (after ${check.attempts} attempt${check.attempts === 1 ? '' : 's'})`).join('; '));
   }

@@ -79,3 +79,82 @@ describe('deployments.yml', () => {
     expect(committed).toEqual(deploymentsJsonSchema());
   });
 });
+
+describe('HTTP smoke tests in deployments.yml', () => {
+  /** A target whose second smoke test is `http`, so paths show the index. */
+  const withHttp = (http: string) => minimal('{ cluster: c, service: s }', `    smokeTests:\n      - http: { url: "http://lb.internal/ready" }\n      - http: ${http}\n`);
+
+  it.each([
+    ['Authorization', 'Authorization: "Bearer abc"'],
+    ['Proxy-Authorization', 'Proxy-Authorization: "Basic dXNlcjpwdw=="'],
+    ['Cookie', 'Cookie: "session=abc"'],
+    ['x-api-key', 'x-api-key: "k3y"'],
+    ['X-Auth-Token', 'X-Auth-Token: "t0k3n"'],
+    ['X-Client-Secret', 'X-Client-Secret: "s3cr3t"'],
+    ['X-Password', 'X-Password: "pw"'],
+  ])('refuses a plain value for the credential header %s, naming the field and saying to use a secret', (name, header) => {
+    const text = withHttp(`{ url: "https://api.internal/health", headers: { ${header} } }`);
+
+    expect(() => parseDeploymentsYaml(text)).toThrow(
+      expect.objectContaining({ name: 'ConfigError', message: expect.stringMatching(new RegExp(`targets\\[0\\]\\.smokeTests\\[1\\]\\.http\\.headers\\.${name}: .*use \\{secret: `)) }),
+    );
+  });
+
+  it('does not quote the refused value in the error', () => {
+    expect(() => parseDeploymentsYaml(withHttp('{ url: "https://api.internal/health", headers: { X-Api-Key: "pl41n-k3y-value" } }'))).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('pl41n-k3y-value') }),
+    );
+  });
+
+  it('accepts secret references for any header, and plain values for the others', () => {
+    const config = parseDeploymentsYaml(
+      withHttp('{ url: "https://api.internal/health", headers: { Authorization: { secret: "ecr-deployer/smoke-token" }, Cookie: { secret: "ssm:/smoke/cookie" }, X-Smoke-Test: "1", Accept: { secret: "smoke/accept" } } }'),
+    );
+
+    expect(config.targets[0]?.smokeTests[1]).toEqual({
+      http: expect.objectContaining({ headers: { 'Authorization': { secret: 'ecr-deployer/smoke-token' }, 'Cookie': { secret: 'ssm:/smoke/cookie' }, 'X-Smoke-Test': '1', 'Accept': { secret: 'smoke/accept' } } }),
+    });
+  });
+
+  it.each([
+    ['a secret reference with other keys', '{ url: "https://api.internal/", headers: { Authorization: { secret: "s", value: "x" } } }', 'targets[0].smokeTests[1].http.headers.Authorization'],
+    ['an empty secret reference', '{ url: "https://api.internal/", headers: { Authorization: { secret: "" } } }', 'targets[0].smokeTests[1].http.headers.Authorization'],
+    ['a header name that is not a token', '{ url: "https://api.internal/", headers: { "Bad Header": "1" } }', 'targets[0].smokeTests[1].http.headers.Bad Header: is not a valid header name'],
+  ])('refuses %s', (_, http, message) => {
+    expect(() => parseDeploymentsYaml(withHttp(http))).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining(message) }));
+  });
+
+  it.each([
+    ['a user and password', 'https://ci:hunter2@api.internal/health'],
+    ['a user alone', 'https://deploy@api.internal/health'],
+  ])('refuses a URL with %s, naming the field and saying to send the credential in a header secret', (_, url) => {
+    let message = '';
+    try {
+      parseDeploymentsYaml(withHttp(`{ url: "${url}" }`));
+    } catch (error) {
+      message = (error as Error).message;
+    }
+
+    expect(message).toMatch(/targets\[0\]\.smokeTests\[1\]\.http\.url: must not carry a user or password .* send it in a header, e\.g\. headers: \{ Authorization: \{ secret: /);
+    expect(message).not.toMatch(/hunter2|deploy@/);
+  });
+
+  it.each([
+    ['instance metadata', 'http://169.254.169.254/latest/meta-data/', '169.254.169.254 is a link-local address: smoke tests may not reach instance metadata'],
+    ['IPv6 instance metadata', 'http://[fd00:ec2::254]/latest/meta-data/', 'fd00:ec2::254 is an address of the AWS metadata range fd00:ec2::/32'],
+    ['an IPv4-mapped metadata address', 'http://[::ffff:169.254.169.254]/', '::ffff:a9fe:a9fe (169.254.169.254) is a link-local address'],
+    ['a decimal spelling of metadata', 'http://2852039166/', '169.254.169.254 is a link-local address'],
+    ['the unspecified address', 'http://0.0.0.0:9001/', '0.0.0.0 is an unspecified address'],
+  ])('refuses a URL that names %s', (_, url, message) => {
+    expect(() => parseDeploymentsYaml(withHttp(`{ url: "${url}" }`))).toThrow(
+      expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining(`targets[0].smokeTests[1].http.url: ${message}`) }),
+    );
+  });
+
+  it.each([['http://10.0.3.7:8080/health'], ['http://172.16.0.9/health'], ['http://192.168.1.20/health'], ['http://127.0.0.1:8080/health'], ['https://internal-lb.elb.amazonaws.com/health']])(
+    'accepts %s: private addresses and internal load balancers are normal',
+    (url) => {
+      expect(parseDeploymentsYaml(withHttp(`{ url: "${url}" }`)).targets[0]?.smokeTests).toHaveLength(2);
+    },
+  );
+});

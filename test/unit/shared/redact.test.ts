@@ -1,4 +1,4 @@
-import { excerpt, redact, redactDeep } from '../../../functions/shared/redact';
+import { excerpt, redact, redactDeep, rememberSecret } from '../../../functions/shared/redact';
 import { logger } from '../../../functions/shared/logger';
 import { InvalidInput } from '../../../functions/shared/errors';
 
@@ -30,6 +30,13 @@ describe('redact: the one redaction of logs, events and errors', () => {
     error.message = 'with xoxb-9-9-secret';
     const value = redactDeep({ url: 'https://u:p@h/', nested: [{ n: 1, s: 'xapp-1-A-b' }], error });
     expect(value).toEqual({ url: 'https://[redacted]@h/', nested: [{ n: 1, s: '[redacted]' }], error: expect.objectContaining({ name: 'InvalidInput', message: 'with [redacted]' }) });
+  });
+
+  it('removes a secret remembered at run time from every later text, whoever redacts it', () => {
+    rememberSecret('r3m3mb3r3d-h3ad3r-value');
+
+    expect(redact('echoed r3m3mb3r3d-h3ad3r-value back')).toBe('echoed [redacted] back');
+    expect(new InvalidInput('got r3m3mb3r3d-h3ad3r-value').message).toBe('got [redacted]');
   });
 
   it('bounds an excerpt after redacting, so no part of a secret survives the cut', () => {

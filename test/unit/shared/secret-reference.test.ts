@@ -1,4 +1,4 @@
-import { parseSecretReference, secretIamResources } from '../../../functions/notifications/secret-reference';
+import { parseSecretReference, secretIamResources } from '../../../functions/shared/secret-reference';
 
 const sub = (resource: string) => ({ 'Fn::Sub': resource });
 
