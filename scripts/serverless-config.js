@@ -4,7 +4,7 @@
  * What serverless.yml derives from deployments.yml:
  *
  *   custom.deployments: ${file(./scripts/serverless-config.js):fromDeploymentsFile}
- *   provider.iam.role.statements: ${file(./scripts/serverless-config.js):iamStatements}
+ *   each function group's role: ${file(./scripts/serverless-config.js):functionRoles.<RoleName>}
  *   SlackNotifierRole statements: ${file(./scripts/serverless-config.js):notifierIamStatements}
  *   DeployStateMachine DefinitionString: ${file(./scripts/serverless-config.js):deployDefinitionString}
  *
@@ -56,26 +56,44 @@ const arn = (service, resource) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:${servi
 /** IAM role names become role ARNs in this account; ARNs are kept as given. */
 const roleArn = (nameOrArn) => (nameOrArn.startsWith('arn:') ? nameOrArn : { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${nameOrArn}` });
 
+/** Lambda functions named in deployments.yml (names or ARNs), with their versions and aliases. */
+function functionArns(functions) {
+  return unique(functions).flatMap((fn) => {
+    const base = fn.startsWith('arn:') ? fn : arn('lambda', `function:${fn}`);
+    const qualified = typeof base === 'string' ? `${base}:*` : { 'Fn::Sub': `${base['Fn::Sub']}:*` };
+    return [base, qualified];
+  });
+}
+
 /** Resolved as custom.deployments. */
 function fromDeploymentsFile() {
   const config = loadValidated();
   const { targets } = config;
+  const repositories = unique(targets.map((target) => target.repository));
   return {
     /** ECR repositories whose pushes trigger a deployment (EventBridge rule). */
-    repositories: unique(targets.map((target) => target.repository)),
-    /** What the deployer may do, by target kind, scoped to the resources deployments.yml names. */
-    deployerStatements: [
-      // Manual deployments by tag or digest look the image up in the target's repository.
-      {
-        Sid: 'LookUpImagesOfConfiguredRepositories',
-        Effect: 'Allow',
-        Action: 'ecr:DescribeImages',
-        Resource: unique(targets.map((target) => target.repository)).map((repository) => arn('ecr', `repository/${repository}`)),
-      },
-      ...ecsStatements(targets.filter((t) => t.ecs)),
-      ...batchStatements(targets.filter((t) => t.batch)),
-      ...lambdaStatements(targets.filter((t) => t.lambda)),
-    ],
+    repositories,
+    /**
+     * The statements of the roles whose scope deployments.yml sets, by role (functionRoles
+     * adds those every stack has). A target kind deployments.yml does not use adds nothing:
+     * its role then writes its logs and may do nothing else.
+     */
+    roleStatements: {
+      DeploymentResolverRole: [
+        // Manual deployments by tag or digest look the image up in the target's repository.
+        {
+          Sid: 'LookUpImagesOfConfiguredRepositories',
+          Effect: 'Allow',
+          Action: 'ecr:DescribeImages',
+          Resource: repositories.map((repository) => arn('ecr', `repository/${repository}`)),
+        },
+      ],
+      EcsStepsRole: ecsStatements(targets.filter((t) => t.ecs)),
+      BatchStepsRole: batchStatements(targets.filter((t) => t.batch)),
+      LambdaStepsRole: lambdaStatements(targets.filter((t) => t.lambda)),
+      SmokeTestsRole: smokeTestStatements(targets),
+      RollbackJudgeRole: rollbackJudgeStatements(targets),
+    },
     /** Secrets holding Slack webhook URLs and bot tokens (notifications.slack), by store. */
     slackSecrets: slackSecretResources(config),
   };
@@ -98,8 +116,9 @@ function ecsStatements(targets) {
       Sid: 'ListTasksOfConfiguredClusters',
       Effect: 'Allow',
       Action: 'ecs:ListTasks',
-      // "*": ListTasks' only resource type is container-instance, which Fargate tasks lack;
-      // the ecs:cluster condition scopes it to the configured clusters.
+      // "*": ListTasks' only resource type is container-instance (Service Authorization Reference,
+      // Amazon Elastic Container Service), which a cluster's listing (and Fargate) does not name;
+      // the ECS developer guide's identity-based policy examples scope it with ecs:cluster instead.
       Resource: '*',
       Condition: { ArnEquals: { 'ecs:cluster': clusters.map((cluster) => arn('ecs', `cluster/${cluster}`)) } },
     },
@@ -108,6 +127,8 @@ function ecsStatements(targets) {
     // run time (deployments.yml does not name them): any family in this account and region.
     { Sid: 'RegisterTaskDefinitionRevisions', Effect: 'Allow', Action: 'ecs:RegisterTaskDefinition', Resource: taskDefinitions },
     {
+      // Registering with tags is authorized as ecs:TagResource too (ECS developer guide, "Grant
+      // permission to tag resources on creation"); the condition allows nothing else.
       Sid: 'TagTaskDefinitionsWhenRegistering',
       Effect: 'Allow',
       Action: 'ecs:TagResource',
@@ -118,14 +139,15 @@ function ecsStatements(targets) {
       Sid: 'ReadAndDeregisterTaskDefinitions',
       Effect: 'Allow',
       Action: ['ecs:DescribeTaskDefinition', 'ecs:DeregisterTaskDefinition'],
-      // "*": AWS offers no resource-level permission for DescribeTaskDefinition and
-      // DeregisterTaskDefinition (Service Authorization Reference, Amazon ECS: no resource types).
+      // "*": no resource type for DescribeTaskDefinition or DeregisterTaskDefinition (Service
+      // Authorization Reference, Amazon Elastic Container Service).
       Resource: '*',
     },
     ...(passRoles.length === 0
       ? []
       : [
           {
+            // Registering a task definition passes its task and execution roles to ECS tasks.
             Sid: 'PassConfiguredRolesToEcsTasks',
             Effect: 'Allow',
             Action: 'iam:PassRole',
@@ -136,6 +158,14 @@ function ecsStatements(targets) {
   ];
 }
 
+/**
+ * Who receives a Batch job definition's roles: Batch, which passes them on to Amazon ECS with
+ * its service-linked role (AWS Batch user guide, "Using service-linked roles for AWS Batch").
+ * The guide does not name the iam:PassedToService value Batch checks for the caller of
+ * RegisterJobDefinition, so both principals are allowed, and no other.
+ */
+const BATCH_PASSED_TO_SERVICES = ['batch.amazonaws.com', 'ecs-tasks.amazonaws.com'];
+
 /** Batch targets: their job definitions, the queues their test jobs go to, and the test jobs. */
 function batchStatements(targets) {
   if (targets.length === 0) return [];
@@ -144,61 +174,100 @@ function batchStatements(targets) {
   const queues = unique(targets.flatMap((target) => target.smokeTests.flatMap((test) => (test.batchJob ? [test.batchJob.jobQueue] : []))));
   const passRoles = unique(targets.flatMap((target) => target.batch.passRoles ?? [])).map(roleArn);
   const queueArn = (queue) => (queue.startsWith('arn:') ? queue : arn('batch', `job-queue/${queue}`));
+  // The job id is only known once submitted: any job of this account and region.
+  const jobs = arn('batch', 'job/*');
   return [
     {
       Sid: 'ReadJobDefinitionsAndJobs',
       Effect: 'Allow',
       Action: ['batch:DescribeJobDefinitions', 'batch:DescribeJobs', 'batch:ListJobs'],
-      // "*": AWS offers no resource-level permission for these (Service Authorization Reference, AWS Batch).
+      // "*": no resource type for these (Service Authorization Reference, AWS Batch).
       Resource: '*',
     },
     {
       Sid: 'RegisterAndDeregisterConfiguredJobDefinitions',
       Effect: 'Allow',
+      // TagResource: a revision is registered with the tags of the one it copies; the Batch docs
+      // do not say whether that is authorized as batch:TagResource too (ECS's say so for
+      // task definitions), so it is kept, on these job definitions only.
       Action: ['batch:RegisterJobDefinition', 'batch:DeregisterJobDefinition', 'batch:TagResource'],
       Resource: revisions,
     },
     ...(queues.length === 0
       ? []
       : [
-          { Sid: 'SubmitTestJobsToConfiguredQueues', Effect: 'Allow', Action: 'batch:SubmitJob', Resource: [...revisions, ...queues.map(queueArn)] },
-          // The job id is only known once submitted: any job of this account and region.
-          { Sid: 'TerminateTestJobsPastTheirDeadline', Effect: 'Allow', Action: 'batch:TerminateJob', Resource: arn('batch', 'job/*') },
+          // SubmitJob is authorized on the job it creates, the queue and the job definition
+          // (Service Authorization Reference, AWS Batch: job* and job-queue* required).
+          { Sid: 'SubmitTestJobsToConfiguredQueues', Effect: 'Allow', Action: 'batch:SubmitJob', Resource: [...revisions, ...queues.map(queueArn), jobs] },
+          { Sid: 'TerminateTestJobsPastTheirDeadline', Effect: 'Allow', Action: 'batch:TerminateJob', Resource: jobs },
         ]),
-    ...(passRoles.length === 0 ? [] : [{ Sid: 'PassConfiguredRolesToBatchJobs', Effect: 'Allow', Action: 'iam:PassRole', Resource: passRoles }]),
+    ...(passRoles.length === 0
+      ? []
+      : [
+          {
+            Sid: 'PassConfiguredRolesToBatchJobs',
+            Effect: 'Allow',
+            Action: 'iam:PassRole',
+            Resource: passRoles,
+            Condition: { StringEquals: { 'iam:PassedToService': BATCH_PASSED_TO_SERVICES } },
+          },
+        ]),
   ];
 }
 
 /** Lambda targets: their functions (and their versions and aliases), and reading their images for Lambda. */
 function lambdaStatements(targets) {
   if (targets.length === 0) return [];
-  const functionArns = unique(targets.map((target) => target.lambda.function)).flatMap((fn) => {
-    const base = fn.startsWith('arn:') ? fn : arn('lambda', `function:${fn}`);
-    const qualified = typeof base === 'string' ? `${base}:*` : { 'Fn::Sub': `${base['Fn::Sub']}:*` };
-    return [base, qualified];
-  });
   return [
     {
       Sid: 'DeployConfiguredFunctions',
       Effect: 'Allow',
-      Action: [
-        'lambda:GetFunction',
-        'lambda:GetFunctionConfiguration',
-        'lambda:UpdateFunctionCode',
-        'lambda:PublishVersion',
-        'lambda:GetAlias',
-        'lambda:UpdateAlias',
-        'lambda:InvokeFunction',
-      ],
-      Resource: functionArns,
+      Action: ['lambda:GetFunction', 'lambda:GetFunctionConfiguration', 'lambda:UpdateFunctionCode', 'lambda:PublishVersion', 'lambda:GetAlias', 'lambda:UpdateAlias'],
+      Resource: functionArns(targets.map((target) => target.lambda.function)),
     },
     {
-      // Updating an image function makes Lambda read the image as the caller (Lambda developer guide, container images).
+      // The caller of UpdateFunctionCode needs ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on
+      // the image's repository (Lambda developer guide, "Create a Lambda function using a
+      // container image", section "Amazon ECR permissions"). Not Get/SetRepositoryPolicy: those
+      // only let Lambda add its own statement to a repository policy that lacks it, and a
+      // function already running from the repository has that access (README, "IAM: one role
+      // per function group").
       Sid: 'LetLambdaReadConfiguredRepositories',
       Effect: 'Allow',
-      Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:GetRepositoryPolicy', 'ecr:SetRepositoryPolicy'],
+      Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
       Resource: unique(targets.map((target) => target.repository)).map((repository) => arn('ecr', `repository/${repository}`)),
     },
+  ];
+}
+
+/** Smoke tests fetch URLs (no AWS call) and invoke the functions of the targets that have `invoke` tests: nothing else. */
+function smokeTestStatements(targets) {
+  const invoked = targets.filter((target) => target.lambda && target.smokeTests.some((test) => test.invoke));
+  if (invoked.length === 0) return [];
+  return [{ Sid: 'InvokeConfiguredFunctions', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: functionArns(invoked.map((target) => target.lambda.function)) }];
+}
+
+/** After a failed rollback step, JudgeRollback reads what each kind of target runs: reads only. */
+function rollbackJudgeStatements(targets) {
+  const ecs = targets.filter((t) => t.ecs);
+  const batch = targets.filter((t) => t.batch);
+  const lambda = targets.filter((t) => t.lambda);
+  return [
+    ...(ecs.length === 0
+      ? []
+      : [
+          {
+            Sid: 'ReadConfiguredServices',
+            Effect: 'Allow',
+            Action: 'ecs:DescribeServices',
+            Resource: unique(ecs.map((target) => `${target.ecs.cluster}/${target.ecs.service}`)).map((id) => arn('ecs', `service/${id}`)),
+          },
+        ]),
+    // "*": no resource type for DescribeJobDefinitions (Service Authorization Reference, AWS Batch).
+    ...(batch.length === 0 ? [] : [{ Sid: 'ReadJobDefinitions', Effect: 'Allow', Action: 'batch:DescribeJobDefinitions', Resource: '*' }]),
+    ...(lambda.length === 0
+      ? []
+      : [{ Sid: 'ReadConfiguredFunctions', Effect: 'Allow', Action: ['lambda:GetFunction', 'lambda:GetAlias'], Resource: functionArns(lambda.map((target) => target.lambda.function)) }]),
   ];
 }
 
@@ -223,13 +292,135 @@ function slackSecretResources(config) {
 }
 
 /**
- * provider.iam.role.statements: custom.iamStatements (every stack) plus the
- * statements of the target kinds deployments.yml uses, scoped to what it names.
+ * The roles of the function groups, one role per group (README, "IAM: one role per function
+ * group"). Each function names its role in serverless.yml (`role:`); every role lets its
+ * functions write their own log groups and, besides, only what these statements say.
+ * `fromFile` holds the statements deployments.yml scopes (custom.deployments.roleStatements).
  */
-async function iamStatements({ resolveConfigurationProperty }) {
-  const statements = (await resolveConfigurationProperty(['custom', 'iamStatements'])) ?? [];
-  const deployer = (await resolveConfigurationProperty(['custom', 'deployments', 'deployerStatements'])) ?? [];
-  return [...deployer, ...statements];
+const FUNCTION_ROLES = {
+  TriggerRole: {
+    policyName: 'trigger',
+    statements: ({ slotsTable, stateMachine, defaultBus }) => [
+      // GetItem, then a conditional PutItem on the version read (functions/slots/store.ts).
+      { Sid: 'ReadAndWriteSlots', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: slotsTable },
+      // Built from the name, not Ref: a Ref would make the role depend on the state machine,
+      // which depends on the functions, which depend on the role.
+      { Sid: 'StartDeployments', Effect: 'Allow', Action: 'states:StartExecution', Resource: stateMachine },
+      { Sid: 'PublishSkippedEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: defaultBus },
+      {
+        // The trigger's on-failure destination: Lambda sends the record of a push that failed
+        // every attempt with the function's execution role (Lambda developer guide, "Capturing
+        // records of Lambda asynchronous invocations").
+        Sid: 'SendFailedPushesToDeadLetterQueue',
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': ['TriggerDeadLetterQueue', 'Arn'] },
+      },
+    ],
+  },
+  SlotCoordinatorRole: {
+    policyName: 'slot-coordinator',
+    statements: ({ slotsTable, stateMachine, executions, defaultBus }) => [
+      // Conditional PutItem on the version read (functions/slots/store.ts); Scan for the sweep.
+      { Sid: 'ReadAndWriteSlots', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'], Resource: slotsTable },
+      { Sid: 'StartDeployments', Effect: 'Allow', Action: 'states:StartExecution', Resource: stateMachine },
+      // SKIPPED events, and the last event of a deployment that was stopped or timed out.
+      { Sid: 'PublishSkippedEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: defaultBus },
+      // The recovery reads how far a stopped deployment got (functions/deployment/stopped.ts).
+      { Sid: 'ReadStoppedExecutions', Effect: 'Allow', Action: 'states:GetExecutionHistory', Resource: executions },
+    ],
+  },
+  DeploymentResolverRole: {
+    policyName: 'deployment-resolver',
+    statements: ({ fromFile, stateMachine, executions }) => [
+      ...(fromFile.DeploymentResolverRole ?? []),
+      // A manual rollback reads the target's deployment history (functions/deployment/history.ts).
+      { Sid: 'ReadDeploymentHistoryForRollback', Effect: 'Allow', Action: 'states:ListExecutions', Resource: stateMachine },
+      { Sid: 'ReadDeploymentsForRollback', Effect: 'Allow', Action: 'states:DescribeExecution', Resource: executions },
+    ],
+  },
+  EventPublisherRole: {
+    policyName: 'event-publisher',
+    statements: ({ defaultBus }) => [{ Sid: 'PublishDeploymentEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: defaultBus }],
+  },
+  EcsStepsRole: { policyName: 'ecs-steps', statements: ({ fromFile }) => fromFile.EcsStepsRole ?? [] },
+  BatchStepsRole: { policyName: 'batch-steps', statements: ({ fromFile }) => fromFile.BatchStepsRole ?? [] },
+  LambdaStepsRole: { policyName: 'lambda-steps', statements: ({ fromFile }) => fromFile.LambdaStepsRole ?? [] },
+  SmokeTestsRole: { policyName: 'smoke-tests', statements: ({ fromFile }) => fromFile.SmokeTestsRole ?? [] },
+  RollbackJudgeRole: { policyName: 'rollback-judge', statements: ({ fromFile }) => fromFile.RollbackJudgeRole ?? [] },
+};
+
+/** Roles serverless.yml defines itself. */
+const OTHER_FUNCTION_ROLES = ['SlackNotifierRole'];
+
+/**
+ * Lambda assumes the role. No aws:SourceAccount condition: the Lambda developer guide
+ * ("Defining Lambda function permissions with an execution role") documents the trust policy
+ * with the service principal alone, and no condition key for it.
+ */
+const LAMBDA_TRUST_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};
+
+/** The function keys of serverless.yml by the role they name; a function without a known role stops packaging. */
+function functionsByRole(functions) {
+  const byRole = new Map();
+  for (const [key, fn] of Object.entries(functions)) {
+    const role = fn?.role;
+    if (typeof role !== 'string') {
+      throw configError(`function ${key} names no role: give it the role of its group (role: …Role in serverless.yml; README, "IAM: one role per function group").`);
+    }
+    if (!(role in FUNCTION_ROLES) && !OTHER_FUNCTION_ROLES.includes(role)) {
+      throw configError(`function ${key} names the role ${role}, which is not one of ${[...Object.keys(FUNCTION_ROLES), ...OTHER_FUNCTION_ROLES].join(', ')}.`);
+    }
+    byRole.set(role, [...(byRole.get(role) ?? []), key]);
+  }
+  return byRole;
+}
+
+/**
+ * Resolved as `functionRoles.<RoleName>` in resources: the AWS::IAM::Role of each function
+ * group in FUNCTION_ROLES, its policy writing the log groups of exactly the functions that
+ * name it, plus the role's statements.
+ */
+async function functionRoles({ resolveConfigurationProperty, resolveVariable }) {
+  const functions = (await resolveConfigurationProperty(['functions'])) ?? {};
+  const service = await resolveConfigurationProperty(['service']);
+  const stage = await resolveVariable('sls:stage');
+  const stateMachineName = await resolveConfigurationProperty(['custom', 'stateMachineName']);
+  const fromFile = (await resolveConfigurationProperty(['custom', 'deployments', 'roleStatements'])) ?? {};
+  const context = {
+    fromFile,
+    slotsTable: { 'Fn::GetAtt': ['SlotsTable', 'Arn'] },
+    stateMachine: arn('states', `stateMachine:${stateMachineName}`),
+    executions: arn('states', `execution:${stateMachineName}:*`),
+    defaultBus: arn('events', 'event-bus/default'),
+  };
+  const members = functionsByRole(functions);
+  return Object.fromEntries(
+    Object.entries(FUNCTION_ROLES).map(([roleName, role]) => {
+      const keys = members.get(roleName) ?? [];
+      if (keys.length === 0) throw configError(`no function names the role ${roleName}: remove it from serverless.yml and FUNCTION_ROLES, or give it its functions.`);
+      const logGroups = keys.map((key) => functions[key].name ?? `${service}-${stage}-${key}`);
+      const writeOwnLogs = {
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: logGroups.map((name) => arn('logs', `log-group:/aws/lambda/${name}:*`)),
+      };
+      return [
+        roleName,
+        {
+          Type: 'AWS::IAM::Role',
+          Properties: {
+            AssumeRolePolicyDocument: LAMBDA_TRUST_POLICY,
+            Policies: [{ PolicyName: role.policyName, PolicyDocument: { Version: '2012-10-17', Statement: [writeOwnLogs, ...role.statements(context)] } }],
+          },
+        },
+      ];
+    }),
+  );
 }
 
 /**
@@ -267,4 +458,4 @@ function deployDefinitionString() {
   return deployDefinitionJson();
 }
 
-module.exports = { fromDeploymentsFile, iamStatements, notifierIamStatements, slackSecretResources, deployDefinitionString };
+module.exports = { fromDeploymentsFile, functionRoles, notifierIamStatements, slackSecretResources, deployDefinitionString };

@@ -23,8 +23,114 @@ const PACKAGE_TIMEOUT_MS = 180_000;
 const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::Region': 'us-east-1', 'AWS::AccountId': '123456789012' };
 const ACCOUNT = 'arn:aws:ecs:us-east-1:123456789012';
 
-/** Actions AWS offers no usable resource-level permission for (Service Authorization Reference, Amazon ECS). */
+/**
+ * Actions AWS offers no usable resource-level permission for (Service Authorization Reference:
+ * Amazon Elastic Container Service, AWS Batch; ecs:ListTasks is scoped by ecs:cluster instead).
+ */
 const UNSCOPABLE_ACTIONS = ['batch:DescribeJobDefinitions', 'batch:DescribeJobs', 'batch:ListJobs', 'ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:ListTasks'];
+
+/** The function groups, by handler, and the role each has (README, "IAM: one role per function group"). */
+function groupRoleOf(handler: string): string {
+  const byName: Record<string, string> = {
+    'trigger': 'TriggerRole',
+    'hold-slot': 'SlotCoordinatorRole',
+    'release-slot': 'SlotCoordinatorRole',
+    'recover-slot': 'SlotCoordinatorRole',
+    'sweep-slots': 'SlotCoordinatorRole',
+    'resolve-deployment': 'DeploymentResolverRole',
+    'publish-deployment-event': 'EventPublisherRole',
+    'run-smoke-tests': 'SmokeTestsRole',
+    'lambda-check-canary': 'SmokeTestsRole',
+    'judge-rollback': 'RollbackJudgeRole',
+    'slack-notifier': 'SlackNotifierRole',
+  };
+  const byPrefix: [string, string][] = [
+    ['ecs-', 'EcsStepsRole'],
+    ['batch-', 'BatchStepsRole'],
+    ['lambda-', 'LambdaStepsRole'],
+  ];
+  const role = byName[handler] ?? byPrefix.find(([prefix]) => handler.startsWith(prefix))?.[1];
+  if (!role) throw new Error(`no function group for the handler ${handler}`);
+  return role;
+}
+
+/** The AWS SDK v3 service ids bundled (the service shape's name) → their IAM service prefix. */
+const IAM_PREFIX: Record<string, string> = {
+  AmazonEC2ContainerServiceV20141113: 'ecs',
+  AWSBatchV20160810: 'batch',
+  AWSGirApiService: 'lambda',
+  AWSStepFunctions: 'states',
+  AWSEvents: 'events',
+  DynamoDB_20120810: 'dynamodb',
+  AmazonEC2ContainerRegistry_V20150921: 'ecr',
+  secretsmanager: 'secretsmanager',
+  AmazonSSM: 'ssm',
+};
+/** Operations whose IAM action has another name. */
+const ACTION_OF_OPERATION: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
+
+/**
+ * Commands a bundle holds but never sends, and why. Nothing else in a bundle is excused: a
+ * command a function does not call must not be bundled (see bundledCommands).
+ */
+const NEVER_SENT: { service: string; operations?: string[]; roles?: string[]; reason: string }[] = [
+  ...['AWSSecurityTokenServiceV20110615', 'SWBPortalService', 'AWSSSOOIDCService', 'Signin'].map((service) => ({
+    service,
+    reason:
+      "the SDK's default credential chain bundles the STS, SSO and sign-in clients of the providers it tries after the environment; in Lambda the environment holds the role's credentials, so the chain stops there",
+  })),
+  {
+    service: 'DynamoDB_20120810',
+    operations: ['DescribeEndpoints'],
+    reason: "the DynamoDB client's endpoint discovery, off unless AWS_ENABLE_ENDPOINT_DISCOVERY (or the shared config) turns it on; no function sets it (asserted)",
+  },
+  {
+    service: 'AmazonSSM',
+    operations: ['GetParameters', 'GetParametersByPath', 'PutParameter'],
+    roles: ['SlackNotifierRole'],
+    reason: "Powertools' SSMProvider class carries getMultiple, getParametersByName and set; the notifier calls get only (functions/notifications/secrets.ts)",
+  },
+];
+
+/** Actions a role holds that no bundled command names, and why: what Lambda or a service does with the caller's permissions. */
+const IMPLIED_ACTIONS: Record<string, { actions: string[]; reason: string }[]> = {
+  '*': [{ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], reason: "the Lambda runtime writes the function's logs with its execution role" }],
+  TriggerRole: [{ actions: ['sqs:SendMessage'], reason: "Lambda sends a push that failed every attempt to the trigger's on-failure destination with the execution role" }],
+  EcsStepsRole: [
+    { actions: ['ecs:TagResource'], reason: 'RegisterTaskDefinition with tags is authorized as ecs:TagResource too' },
+    { actions: ['iam:PassRole'], reason: 'registering a task definition passes its task and execution roles' },
+  ],
+  BatchStepsRole: [
+    { actions: ['batch:TagResource'], reason: 'a revision is registered with the tags of the one it copies' },
+    { actions: ['iam:PassRole'], reason: "registering a job definition passes its job and execution roles" },
+  ],
+  LambdaStepsRole: [{ actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], reason: 'Lambda reads the image with the permissions of the caller of UpdateFunctionCode' }],
+};
+
+/**
+ * The AWS SDK commands in a bundle (esbuild output), as `ServiceId:Operation`. SDK v3 builds
+ * each command class with `<builder> = makeBuilder(commonParams, "<ServiceId>", "<ClientName>", …)`
+ * and `<Name>Command = class extends <builder>(_ep, _mw, "<Operation>", <schema>)`; releases
+ * before that, with `….s("<ServiceId>", "<Operation>", {})`. `declared` counts every
+ * `<Name>Command = class extends`, so that a command in an encoding neither pattern knows
+ * fails the test instead of going unseen.
+ */
+function bundledCommands(js: string): { commands: Set<string>; declared: number; found: number } {
+  const builders = new Map([...js.matchAll(/(\w+) = makeBuilder\d*\(\s*\w+,\s*"(\w+)",\s*"\w+"/g)].map((match) => [match[1]!, match[2]!]));
+  const commands = new Set<string>();
+  let found = 0;
+  for (const match of js.matchAll(/\w+Command = class extends (\w+)\(\s*\w+,\s*\w+,\s*"(\w+)"/g)) {
+    const service = builders.get(match[1]!);
+    if (service === undefined) continue;
+    commands.add(`${service}:${match[2]!}`);
+    found += 1;
+  }
+  for (const match of js.matchAll(/\.s\(\s*"(\w+)",\s*"(\w+)",\s*\{/g)) {
+    commands.add(`${match[1]!}:${match[2]!}`);
+    found += 1;
+  }
+  return { commands, declared: [...js.matchAll(/\w+Command = class extends/g)].length, found };
+}
 
 interface Resource {
   Type: string;
@@ -301,7 +407,7 @@ describe('serverless package', () => {
       expect(template.Resources[notifierId]?.Properties).toMatchObject({ Environment: { Variables: { NOTIFICATIONS_TABLE: { Ref: tableId } } } });
     });
 
-    it('has a role of its own: its log group and its table, and none of the deployer’s permissions', () => {
+    it('has a role of its own: its log group and its table, and none of the deployment steps’ permissions', () => {
       const statements = notifierStatements();
       const table = { 'Fn::GetAtt': ['NotificationsTable', 'Arn'] };
 
@@ -334,21 +440,25 @@ describe('serverless package', () => {
   });
 
   describe('slots', () => {
-    const coordinatorFunctions = ['TriggerLambdaFunction', 'HoldDashslotLambdaFunction', 'ReleaseDashslotLambdaFunction', 'RecoverDashslotLambdaFunction', 'SweepDashslotsLambdaFunction'];
+    const coordinatorFunctions = ['HoldDashslotLambdaFunction', 'ReleaseDashslotLambdaFunction', 'RecoverDashslotLambdaFunction', 'SweepDashslotsLambdaFunction'];
+    const slotFunctions = ['TriggerLambdaFunction', ...coordinatorFunctions];
     const roleOf = (functionId: string): unknown => template.Resources[functionId]?.Properties.Role;
+    const statementsOfRole = (roleId: string): Statement[] =>
+      (template.Resources[roleId]!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
 
-    it('keeps them in a pay-per-request table keyed by slot, which only the coordinator functions are given', () => {
+    it('keeps them in a pay-per-request table keyed by slot, which only the trigger and the coordinator functions are given', () => {
       expect(template.Resources.SlotsTable?.Properties).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] });
-      for (const id of coordinatorFunctions) {
+      for (const id of slotFunctions) {
         expect(template.Resources[id]?.Properties).toMatchObject({ Environment: { Variables: { SLOTS_TABLE: { Ref: 'SlotsTable' } } } });
-        expect(roleOf(id)).toEqual({ 'Fn::GetAtt': ['SlotCoordinatorRole', 'Arn'] });
       }
-      const others = resourcesOfType('AWS::Lambda::Function').filter(([id]) => !coordinatorFunctions.includes(id));
+      expect(roleOf('TriggerLambdaFunction')).toEqual({ 'Fn::GetAtt': ['TriggerRole', 'Arn'] });
+      for (const id of coordinatorFunctions) expect(roleOf(id)).toEqual({ 'Fn::GetAtt': ['SlotCoordinatorRole', 'Arn'] });
+      const others = resourcesOfType('AWS::Lambda::Function').filter(([id]) => !slotFunctions.includes(id));
       for (const [, fn] of others) expect(JSON.stringify(fn.Properties)).not.toContain('SlotsTable');
     });
 
     it("gives the coordinator role the slot table, starting its own state machine, reading its executions' history and publishing events, nothing else", () => {
-      const statements = (template.Resources.SlotCoordinatorRole!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
+      const statements = statementsOfRole('SlotCoordinatorRole');
       const name = stateMachine().Properties.StateMachineName as string;
 
       const actions = sorted([...new Set(statements.flatMap((statement) => asList(statement.Action)))]);
@@ -357,8 +467,29 @@ describe('serverless package', () => {
       expect(resourceOf('dynamodb:PutItem')).toEqual([{ 'Fn::GetAtt': ['SlotsTable', 'Arn'] }]);
       expect(resourceOf('states:StartExecution')).toEqual([`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`]);
       expect(resourceOf('states:GetExecutionHistory')).toEqual([`arn:aws:states:us-east-1:123456789012:execution:${name}:*`]);
-      // Nobody else may write slots or start deployments.
-      const elsewhere = allStatements(template).filter((statement) => !statements.includes(statement));
+    });
+
+    it('gives the trigger reading and writing slots, starting its own state machine, SKIPPED events and its dead-letter queue, nothing else', () => {
+      const statements = statementsOfRole('TriggerRole');
+      const name = stateMachine().Properties.StateMachineName as string;
+      const [invokeConfig] = resourcesOfType('AWS::Lambda::EventInvokeConfig').filter(([, resource]) => JSON.stringify(resource.Properties.FunctionName).includes('"TriggerLambdaFunction"'));
+
+      const actions = sorted([...new Set(statements.flatMap((statement) => asList(statement.Action)))]);
+      const resourceOf = (action: string) => statements.filter((statement) => asList(statement.Action).includes(action)).map((statement) => render(statement.Resource));
+      expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 'sqs:SendMessage', 'states:StartExecution']);
+      expect(resourceOf('dynamodb:GetItem')).toEqual([{ 'Fn::GetAtt': ['SlotsTable', 'Arn'] }]);
+      expect(resourceOf('states:StartExecution')).toEqual([`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`]);
+      expect(resourceOf('events:PutEvents')).toEqual(['arn:aws:events:us-east-1:123456789012:event-bus/default']);
+      // Lambda delivers to the on-failure destination with the function's role, not the queue's policy.
+      expect(resourceOf('sqs:SendMessage')).toEqual([(invokeConfig![1].Properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure.Destination]);
+    });
+
+    it('lets nobody else write slots or start deployments', () => {
+      const elsewhere = Object.entries(template.Resources)
+        .filter(([id, resource]) => resource.Type === 'AWS::IAM::Role' && id !== 'TriggerRole' && id !== 'SlotCoordinatorRole')
+        .flatMap(([id]) => statementsOfRole(id));
+
+      expect(elsewhere.length).toBeGreaterThan(0);
       expect(elsewhere.filter((statement) => JSON.stringify(statement.Resource).includes('SlotsTable'))).toEqual([]);
       expect(elsewhere.flatMap((statement) => asList(statement.Action))).not.toContain('states:StartExecution');
     });
@@ -388,19 +519,29 @@ describe('serverless package', () => {
     expect(outputs).toEqual([expect.objectContaining({ Export: { Name: expect.stringContaining('DeployStateMachineArn') } })]);
   });
 
-  it('lets the deployer describe and update only the configured ECS services', () => {
+  /** The statements of the role a function has. */
+  const roleIdOf = (functionId: string): string => (template.Resources[functionId]?.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const policyStatements = (roleId: string): Statement[] =>
+    ((template.Resources[roleId]?.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
+  /** Which role holds each statement granting the action. */
+  const rolesGranting = (action: string): string[] =>
+    resourcesOfType('AWS::IAM::Role').flatMap(([id]) => policyStatements(id).filter((statement) => asList(statement.Action).includes(action)).map(() => id));
+
+  it('lets the ECS steps describe and update only the configured ECS services, and the rollback judge describe them', () => {
     const expected = [...new Set(config.targets.flatMap((target) => (target.ecs ? [`${ACCOUNT}:service/${target.ecs.cluster}/${target.ecs.service}`] : [])))];
 
     const statements = [...statementsWith(template, 'ecs:UpdateService'), ...statementsWith(template, 'ecs:DescribeServices')];
 
     expect(statements.length).toBeGreaterThan(0);
+    expect(rolesGranting('ecs:UpdateService')).toEqual(['EcsStepsRole']);
+    expect(sorted(rolesGranting('ecs:DescribeServices'))).toEqual(['EcsStepsRole', 'RollbackJudgeRole']);
     for (const statement of statements) {
       expect(sorted(render(asList(statement.Resource)) as unknown[])).toEqual(sorted(expected));
       expect(statement.Condition).toBeUndefined();
     }
   });
 
-  it('lets the deployer list and describe only tasks of the configured clusters', () => {
+  it('lets the ECS steps list and describe only tasks of the configured clusters', () => {
     const clusters = [...new Set(config.targets.flatMap((target) => (target.ecs ? [target.ecs.cluster] : [])))];
 
     const [listTasks] = statementsWith(template, 'ecs:ListTasks');
@@ -410,52 +551,60 @@ describe('serverless package', () => {
     expect(sorted(render(asList(describeTasks?.Resource)) as unknown[])).toEqual(sorted(clusters.map((c) => `${ACCOUNT}:task/${c}/*`)));
   });
 
-  it('lets the deployer pass only the roles listed in ecs.passRoles (to ECS tasks) and batch.passRoles', () => {
+  it('passes only the roles listed in ecs.passRoles, to ECS tasks, and in batch.passRoles, to Batch; never without iam:PassedToService', () => {
     const roleArns = (roles: string[]) => [...new Set(roles)].map((role) => (role.startsWith('arn:') ? role : `arn:aws:iam::123456789012:role/${role}`));
     const ecsRoles = roleArns(config.targets.flatMap((target) => target.ecs?.passRoles ?? []));
     const batchRoles = roleArns(config.targets.flatMap((target) => target.batch?.passRoles ?? []));
 
     const statements = statementsWith(template, 'iam:PassRole');
-    const toEcs = statements.filter((s) => s.Condition !== undefined);
-    const toBatch = statements.filter((s) => s.Condition === undefined);
+    const [toEcs] = policyStatements('EcsStepsRole').filter((statement) => asList(statement.Action).includes('iam:PassRole'));
+    const [toBatch] = policyStatements('BatchStepsRole').filter((statement) => asList(statement.Action).includes('iam:PassRole'));
 
     expect(ecsRoles.length).toBeGreaterThan(0);
     expect(batchRoles.length).toBeGreaterThan(0);
     expect(statements).toHaveLength(2);
-    expect(sorted(render(asList(toEcs[0]?.Resource)) as unknown[])).toEqual(sorted(ecsRoles));
-    expect(toEcs[0]?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
-    expect(sorted(render(asList(toBatch[0]?.Resource)) as unknown[])).toEqual(sorted(batchRoles));
+    for (const statement of statements) expect(Object.keys(statement.Condition ?? {})).toEqual(['StringEquals']);
+    expect(sorted(render(asList(toEcs?.Resource)) as unknown[])).toEqual(sorted(ecsRoles));
+    expect(toEcs?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } });
+    expect(sorted(render(asList(toBatch?.Resource)) as unknown[])).toEqual(sorted(batchRoles));
+    // Batch takes the roles and passes them on to ECS tasks (AWS Batch user guide, service-linked role).
+    expect(toBatch?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': ['batch.amazonaws.com', 'ecs-tasks.amazonaws.com'] } });
   });
 
-  it('lets the deployer register, deregister and test only the configured job definitions, in the configured queues', () => {
+  it('lets the Batch steps register, deregister and test only the configured job definitions, in the configured queues', () => {
+    const batchArn = ACCOUNT.replace(':ecs', ':batch');
     const names = [...new Set(config.targets.flatMap((target) => (target.batch ? [target.batch.jobDefinition] : [])))];
     const queues = [...new Set(config.targets.flatMap((target) => target.smokeTests.flatMap((test) => ('batchJob' in test ? [test.batchJob.jobQueue] : []))))];
-    const revisions = names.flatMap((name) => [`${ACCOUNT.replace(':ecs', ':batch')}:job-definition/${name}`, `${ACCOUNT.replace(':ecs', ':batch')}:job-definition/${name}:*`]);
+    const revisions = names.flatMap((name) => [`${batchArn}:job-definition/${name}`, `${batchArn}:job-definition/${name}:*`]);
 
     const [register] = statementsWith(template, 'batch:RegisterJobDefinition');
     const [submit] = statementsWith(template, 'batch:SubmitJob');
 
     expect(names.length).toBeGreaterThan(0);
+    expect(rolesGranting('batch:RegisterJobDefinition')).toEqual(['BatchStepsRole']);
     expect(asList(register?.Action)).toEqual(expect.arrayContaining(['batch:DeregisterJobDefinition', 'batch:TagResource']));
     expect(sorted(render(asList(register?.Resource)) as unknown[])).toEqual(sorted(revisions));
-    expect(sorted(render(asList(submit?.Resource)) as unknown[])).toEqual(sorted([...revisions, ...queues.map((q) => `${ACCOUNT.replace(':ecs', ':batch')}:job-queue/${q}`)]));
+    // SubmitJob is authorized on the job it creates too (Service Authorization Reference, AWS Batch).
+    expect(sorted(render(asList(submit?.Resource)) as unknown[])).toEqual(sorted([...revisions, ...queues.map((q) => `${batchArn}:job-queue/${q}`), `${batchArn}:job/*`]));
   });
 
-  it('lets the deployer tag task definitions only while registering them', () => {
+  it('lets the ECS steps tag task definitions only while registering them', () => {
     const [tagResource] = statementsWith(template, 'ecs:TagResource');
 
     expect(render(tagResource?.Resource)).toBe(`${ACCOUNT}:task-definition/*`);
     expect(tagResource?.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } });
   });
 
-  it('lets the deployer start only its state machine and publish only to the default event bus', () => {
+  it('lets every role start only its state machine and publish only to the default event bus', () => {
     const name = stateMachine().Properties.StateMachineName as string;
 
-    const [startExecution] = statementsWith(template, 'states:StartExecution');
-    const [putEvents] = statementsWith(template, 'events:PutEvents');
+    const startExecution = statementsWith(template, 'states:StartExecution');
+    const putEvents = statementsWith(template, 'events:PutEvents');
 
-    expect(render(startExecution?.Resource)).toBe(`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`);
-    expect(render(putEvents?.Resource)).toBe('arn:aws:events:us-east-1:123456789012:event-bus/default');
+    expect(sorted(rolesGranting('states:StartExecution'))).toEqual(['SlotCoordinatorRole', 'TriggerRole']);
+    expect(sorted(rolesGranting('events:PutEvents'))).toEqual(['EventPublisherRole', 'SlotCoordinatorRole', 'TriggerRole']);
+    for (const statement of startExecution) expect(render(statement.Resource)).toBe(`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`);
+    for (const statement of putEvents) expect(render(statement.Resource)).toBe('arn:aws:events:us-east-1:123456789012:event-bus/default');
   });
 
   it('lets a manual deployment read only its own history and look images up only in the configured repositories', () => {
@@ -466,6 +615,8 @@ describe('serverless package', () => {
     const [describeExecution] = statementsWith(template, 'states:DescribeExecution');
     const [describeImages] = statementsWith(template, 'ecr:DescribeImages');
 
+    expect(rolesGranting('states:ListExecutions')).toEqual(['DeploymentResolverRole']);
+    expect(rolesGranting('ecr:DescribeImages')).toEqual(['DeploymentResolverRole']);
     expect(render(listExecutions?.Resource)).toBe(`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`);
     expect(render(describeExecution?.Resource)).toBe(`arn:aws:states:us-east-1:123456789012:execution:${name}:*`);
     expect(sorted(render(asList(describeImages?.Resource)) as unknown[])).toEqual(sorted(repositories.map((r) => `arn:aws:ecr:us-east-1:123456789012:repository/${r}`)));
@@ -481,6 +632,137 @@ describe('serverless package', () => {
       expect(statement.Effect).toBe('Allow');
       for (const action of asList(statement.Action)) expect(action).not.toContain('*');
     }
+  });
+
+  describe('IAM: one role per function group', () => {
+    const functions = (): [string, Resource][] => resourcesOfType('AWS::Lambda::Function');
+    const handlerOf = (fn: Resource): string => basename((fn.Properties.Handler as string).replace(/\.[^.]+$/, ''));
+    const functionsOfRole = (roleId: string): Resource[] => functions().filter(([id]) => roleIdOf(id) === roleId).map(([, fn]) => fn);
+    const actionsOf = (roleId: string): string[] => sorted([...new Set(policyStatements(roleId).flatMap((statement) => asList(statement.Action)))]) as string[];
+    const functionRoleIds = (): string[] => [...new Set(functions().map(([id]) => roleIdOf(id)))].sort();
+
+    /** What the shipped deployments.yml makes reachable: a role need not grant a call its functions cannot make with it. */
+    const secretStores = new Set(notificationSecretReferences(config).map((reference) => parseSecretReference(reference).store));
+    const reachable: Record<string, boolean> = {
+      ecs: config.targets.some((target) => target.ecs),
+      batch: config.targets.some((target) => target.batch),
+      lambda: config.targets.some((target) => target.lambda),
+      invoke: config.targets.some((target) => target.lambda && target.smokeTests.some((test) => 'invoke' in test)),
+      secretsmanager: secretStores.has('secretsmanager'),
+      ssm: secretStores.has('ssm'),
+    };
+    const isReachable = (action: string): boolean => (action === 'lambda:InvokeFunction' ? reachable.invoke! : (reachable[action.split(':')[0]!] ?? true));
+
+    /** The IAM actions of the SDK commands in the bundles of a role's functions, less those NEVER_SENT. */
+    const calledActions = (roleId: string): Set<string> => {
+      const actions = new Set<string>();
+      for (const fn of functionsOfRole(roleId)) {
+        const entries = readZip(join(outDir, basename((fn.Properties.Code as { S3Key: string }).S3Key)));
+        const js = entries.get(`${(fn.Properties.Handler as string).replace(/\.[^.]+$/, '')}.js`)!().toString('utf8');
+        const { commands, declared, found } = bundledCommands(js);
+        // Every command class in the bundle was read, and there is at least one.
+        expect({ handler: handlerOf(fn), found }).toEqual({ handler: handlerOf(fn), found: declared });
+        expect(commands.size).toBeGreaterThan(0);
+        for (const command of commands) {
+          const [service, operation] = command.split(':') as [string, string];
+          const excused = NEVER_SENT.some((entry) => entry.service === service && (!entry.operations || entry.operations.includes(operation)) && (!entry.roles || entry.roles.includes(roleId)));
+          if (excused) continue;
+          const prefix = IAM_PREFIX[service];
+          expect({ handler: handlerOf(fn), command, prefix }).toEqual({ handler: handlerOf(fn), command, prefix: expect.any(String) });
+          const action = `${prefix}:${operation}`;
+          actions.add(ACTION_OF_OPERATION[action] ?? action);
+        }
+      }
+      return actions;
+    };
+
+    it('gives every function the role of its group, and creates no role or policy besides', () => {
+      const expectedRoles = ['BatchStepsRole', 'DeploymentResolverRole', 'EcsStepsRole', 'EventPublisherRole', 'LambdaStepsRole', 'RollbackJudgeRole', 'SlackNotifierRole', 'SlotCoordinatorRole', 'SmokeTestsRole', 'TriggerRole'];
+
+      const roles = functions().map(([id, fn]) => ({ handler: handlerOf(fn), role: roleIdOf(id) }));
+      const stateMachineRole = (stateMachine().Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+
+      expect(roles).toEqual(roles.map(({ handler }) => ({ handler, role: groupRoleOf(handler) })));
+      expect(functionRoleIds()).toEqual(expectedRoles);
+      expect(sorted(resourcesOfType('AWS::IAM::Role').map(([id]) => id))).toEqual(sorted([...expectedRoles, stateMachineRole]));
+      expect(resourcesOfType('AWS::IAM::Policy')).toEqual([]);
+      expect(resourcesOfType('AWS::IAM::ManagedPolicy')).toEqual([]);
+      expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+    });
+
+    it('lets only Lambda assume a function role, with nothing attached from outside', () => {
+      for (const roleId of functionRoleIds()) {
+        const { AssumeRolePolicyDocument, ManagedPolicyArns, PermissionsBoundary } = template.Resources[roleId]!.Properties;
+
+        expect({ roleId, AssumeRolePolicyDocument }).toEqual({
+          roleId,
+          AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+        });
+        expect(ManagedPolicyArns).toBeUndefined();
+        expect(PermissionsBoundary).toBeUndefined();
+      }
+    });
+
+    it("lets each role write the log groups of its own functions, and no other log group", () => {
+      for (const roleId of functionRoleIds()) {
+        const logStatements = policyStatements(roleId).filter((statement) => asList(statement.Action).some((action) => action.startsWith('logs:')));
+        const ownLogGroups = functionsOfRole(roleId).map((fn) => `arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/${fn.Properties.FunctionName as string}:*`);
+
+        expect({ roleId, statements: logStatements.length }).toEqual({ roleId, statements: 1 });
+        expect(sorted(asList(logStatements[0]!.Action))).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+        expect({ roleId, logGroups: sorted(render(asList(logStatements[0]!.Resource)) as unknown[]) }).toEqual({ roleId, logGroups: sorted(ownLogGroups) });
+      }
+    });
+
+    it("grants each role exactly the calls its functions' bundles make, and the few that Lambda and the services make with it", () => {
+      // The shipped deployments.yml uses every target kind: every call is checked.
+      expect(Object.entries(reachable).filter(([, used]) => !used).map(([kind]) => kind)).toEqual(['ssm']);
+      // DescribeEndpoints stays unsent only while nothing turns endpoint discovery on.
+      for (const [, fn] of functions()) expect(Object.keys((fn.Properties.Environment as { Variables: object }).Variables)).not.toContain('AWS_ENABLE_ENDPOINT_DISCOVERY');
+
+      const differences = functionRoleIds().map((roleId) => {
+        const called = calledActions(roleId);
+        const granted = new Set(actionsOf(roleId));
+        const implied = [...IMPLIED_ACTIONS['*']!, ...(IMPLIED_ACTIONS[roleId] ?? [])].flatMap((entry) => entry.actions);
+        // Called but not granted, and granted but neither called nor implied.
+        const missing = [...called].filter((action) => isReachable(action) && !granted.has(action)).sort();
+        const extra = [...granted].filter((action) => !called.has(action) && !implied.includes(action)).sort();
+        return { roleId, missing, extra };
+      });
+
+      expect(differences).toEqual(functionRoleIds().map((roleId) => ({ roleId, missing: [], extra: [] })));
+    });
+
+    it('lets the smoke tests invoke the functions of the targets with invoke tests, and change nothing', () => {
+      const invoked = [...new Set(config.targets.flatMap((target) => (target.lambda && target.smokeTests.some((test) => 'invoke' in test) ? [target.lambda.function] : [])))];
+      const functionArns = invoked.flatMap((fn) => [`arn:aws:lambda:us-east-1:123456789012:function:${fn}`, `arn:aws:lambda:us-east-1:123456789012:function:${fn}:*`]);
+
+      const statements = policyStatements('SmokeTestsRole').filter((statement) => !asList(statement.Action).every((action) => action.startsWith('logs:')));
+
+      expect(invoked.length).toBeGreaterThan(0);
+      expect(statements.flatMap((statement) => asList(statement.Action))).toEqual(['lambda:InvokeFunction']);
+      expect(sorted(render(asList(statements[0]!.Resource)) as unknown[])).toEqual(sorted(functionArns));
+      // The state machine's own role invokes the step functions; of the function roles, only this one invokes anything.
+      expect(rolesGranting('lambda:InvokeFunction').filter((roleId) => functionRoleIds().includes(roleId))).toEqual(['SmokeTestsRole']);
+    });
+
+    it('lets the rollback judge read what each kind of target runs, and write nothing', () => {
+      const reads = ['batch:DescribeJobDefinitions', 'ecs:DescribeServices', 'lambda:GetAlias', 'lambda:GetFunction'];
+
+      expect(actionsOf('RollbackJudgeRole').filter((action) => !action.startsWith('logs:'))).toEqual(reads);
+    });
+
+    it('lets Lambda read the images of the Lambda targets as the caller of UpdateFunctionCode, and nobody change a repository policy', () => {
+      const repositories = [...new Set(config.targets.flatMap((target) => (target.lambda ? [target.repository] : [])))];
+
+      const ecrStatements = policyStatements('LambdaStepsRole').filter((statement) => asList(statement.Action).some((action) => action.startsWith('ecr:')));
+      const everyAction = allStatements(template).flatMap((statement) => asList(statement.Action));
+
+      expect(ecrStatements).toHaveLength(1);
+      expect(sorted(asList(ecrStatements[0]!.Action))).toEqual(['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer']);
+      expect(sorted(render(asList(ecrStatements[0]!.Resource)) as unknown[])).toEqual(sorted(repositories.map((r) => `arn:aws:ecr:us-east-1:123456789012:repository/${r}`)));
+      expect(everyAction.filter((action) => /^ecr:(Get|Set|Delete)RepositoryPolicy$/.test(action))).toEqual([]);
+    });
   });
 
   it('refers only to resources the template defines', () => {
@@ -589,5 +871,60 @@ describe('scripts/serverless-config.js, Slack secrets', () => {
     const config = fileWith(undefined, { slack: { botTokenSecret: 'slack/bot' } });
 
     expect(() => script.slackSecretResources(config)).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('a bot token needs a channel') }));
+  });
+});
+
+describe('scripts/serverless-config.js, function roles', () => {
+  interface RoleResource {
+    Type: string;
+    Properties: { AssumeRolePolicyDocument: unknown; Policies: { PolicyDocument: { Statement: Statement[] } }[] };
+  }
+  const script = require('../../scripts/serverless-config.js') as {
+    functionRoles: (context: { resolveConfigurationProperty: (path: string[]) => Promise<unknown>; resolveVariable: (variable: string) => Promise<unknown> }) => Promise<Record<string, RoleResource>>;
+  };
+  const groups = ['TriggerRole', 'SlotCoordinatorRole', 'DeploymentResolverRole', 'EventPublisherRole', 'EcsStepsRole', 'BatchStepsRole', 'LambdaStepsRole', 'SmokeTestsRole', 'RollbackJudgeRole'];
+
+  /** One function per group (`<role>-fn`), as serverless.yml would declare them. */
+  const contextWith = (functions: Record<string, { role?: string; name?: string }>) => {
+    const config: Record<string, unknown> = { functions, service: 'svc', custom: { stateMachineName: 'svc-dev-deploy', deployments: { roleStatements: {} } } };
+    return {
+      resolveConfigurationProperty: async (path: string[]) => path.reduce<unknown>((value, key) => (value as Record<string, unknown> | undefined)?.[key], config),
+      resolveVariable: async (variable: string) => (variable === 'sls:stage' ? 'dev' : undefined),
+    };
+  };
+  const oneEach = (): Record<string, { role?: string; name?: string }> => Object.fromEntries(groups.map((role) => [`${role.toLowerCase()}-fn`, { role }]));
+
+  it('lets a role whose target kind deployments.yml does not use write its own logs, and nothing else', async () => {
+    const functions = { ...oneEach(), 'ecs-a': { role: 'EcsStepsRole' }, 'ecs-b': { role: 'EcsStepsRole', name: 'custom-name' } };
+
+    const roles = await script.functionRoles(contextWith(functions));
+
+    const statements = roles.EcsStepsRole!.Properties.Policies.flatMap((policy) => policy.PolicyDocument.Statement);
+    expect(Object.keys(roles).sort()).toEqual([...groups].sort());
+    expect(statements.map((statement) => [statement.Action, render(statement.Resource)])).toEqual([
+      [
+        ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        ['svc-dev-ecsstepsrole-fn', 'svc-dev-ecs-a', 'custom-name'].map((name) => `arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/${name}:*`),
+      ],
+    ]);
+  });
+
+  it.each([
+    ['names no role', { role: undefined }, 'function stray names no role'],
+    ['names a role no group has', { role: 'DeployerRole' }, 'function stray names the role DeployerRole'],
+  ])('stops packaging with a ConfigError when a function %s', async (_, stray, message) => {
+    const functions = { ...oneEach(), stray };
+
+    const roles = script.functionRoles(contextWith(functions));
+
+    await expect(roles).rejects.toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining(message) }));
+  });
+
+  it('stops packaging with a ConfigError when no function names a role', async () => {
+    const { 'eventpublisherrole-fn': _unused, ...functions } = oneEach();
+
+    const roles = script.functionRoles(contextWith(functions));
+
+    await expect(roles).rejects.toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('no function names the role EventPublisherRole') }));
   });
 });
