@@ -53,16 +53,12 @@ function loadValidated() {
 const unique = (values) => [...new Set(values)];
 const arn = (service, resource) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}` });
 
-/** IAM role names become role ARNs in this account; ARNs are kept as given. */
-const roleArn = (nameOrArn) => (nameOrArn.startsWith('arn:') ? nameOrArn : { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${nameOrArn}` });
+/** IAM roles (by path and name: deployments.yml names every resource, functions/config/names.ts) in this account. */
+const roleArn = (name) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${name}` });
 
-/** Lambda functions named in deployments.yml (names or ARNs), with their versions and aliases. */
+/** Lambda functions named in deployments.yml, with their versions and aliases. */
 function functionArns(functions) {
-  return unique(functions).flatMap((fn) => {
-    const base = fn.startsWith('arn:') ? fn : arn('lambda', `function:${fn}`);
-    const qualified = typeof base === 'string' ? `${base}:*` : { 'Fn::Sub': `${base['Fn::Sub']}:*` };
-    return [base, qualified];
-  });
+  return unique(functions).flatMap((fn) => [arn('lambda', `function:${fn}`), arn('lambda', `function:${fn}:*`)]);
 }
 
 /** Resolved as custom.deployments. */
@@ -91,11 +87,11 @@ function fromDeploymentsFile() {
       EcsStepsRole: ecsStatements(targets.filter((t) => t.ecs)),
       BatchStepsRole: batchStatements(targets.filter((t) => t.batch)),
       LambdaStepsRole: lambdaStatements(targets.filter((t) => t.lambda)),
-      SmokeTestsRole: smokeTestStatements(targets),
+      SmokeTestsRole: smokeTestStatements(config),
       RollbackJudgeRole: rollbackJudgeStatements(targets),
     },
-    /** Secrets holding Slack webhook URLs and bot tokens (notifications.slack), by store. */
-    slackSecrets: slackSecretResources(config),
+    /** Reading the secrets holding Slack webhook URLs and bot tokens (notifications.slack). */
+    slackSecretStatements: slackSecretStatements(config),
   };
 }
 
@@ -173,7 +169,7 @@ function batchStatements(targets) {
   const revisions = names.flatMap((name) => [arn('batch', `job-definition/${name}`), arn('batch', `job-definition/${name}:*`)]);
   const queues = unique(targets.flatMap((target) => target.smokeTests.flatMap((test) => (test.batchJob ? [test.batchJob.jobQueue] : []))));
   const passRoles = unique(targets.flatMap((target) => target.batch.passRoles ?? [])).map(roleArn);
-  const queueArn = (queue) => (queue.startsWith('arn:') ? queue : arn('batch', `job-queue/${queue}`));
+  const queueArn = (queue) => arn('batch', `job-queue/${queue}`);
   // The job id is only known once submitted: any job of this account and region.
   const jobs = arn('batch', 'job/*');
   return [
@@ -240,11 +236,27 @@ function lambdaStatements(targets) {
   ];
 }
 
-/** Smoke tests fetch URLs (no AWS call) and invoke the functions of the targets that have `invoke` tests: nothing else. */
-function smokeTestStatements(targets) {
-  const invoked = targets.filter((target) => target.lambda && target.smokeTests.some((test) => test.invoke));
-  if (invoked.length === 0) return [];
-  return [{ Sid: 'InvokeConfiguredFunctions', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: functionArns(invoked.map((target) => target.lambda.function)) }];
+/**
+ * Smoke tests fetch URLs (no AWS call), read the header secrets deployments.yml names
+ * (functions/smoke/headers.ts lists them), and invoke the functions of the targets that
+ * have `invoke` tests: nothing else.
+ */
+function smokeTestStatements(config) {
+  const { smokeTestSecretReferences } = tsxRequire('../functions/smoke/headers.ts', __filename);
+  const invoked = config.targets.filter((target) => target.lambda && target.smokeTests.some((test) => test.invoke));
+  const secrets = secretReadStatements(smokeTestSecretReferences(config), 'HeaderSecrets');
+  if (invoked.length === 0) return secrets;
+  return [{ Sid: 'InvokeConfiguredFunctions', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: functionArns(invoked.map((target) => target.lambda.function)) }, ...secrets];
+}
+
+/** Reading exactly these secret references (functions/shared/secret-reference.ts derives each ARN), by store; nothing for none. */
+function secretReadStatements(references, what) {
+  const { parseSecretReference, secretIamResources } = tsxRequire('../functions/shared/secret-reference.ts', __filename);
+  const inStore = (store) => references.filter((reference) => parseSecretReference(reference).store === store).flatMap(secretIamResources);
+  const statements = [];
+  if (inStore('secretsmanager').length > 0) statements.push({ Sid: `Read${what}InSecretsManager`, Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: inStore('secretsmanager') });
+  if (inStore('ssm').length > 0) statements.push({ Sid: `Read${what}InSsm`, Effect: 'Allow', Action: 'ssm:GetParameter', Resource: inStore('ssm') });
+  return statements;
 }
 
 /** After a failed rollback step, JudgeRollback reads what each kind of target runs: reads only. */
@@ -272,23 +284,18 @@ function rollbackJudgeStatements(targets) {
 }
 
 /**
- * The IAM resources of every Slack secret deployments.yml names, top level and per
- * target (functions/notifications/secret-reference.ts derives each ARN). Resolving
+ * Reading every Slack secret deployments.yml names, top level and per target. Resolving
  * every target's settings also checks them: settings the notifier could not use stop
  * packaging with a ConfigError.
  */
-function slackSecretResources(config) {
+function slackSecretStatements(config) {
   const { notificationSecretReferences } = tsxRequire('../functions/notifications/settings.ts', __filename);
-  const { parseSecretReference, secretIamResources } = tsxRequire('../functions/notifications/secret-reference.ts', __filename);
-  let references;
   try {
-    references = notificationSecretReferences(config);
+    return secretReadStatements(notificationSecretReferences(config), 'SlackSecrets');
   } catch (error) {
     if (error instanceof Error && error.name === 'ConfigError') throw configError(`deployments.yml is invalid: ${error.message}`);
     throw error;
   }
-  const inStore = (store) => references.filter((reference) => parseSecretReference(reference).store === store).flatMap(secretIamResources);
-  return { secretsManager: inStore('secretsmanager'), ssm: inStore('ssm') };
 }
 
 /**
@@ -435,14 +442,7 @@ async function functionRoles({ resolveConfigurationProperty, resolveVariable }) 
  */
 async function notifierIamStatements({ resolveConfigurationProperty }) {
   const statements = (await resolveConfigurationProperty(['custom', 'notifierIamStatements'])) ?? [];
-  const secrets = (await resolveConfigurationProperty(['custom', 'deployments', 'slackSecrets'])) ?? {};
-  const reads = [];
-  if (secrets.secretsManager?.length) {
-    reads.push({ Sid: 'ReadSlackSecretsInSecretsManager', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secrets.secretsManager });
-  }
-  if (secrets.ssm?.length) {
-    reads.push({ Sid: 'ReadSlackSecretsInSsm', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: secrets.ssm });
-  }
+  const reads = (await resolveConfigurationProperty(['custom', 'deployments', 'slackSecretStatements'])) ?? [];
   return [...statements, ...reads];
 }
 
@@ -458,4 +458,4 @@ function deployDefinitionString() {
   return deployDefinitionJson();
 }
 
-module.exports = { fromDeploymentsFile, functionRoles, notifierIamStatements, slackSecretResources, deployDefinitionString };
+module.exports = { fromDeploymentsFile, functionRoles, notifierIamStatements, slackSecretStatements, smokeTestStatements, deployDefinitionString };

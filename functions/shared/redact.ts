@@ -19,8 +19,8 @@ const CREDENTIAL_PATTERNS: { pattern: RegExp; replacement: string }[] = [
   // Slack tokens: bot, user, app-level, configuration, refresh.
   { pattern: /\bxox[abeoprs]-[A-Za-z0-9-]+/g, replacement: REDACTED },
   { pattern: /\bxapp-[A-Za-z0-9-]+/g, replacement: REDACTED },
-  // Authorization header values written out: "Bearer abc…", "Basic dXNlcjpw…".
-  { pattern: /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{6,}/gi, replacement: `$1 ${REDACTED}` },
+  // Authorization header values written out: "Bearer abc…", "Basic dXNlcjpw…" (a value has a digit or a symbol, so prose like "Basic authentication" stays).
+  { pattern: /\b(Bearer|Basic)\s+(?=[A-Za-z]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}/gi, replacement: `$1 ${REDACTED}` },
   // AWS access key ids.
   { pattern: /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g, replacement: REDACTED },
 ];

@@ -26,22 +26,19 @@ const inThisAccount = (service: string, resource: string): IamResource => ({
 });
 
 /**
- * The IAM resources that let a role read one secret, and only it.
+ * The IAM resources that let a role read one secret, and only it. References are
+ * names (deployments.yml refuses ARNs and wildcards: functions/config/names.ts).
  *
  * - Secrets Manager appends six random characters to a secret's ARN (`…:secret:name-AbCdEf`),
  *   so a name becomes `secret:name-??????` (exactly six, so `name` does not also match
- *   `name-other`). An ARN is kept as given and also granted with the suffix, which covers
- *   complete ARNs and partial ones (without the suffix).
- * - An SSM parameter's ARN is `parameter/<name without its leading slash>`; an ARN is kept.
+ *   `name-other`).
+ * - An SSM parameter's ARN is `parameter/<name without its leading slash>`.
  *
  * @example secretIamResources('ecr-deployer/slack') // [{ 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:ecr-deployer/slack-??????' }]
  */
 function secretIamResources(reference: string): IamResource[] {
   const parsed = parseSecretReference(reference);
-  if (parsed.store === 'ssm') {
-    return [parsed.name.startsWith('arn:') ? parsed.name : inThisAccount('ssm', `parameter/${parsed.name.replace(/^\//, '')}`)];
-  }
-  if (parsed.secretId.startsWith('arn:')) return [parsed.secretId, `${parsed.secretId}-??????`];
+  if (parsed.store === 'ssm') return [inThisAccount('ssm', `parameter/${parsed.name.replace(/^\//, '')}`)];
   return [inThisAccount('secretsmanager', `secret:${parsed.secretId}-??????`)];
 }
 

@@ -7,6 +7,7 @@ import { loadDeploymentsFile } from '../../functions/config/load';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE, TERMINAL_EVENT_NOT_PUBLISHED } from '../../functions/events/deployment-events';
 import { parseSecretReference, secretIamResources } from '../../functions/notifications/secret-reference';
 import { notificationSecretReferences } from '../../functions/notifications/settings';
+import { smokeTestSecretReferences } from '../../functions/smoke/headers';
 import { STEP_HANDLERS } from '../../local/state-machine';
 import { deployDefinitionJson } from '../../statemachines/definition';
 
@@ -242,7 +243,7 @@ describe('serverless package', () => {
     if (outDir) rmSync(outDir, { recursive: true, force: true });
   });
 
-  it('subscribes the trigger to successful pushes of exactly the repositories in deployments.yml', () => {
+  it("subscribes the trigger to successful pushes of exactly the repositories in deployments.yml, in this account's and region's ECR", () => {
     const repositories = [...new Set(config.targets.map((target) => target.repository))];
 
     const rules = resourcesOfType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties.Targets).includes('"TriggerLambdaFunction"'));
@@ -252,6 +253,8 @@ describe('serverless package', () => {
     expect(rule.EventPattern).toEqual({
       'source': ['aws.ecr'],
       'detail-type': ['ECR Image Action'],
+      'account': [{ Ref: 'AWS::AccountId' }],
+      'region': [{ Ref: 'AWS::Region' }],
       'detail': { 'action-type': ['PUSH'], 'result': ['SUCCESS'], 'repository-name': repositories },
     });
     expect(rule.EventBusName ?? 'default').toBe('default');
@@ -642,16 +645,22 @@ describe('serverless package', () => {
     const functionRoleIds = (): string[] => [...new Set(functions().map(([id]) => roleIdOf(id)))].sort();
 
     /** What the shipped deployments.yml makes reachable: a role need not grant a call its functions cannot make with it. */
-    const secretStores = new Set(notificationSecretReferences(config).map((reference) => parseSecretReference(reference).store));
+    // Secrets are read by two roles, each only those deployments.yml names for it.
+    const secretReferencesOf: Record<string, string[]> = { SlackNotifierRole: notificationSecretReferences(config), SmokeTestsRole: smokeTestSecretReferences(config) };
+    const secretStores = (roleId: string) => new Set((secretReferencesOf[roleId] ?? []).map((reference) => parseSecretReference(reference).store));
     const reachable: Record<string, boolean> = {
       ecs: config.targets.some((target) => target.ecs),
       batch: config.targets.some((target) => target.batch),
       lambda: config.targets.some((target) => target.lambda),
       invoke: config.targets.some((target) => target.lambda && target.smokeTests.some((test) => 'invoke' in test)),
-      secretsmanager: secretStores.has('secretsmanager'),
-      ssm: secretStores.has('ssm'),
+      secretsmanager: secretStores('SlackNotifierRole').has('secretsmanager'),
+      ssm: secretStores('SlackNotifierRole').has('ssm'),
     };
-    const isReachable = (action: string): boolean => (action === 'lambda:InvokeFunction' ? reachable.invoke! : (reachable[action.split(':')[0]!] ?? true));
+    const isReachable = (action: string, roleId: string): boolean => {
+      const service = action.split(':')[0]!;
+      if (service === 'secretsmanager' || service === 'ssm') return secretStores(roleId).has(service);
+      return action === 'lambda:InvokeFunction' ? reachable.invoke! : (reachable[service] ?? true);
+    };
 
     /** The IAM actions of the SDK commands in the bundles of a role's functions, less those NEVER_SENT. */
     const calledActions = (roleId: string): Set<string> => {
@@ -725,7 +734,7 @@ describe('serverless package', () => {
         const granted = new Set(actionsOf(roleId));
         const implied = [...IMPLIED_ACTIONS['*']!, ...(IMPLIED_ACTIONS[roleId] ?? [])].flatMap((entry) => entry.actions);
         // Called but not granted, and granted but neither called nor implied.
-        const missing = [...called].filter((action) => isReachable(action) && !granted.has(action)).sort();
+        const missing = [...called].filter((action) => isReachable(action, roleId) && !granted.has(action)).sort();
         const extra = [...granted].filter((action) => !called.has(action) && !implied.includes(action)).sort();
         return { roleId, missing, extra };
       });
@@ -823,12 +832,9 @@ jest.mock('tsx/cjs/api', () => ({
 }));
 
 describe('scripts/serverless-config.js, Slack secrets', () => {
-  interface SecretResources {
-    secretsManager: unknown[];
-    ssm: unknown[];
-  }
   interface ServerlessConfigScript {
-    slackSecretResources: (config: unknown) => SecretResources;
+    slackSecretStatements: (config: unknown) => Statement[];
+    smokeTestStatements: (config: unknown) => Statement[];
     notifierIamStatements: (context: { resolveConfigurationProperty: (path: string[]) => Promise<unknown> }) => Promise<Statement[]>;
   }
   // The script the framework runs (CommonJS). It loads the project's TypeScript through tsx,
@@ -848,7 +854,7 @@ describe('scripts/serverless-config.js, Slack secrets', () => {
       { slack: { webhookSecret: 'ecr-deployer/slack-webhook' } },
       { slack: { botTokenSecret: 'ssm:/ecr-deployer/slack-bot', channel: '#dev' } },
     );
-    const custom: Record<string, unknown> = { notifierIamStatements: [{ Sid: 'Own', Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: 'x' }], deployments: { slackSecrets: script.slackSecretResources(config) } };
+    const custom: Record<string, unknown> = { notifierIamStatements: [{ Sid: 'Own', Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: 'x' }], deployments: { slackSecretStatements: script.slackSecretStatements(config) } };
     const resolveConfigurationProperty = async ([, key, sub]: string[]) => (sub ? (custom[key!] as Record<string, unknown>)[sub] : custom[key!]);
 
     const statements = await script.notifierIamStatements({ resolveConfigurationProperty });
@@ -861,7 +867,7 @@ describe('scripts/serverless-config.js, Slack secrets', () => {
   });
 
   it('adds no secret statement when deployments.yml names no secret', async () => {
-    const custom: Record<string, unknown> = { notifierIamStatements: [], deployments: { slackSecrets: script.slackSecretResources(fileWith(undefined, undefined)) } };
+    const custom: Record<string, unknown> = { notifierIamStatements: [], deployments: { slackSecretStatements: script.slackSecretStatements(fileWith(undefined, undefined)) } };
     const resolveConfigurationProperty = async ([, key, sub]: string[]) => (sub ? (custom[key!] as Record<string, unknown>)[sub] : custom[key!]);
 
     await expect(script.notifierIamStatements({ resolveConfigurationProperty })).resolves.toEqual([]);
@@ -870,7 +876,35 @@ describe('scripts/serverless-config.js, Slack secrets', () => {
   it('stops packaging with a ConfigError on Slack settings the notifier could not use', () => {
     const config = fileWith(undefined, { slack: { botTokenSecret: 'slack/bot' } });
 
-    expect(() => script.slackSecretResources(config)).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('a bot token needs a channel') }));
+    expect(() => script.slackSecretStatements(config)).toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('a bot token needs a channel') }));
+  });
+});
+
+describe('scripts/serverless-config.js, smoke-test header secrets', () => {
+  const script = require('../../scripts/serverless-config.js') as { smokeTestStatements: (config: unknown) => Statement[] };
+  const { parseDeploymentsFile } = jest.requireActual<typeof import('../../functions/config/load')>('../../functions/config/load');
+
+  it('lets the smoke tests read exactly the header secrets deployments.yml names, and invoke only functions with invoke tests', () => {
+    const config = parseDeploymentsFile({
+      targets: [
+        { name: 'web', repository: 'web', ecs: { cluster: 'c', service: 'web' }, smokeTests: [{ http: { url: 'https://api.internal/health', headers: { Authorization: { secret: 'web/token' }, 'X-Trace': 'on' } } }] },
+        { name: 'api', repository: 'api', lambda: { function: 'api' }, smokeTests: [{ invoke: {} }, { http: { url: 'https://api.internal/', headers: { Cookie: { secret: 'ssm:/api/cookie' } } } }] },
+      ],
+    });
+
+    const statements = script.smokeTestStatements(config);
+
+    expect(statements.map((statement) => [statement.Action, render(statement.Resource)])).toEqual([
+      ['lambda:InvokeFunction', ['arn:aws:lambda:us-east-1:123456789012:function:api', 'arn:aws:lambda:us-east-1:123456789012:function:api:*']],
+      ['secretsmanager:GetSecretValue', ['arn:aws:secretsmanager:us-east-1:123456789012:secret:web/token-??????']],
+      ['ssm:GetParameter', ['arn:aws:ssm:us-east-1:123456789012:parameter/api/cookie']],
+    ]);
+  });
+
+  it('grants nothing when no smoke test reads a secret or invokes a function', () => {
+    const config = parseDeploymentsFile({ targets: [{ name: 'web', repository: 'web', ecs: { cluster: 'c', service: 'web' }, smokeTests: [{ http: { url: 'http://10.0.0.8/health' } }] }] });
+
+    expect(script.smokeTestStatements(config)).toEqual([]);
   });
 });
 

@@ -50,6 +50,15 @@ const otherMutations = fc.oneof(
   fc.integer({ min: 21, max: 60 }).map((count) => ({ path: ['targets', 0, 'tags'] as Path, value: Array.from({ length: count }, (_, i) => `v${i}.*`), expect: 'Too big' })),
   fc.integer({ min: 33, max: 200 }).map((kib) => ({ path: ['targets', 4, 'smokeTests', 0, 'invoke', 'payload'] as Path, value: { blob: 'x'.repeat(kib * 1024) }, expect: 'at most 32 KiB' })),
   fc.stringMatching(/^[A-Z][A-Za-z]{0,8}\/[A-Za-z]{1,8}$/).map((repository) => ({ path: ['targets', 2, 'repository'] as Path, value: repository, expect: 'not a valid ECR repository name' })),
+  // Credentials in a smoke URL, or written out in a credential header.
+  fc.tuple(SEGMENT, fc.stringMatching(/^[A-Za-z0-9]{1,12}$/)).map(([user, password]) => ({ path: ['targets', 0, 'smokeTests', 0, 'http', 'url'] as Path, value: `https://${user}:${password}@api.internal/health`, expect: 'must not carry a user or password' })),
+  fc.tuple(fc.constantFrom('Authorization', 'Cookie', 'X-Api-Key', 'X-Auth-Token', 'Proxy-Authorization'), fc.stringMatching(/^[A-Za-z0-9]{8,20}$/)).map(([header, value]) => ({
+    path: ['targets', 0, 'smokeTests', 0, 'http', 'headers', header] as Path,
+    value: `Bearer ${value}`,
+    expect: 'carries a credential',
+  })),
+  // A smoke test aimed at instance metadata.
+  fc.constantFrom('http://169.254.169.254/latest/meta-data/', 'http://[fd00:ec2::254]/latest/', 'http://[::ffff:169.254.169.254]/', 'http://2852039166/').map((url) => ({ path: ['targets', 0, 'smokeTests', 0, 'http', 'url'] as Path, value: url, expect: 'metadata' })),
 );
 
 const mutation = fc.oneof(
@@ -65,7 +74,7 @@ function fieldName(path: Path): string {
 function withValue(file: unknown, path: Path, value: unknown): unknown {
   const copy = structuredClone(file) as Record<string | number, unknown>;
   let node: Record<string | number, unknown> = copy;
-  for (const part of path.slice(0, -1)) node = node[part] as Record<string | number, unknown>;
+  for (const part of path.slice(0, -1)) node = (node[part] ??= {}) as Record<string | number, unknown>;
   node[path[path.length - 1] as string | number] = value;
   return copy;
 }
