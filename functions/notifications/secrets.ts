@@ -1,11 +1,5 @@
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
-import { isTransientAwsError } from '../shared/aws-errors';
-import { secretsManager } from '../shared/clients/secrets-manager';
-import { ssm } from '../shared/clients/ssm';
-import { AwsTransientError } from '../shared/errors';
+import { forgetSecrets, readSecret, SecretUnreadable } from '../shared/secrets';
 import { SlackConfigurationError } from './errors';
-import { parseSecretReference } from '../shared/secret-reference';
 
 /**
  * The webhook URL or bot token, read from Secrets Manager or an SSM SecureString with
@@ -22,8 +16,6 @@ type SlackSecretKind = 'webhook' | 'bot';
 /** Longer than an execution environment lives (Lambda recycles them within hours). */
 const SECRET_MAX_AGE_SECONDS = 24 * 60 * 60;
 
-const secretsProvider = new SecretsProvider({ awsSdkV3Client: secretsManager });
-const ssmProvider = new SSMProvider({ awsSdkV3Client: ssm });
 
 /** Keys a JSON secret (the Secrets Manager console's key/value form) may hold the value under. */
 const JSON_KEYS: Record<SlackSecretKind, string[]> = {
@@ -86,19 +78,12 @@ function extractSlackSecret(raw: unknown, kind: SlackSecretKind, reference: stri
  * @example await loadSlackSecret('ssm:/ecr-deployer/slack-webhook', 'webhook') // 'https://hooks.slack.com/services/…'
  */
 async function loadSlackSecret(reference: string, kind: SlackSecretKind): Promise<string> {
-  const parsed = parseSecretReference(reference);
   let raw: unknown;
   try {
-    raw =
-      parsed.store === 'ssm'
-        ? await ssmProvider.get(parsed.name, { decrypt: true, maxAge: SECRET_MAX_AGE_SECONDS })
-        : await secretsProvider.get(parsed.secretId, { maxAge: SECRET_MAX_AGE_SECONDS });
+    raw = await readSecret(reference, 'the Slack secret', SECRET_MAX_AGE_SECONDS);
   } catch (error) {
-    // Powertools wraps the SDK's error in a GetParameterError; the SDK's says what happened.
-    const original = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-    const description = original instanceof Error ? `${original.name}: ${original.message}` : String(original);
-    if (isTransientAwsError(original)) throw new AwsTransientError(`reading the Slack secret ${reference}: ${description}`);
-    throw new SlackConfigurationError(`cannot read the Slack secret ${reference}: ${description}`);
+    if (error instanceof SecretUnreadable) throw new SlackConfigurationError(error.message);
+    throw error;
   }
   if (raw === undefined) throw notHolding(kind, reference, 'it has no value');
   return extractSlackSecret(raw, kind, reference);
@@ -106,8 +91,7 @@ async function loadSlackSecret(reference: string, kind: SlackSecretKind): Promis
 
 /** Drops every cached secret value: the next load reads the store again. */
 function forgetSlackSecrets(): void {
-  secretsProvider.clearCache();
-  ssmProvider.clearCache();
+  forgetSecrets();
 }
 
 export { loadSlackSecret, extractSlackSecret, forgetSlackSecrets, SECRET_MAX_AGE_SECONDS };

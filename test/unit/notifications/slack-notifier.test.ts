@@ -13,6 +13,7 @@ import { fakeClock } from './support/clock';
 import { configWith, eventBridgeEnvelope, eventFor } from './support/events';
 import { useFreshTables } from '../../support/dynamodb';
 import { startFakeSlack, type FakeSlack } from './support/slack-server';
+import { captureLogs } from '../../support/logs';
 
 const secretsMock = mockClient(SecretsManagerClient);
 const ssmMock = mockClient(SSMClient);
@@ -120,24 +121,6 @@ describe('slack-notifier handler', () => {
 });
 
 describe('the webhook URL and the bot token', () => {
-  /** Everything the logger writes while `run` runs, at debug level. */
-  async function captureLogs(run: () => Promise<void>): Promise<string> {
-    const written: string[] = [];
-    const capture = (chunk: unknown): boolean => {
-      written.push(String(chunk));
-      return true;
-    };
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-    logger.setLogLevel('DEBUG');
-    try {
-      await run();
-    } finally {
-      logger.setLogLevel('SILENT');
-    }
-    return written.join('');
-  }
-
   const secretsIn = (text: string): string[] => ['s3cr3tW3bh00kT0k3n', 's3cr3tB0tT0k3n', slack.webhookUrl('deploys'), TOKEN].filter((secret) => text.includes(secret));
 
   it('never appear in logs, results or error messages, whatever Slack answers', async () => {

@@ -1,6 +1,7 @@
 import { excerpt, redact, redactDeep, rememberSecret } from '../../../functions/shared/redact';
 import { logger } from '../../../functions/shared/logger';
 import { InvalidInput } from '../../../functions/shared/errors';
+import { captureLogs } from '../../support/logs';
 
 describe('redact: the one redaction of logs, events and errors', () => {
   it.each([
@@ -50,25 +51,9 @@ describe('redact: the one redaction of logs, events and errors', () => {
     expect(excerpt('x'.repeat(200), 20)).toHaveLength(20);
   });
 
-  it('is what deployment errors and log lines go through', () => {
+  it('is what deployment errors and log lines go through', async () => {
     expect(new InvalidInput('smoke URL https://admin:pw@internal/ refused').message).toBe('smoke URL https://[redacted]@internal/ refused');
-    const lines: string[] = [];
-    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
-    const info = jest.spyOn(console, 'info').mockImplementation((...args: unknown[]) => {
-      lines.push(args.map(String).join(' '));
-    });
-    logger.setLogLevel('INFO');
-    try {
-      logger.info('fetched https://admin:pw@internal/', { token: 'xoxb-1-2-3abc', error: new Error('Bearer abc123defgh') });
-    } finally {
-      logger.setLogLevel('SILENT');
-      write.mockRestore();
-      info.mockRestore();
-    }
-    const printed = lines.join('\n');
+    const printed = await captureLogs(() => logger.info('fetched https://admin:pw@internal/', { token: 'xoxb-1-2-3abc', error: new Error('Bearer abc123defgh') }));
     expect(printed).toContain('https://[redacted]@internal/');
     expect(printed).not.toMatch(/admin:pw|xoxb-1-2-3abc|abc123defgh/);
   });

@@ -8,6 +8,7 @@ import { forgetHeaderSecrets } from '../../../functions/smoke/secrets';
 import { logger } from '../../../functions/shared/logger';
 import { step } from '../../../functions/shared/step';
 import { guardConnections, startServer, type LocalServer } from './support/network';
+import { captureLogs } from '../../support/logs';
 
 const secretsMock = mockClient(SecretsManagerClient);
 const ssmMock = mockClient(SSMClient);
@@ -50,24 +51,6 @@ const check = (path: string, extra: Record<string, unknown> = {}) =>
 function storeSecrets(): void {
   secretsMock.on(GetSecretValueCommand, { SecretId: 'ecr-deployer/smoke-api-key' }).resolves({ SecretString: `${API_KEY}\n` });
   ssmMock.on(GetParameterCommand, { Name: '/ecr-deployer/smoke-session', WithDecryption: true }).resolves({ Parameter: { Name: '/ecr-deployer/smoke-session', Type: 'SecureString', Value: SESSION } });
-}
-
-/** Everything the logger writes while `run` runs, at debug level. */
-async function captureLogs(run: () => Promise<void>): Promise<string> {
-  const written: string[] = [];
-  const capture = (chunk: unknown): boolean => {
-    written.push(String(chunk));
-    return true;
-  };
-  jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  logger.setLogLevel('DEBUG');
-  try {
-    await run();
-  } finally {
-    logger.setLogLevel('SILENT');
-  }
-  return written.join('');
 }
 
 const secretsIn = (text: string): string[] => [API_KEY, SESSION, encodeURIComponent(API_KEY), 'Zm9vYmFyYmF6cXV4'].filter((secret) => text.includes(secret));
