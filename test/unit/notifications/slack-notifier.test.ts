@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { handler } from '../../../functions/handlers/slack-notifier';
 import { notifySlack } from '../../../functions/notifications/notify';
 import { forgetSlackSecrets } from '../../../functions/notifications/secrets';
-import { logger } from '../../../functions/shared/logger';
 import { fakeClock } from './support/clock';
 import { configWith, eventBridgeEnvelope, eventFor } from './support/events';
 import { useFreshTables } from '../../support/dynamodb';
