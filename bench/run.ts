@@ -1,4 +1,5 @@
 import '../local/quiet';
+import { measureBundles } from './bundles';
 import { runBurst, singleDeploymentSeconds, type BurstResult } from './burst';
 import { startDynamoDbProcess } from './dynamodb-process';
 
@@ -33,7 +34,20 @@ function burstLine(result: BurstResult, deploymentSeconds: number): string {
 /** A rollout of a few polls, 15 s apart: a minute, as a small Fargate service takes. */
 const ROLLOUT_POLLS = 4;
 
+/** Paired cold loads per function: enough for a stable median on a busy 2-core machine, few enough to stay quick. */
+const COLD_LOAD_PAIRS = 5;
+
+const kib = (bytes: number): string => `${Math.round(bytes / 1024)} KiB`;
+
+async function printBundleFigures(): Promise<void> {
+  for (const figure of await measureBundles(COLD_LOAD_PAIRS)) {
+    console.log(`bench: bundle ${figure.name}: ${kib(figure.bytes)} (floor ${kib(figure.floorBytes)}, ${(figure.bytes / figure.floorBytes).toFixed(2)}×)`);
+    console.log(`bench: cold load ${figure.name}: ${figure.loadMs.toFixed(0)} ms (floor ${figure.floorLoadMs.toFixed(0)} ms, ${figure.loadRatio.toFixed(2)}×)`);
+  }
+}
+
 async function main(): Promise<void> {
+  await printBundleFigures();
   const dynamo = await startDynamoDbProcess();
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   try {

@@ -17,6 +17,7 @@
  * from the stack, so packaging needs no AWS credentials.
  */
 
+const fs = require('node:fs');
 const path = require('node:path');
 const { require: tsxRequire } = require('tsx/cjs/api');
 
@@ -61,9 +62,23 @@ function functionArns(functions) {
   return unique(functions).flatMap((fn) => [arn('lambda', `function:${fn}`), arn('lambda', `function:${fn}:*`)]);
 }
 
+/**
+ * What every function reads at run time: deployments.yml validated, with its defaults and
+ * its tag globs compiled (functions/config/packaged.ts), written where package.patterns
+ * picks it up.
+ */
+function writeCompiledDeployments(config) {
+  const { compileDeployments } = tsxRequire('../functions/config/compile.ts', __filename);
+  const { COMPILED_FILE } = tsxRequire('../functions/config/packaged.ts', __filename);
+  const file = path.join(SERVICE_DIR, COMPILED_FILE);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify(compileDeployments(config, 'deployments.yml'))}\n`);
+}
+
 /** Resolved as custom.deployments. */
 function fromDeploymentsFile() {
   const config = loadValidated();
+  writeCompiledDeployments(config);
   const { targets } = config;
   const repositories = unique(targets.map((target) => target.repository));
   return {

@@ -1,4 +1,5 @@
 import { findImageByDigest, findImageByTag, tagForPeople, type EcrImage } from '../../functions/deployment/images';
+import { tagPattern } from '../../functions/config/compile';
 import { findTarget } from '../../functions/deployment/resolve';
 import type { ResolvedTarget } from '../../functions/shared/deployment';
 import { TargetNotFound } from '../../functions/shared/errors';
@@ -46,7 +47,7 @@ async function targetAndImage(context: CliContext, targetName: string, options: 
   const image = options.tag !== undefined
     ? await findImageByTag(target.repository, options.tag, undefined, context.clients.ecr)
     : await findImageByDigest(target.repository, options.digest ?? '', undefined, context.clients.ecr);
-  return { target, image, tag: options.tag ?? tagForPeople(image.tags, target.tags) };
+  return { target, image, tag: options.tag ?? tagForPeople(image.tags, (candidate) => target.tags.some((glob) => new RegExp(tagPattern(glob)).test(candidate))) };
 }
 
 /** `deploy <target> --tag T | --digest D [--wait]`. */

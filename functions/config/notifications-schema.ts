@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { DEPLOYMENT_STATUSES } from '../events/statuses';
 import { secretReferenceSchema } from './names';
 
 /** Statuses a Slack channel can be told about (the deployment events' statuses). */
-const NOTIFIABLE_STATUSES = ['STARTED', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SKIPPED'] as const;
+const NOTIFIABLE_STATUSES = DEPLOYMENT_STATUSES;
 
 const slackSettingsSchema = z
   .object({

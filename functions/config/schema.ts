@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TARGET_KINDS, type TargetKind } from './kinds';
 import { slotOf } from '../slots/identity';
 import { GRAMMARS, awsName, secretReferenceSchema } from './names';
 import { addressRefusal } from '../smoke/addresses';
@@ -6,8 +7,6 @@ import { isCredentialHeader } from '../smoke/headers';
 import { notificationsSchema, targetNotificationsSchema } from './notifications-schema';
 import { stateBudgetProblem } from './state-budget';
 
-/** The kinds of target, each a key of a target and a branch of the state machine. */
-const TARGET_KINDS = ['ecs', 'batch', 'lambda'] as const;
 
 const NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 
@@ -305,7 +304,6 @@ type BatchTargetConfig = z.infer<typeof batchTargetSchema>;
 type LambdaTargetConfig = z.infer<typeof lambdaTargetSchema>;
 type CanaryStep = z.infer<typeof canaryStepSchema>;
 type InvokeSmokeTest = z.infer<typeof invokeSmokeTestSchema>;
-type TargetKind = (typeof TARGET_KINDS)[number];
 
 export { TARGET_KINDS, deploymentsFileSchema, targetSchema, httpSmokeTestSchema, batchJobSmokeTestSchema };
 export type {

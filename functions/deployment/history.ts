@@ -5,7 +5,8 @@ import {
   type ExecutionStatus,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../shared/validation-messages';
 import { sfn } from '../shared/clients/sfn';
 import { NoRollbackTarget } from '../shared/errors';
 import { parseImageReference, shortDigest } from '../shared/image';
@@ -51,57 +52,46 @@ interface DeploymentRecord {
   cause?: string;
 }
 
-const imageSchema = z.object({ repository: z.string().optional(), tag: z.string().optional(), digest: z.string() }).loose();
+const optionalString = () => z.optional(z.string());
 
-const inputSchema = z
-  .object({
-    target: z.union([z.string(), z.object({ name: z.string() }).loose()]).optional(),
-    image: imageSchema.optional(),
-    /** A push deployment (slot form): the images by target. */
-    images: z.record(z.string(), z.object({ digest: z.string(), tag: z.string().optional() }).loose()).optional(),
-    tag: z.string().optional(),
-    digest: z.string().optional(),
-    rollback: z.boolean().optional(),
-    trigger: z.object({ kind: z.string().optional(), requestedBy: z.string().optional() }).loose().optional(),
-  })
-  .loose();
+const imageSchema = z.looseObject({ repository: optionalString(), tag: optionalString(), digest: z.string() });
 
-const previousImageSchema = z.object({ previousImage: z.string(), target: z.string().optional() }).loose();
+const inputSchema = z.looseObject({
+  target: z.optional(z.union([z.string(), z.looseObject({ name: z.string() })])),
+  image: z.optional(imageSchema),
+  /** A push deployment (slot form): the images by target. */
+  images: z.optional(z.record(z.string(), z.looseObject({ digest: z.string(), tag: optionalString() }))),
+  tag: optionalString(),
+  digest: optionalString(),
+  rollback: z.optional(z.boolean()),
+  trigger: z.optional(z.looseObject({ kind: optionalString(), requestedBy: optionalString() })),
+});
 
-const changeSchema = z
-  .object({
-    target: z.object({ name: z.string(), kind: z.string().optional() }).loose(),
-    image: imageSchema,
-    rollbackOf: z.string().optional(),
-  })
-  .loose();
+const previousImageSchema = z.looseObject({ previousImage: z.string(), target: optionalString() });
 
-const slotDeploymentSchema = z.object({ slot: z.object({ kind: z.string() }).loose(), changes: z.array(changeSchema).min(1) }).loose();
+const changeSchema = z.looseObject({
+  target: z.looseObject({ name: z.string(), kind: optionalString() }),
+  image: imageSchema,
+  rollbackOf: optionalString(),
+});
+
+const slotDeploymentSchema = z.looseObject({ slot: z.looseObject({ kind: z.string() }), changes: z.array(changeSchema).check(z.minLength(1)) });
 
 /** A deployment state as executions record it: `changes` per target, or (before slots) one `target` and `image`. */
-const stateSchema = z
-  .object({
-    deployment: z.union([slotDeploymentSchema, changeSchema]),
-    ecs: z
-      .object({ containers: z.array(previousImageSchema).optional(), previousTaskDefinitionArn: z.string().optional(), newTaskDefinitionArn: z.string().optional() })
-      .loose()
-      .optional(),
-    batch: z
-      .object({ containers: z.array(previousImageSchema).optional(), previousJobDefinitionArn: z.string().optional(), newJobDefinitionArn: z.string().optional() })
-      .loose()
-      .optional(),
-    lambda: z
-      .object({
-        functionName: z.string().optional(),
-        previousImageUri: z.string().optional(),
-        previousResolvedImageUri: z.string().optional(),
-        previousVersion: z.string().optional(),
-        newVersion: z.string().optional(),
-      })
-      .loose()
-      .optional(),
-  })
-  .loose();
+const stateSchema = z.looseObject({
+  deployment: z.union([slotDeploymentSchema, changeSchema]),
+  ecs: z.optional(z.looseObject({ containers: z.optional(z.array(previousImageSchema)), previousTaskDefinitionArn: optionalString(), newTaskDefinitionArn: optionalString() })),
+  batch: z.optional(z.looseObject({ containers: z.optional(z.array(previousImageSchema)), previousJobDefinitionArn: optionalString(), newJobDefinitionArn: optionalString() })),
+  lambda: z.optional(
+    z.looseObject({
+      functionName: optionalString(),
+      previousImageUri: optionalString(),
+      previousResolvedImageUri: optionalString(),
+      previousVersion: optionalString(),
+      newVersion: optionalString(),
+    }),
+  ),
+});
 
 type RecordedState = z.infer<typeof stateSchema>;
 

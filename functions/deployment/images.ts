@@ -2,7 +2,6 @@ import { DescribeImagesCommand, ImageNotFoundException, RepositoryNotFoundExcept
 import { ecr } from '../shared/clients/ecr';
 import { ImageNotFound } from '../shared/errors';
 import { isDigest, shortDigest } from '../shared/image';
-import { tagMatches } from '../trigger/targets';
 
 /** An image as ECR knows it. */
 interface EcrImage {
@@ -79,11 +78,11 @@ function findImageByDigest(repository: string, digest: string, registryId?: stri
 
 /**
  * The tag to show people for an image found by digest: one the target follows
- * (its `tags` globs) if any, else any, sorted for a stable choice.
+ * (`follows`: its `tags` globs) if any, else any, sorted for a stable choice.
  */
-function tagForPeople(tags: string[], targetGlobs: string[]): string | undefined {
+function tagForPeople(tags: string[], follows: (tag: string) => boolean): string | undefined {
   const sorted = [...tags].sort();
-  return sorted.find((tag) => tagMatches(tag, targetGlobs)) ?? sorted[0];
+  return sorted.find(follows) ?? sorted[0];
 }
 
 export { ecrRegistryId, findImageByTag, findImageByDigest, tagForPeople };

@@ -1,5 +1,6 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { SFNClient } from '@aws-sdk/client-sfn';
+import { cachedDeployments, tagMatchesTarget } from '../config/packaged';
 import type { ResolvedTarget } from '../shared/deployment';
 import { ImageNotFound, InvalidInput, NoRollbackTarget } from '../shared/errors';
 import { parseImageReference, shortDigest } from '../shared/image';
@@ -55,7 +56,7 @@ async function rollbackImage(target: ResolvedTarget, choice: RollbackChoice, con
     throw error;
   }
   // An image recorded by tag (a definition made by hand) is resolved now: that tag may have moved since.
-  return { registry: context.registry, digest: image.digest, tag: previous.tag ?? tagForPeople(image.tags, target.tags), rollbackOf: choice.undoes.executionName };
+  return { registry: context.registry, digest: image.digest, tag: previous.tag ?? tagForPeople(image.tags, (tag) => tagMatchesTarget(cachedDeployments(), target.name, tag)), rollbackOf: choice.undoes.executionName };
 }
 
 /**
@@ -83,7 +84,7 @@ async function findRequestedImage(target: ResolvedTarget, lookup: ImageLookup, c
           `tag "${lookup.tag}" is not on image sha256:${shortDigest(lookup.digest)}… of ${target.repository} (its tags: ${image.tags.join(', ') || 'none'}); the tag may have moved. Give the digest alone, or the tag alone.`,
         );
       }
-      return { registry: context.registry, digest: image.digest, tag: lookup.tag ?? tagForPeople(image.tags, target.tags) };
+      return { registry: context.registry, digest: image.digest, tag: lookup.tag ?? tagForPeople(image.tags, (tag) => tagMatchesTarget(cachedDeployments(), target.name, tag)) };
     }
     case 'rollback': {
       if (!context.stateMachineArn) throw new InvalidInput('a rollback needs the execution ARN (to read the deployment history); start it as an execution of the deploy state machine.');

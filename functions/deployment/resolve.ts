@@ -1,52 +1,50 @@
-import { z } from 'zod';
-import { describeIssues, loadDeploymentsFile } from '../config/load';
+import * as z from 'zod/mini';
+import '../shared/validation-messages';
+import { describeIssues, type SchemaIssues } from '../config/issues';
+import { cachedDeploymentsFile } from '../config/packaged';
 import type { DeploymentsFile } from '../config/schema';
-import type { Deployment, DeploymentSettings, ResolvedTarget, TargetChange, Trigger } from '../shared/deployment';
-import { InvalidInput, TargetNotFound } from '../shared/errors';
-import { IMAGE_TAG_GRAMMAR, IMAGE_TAG_PATTERN, ecrRegistry, imageRef } from '../shared/image';
-import { slotOf } from '../slots/identity';
-import { resolveTarget } from '../trigger/targets';
+import type { Deployment, ResolvedTarget, TargetChange, Trigger } from '../shared/deployment';
+import { InvalidInput } from '../shared/errors';
+import { IMAGE_TAG_GRAMMAR, IMAGE_TAG_PATTERN, imageRef } from '../shared/image';
 import { stateMachineArnOf } from './history';
+import { changesOfImages, defaultRegistry, deploymentOf, findTarget, isRecord, settingsFor, targetsNamedBy, type ExecutionContext } from './build';
 import { findRequestedImage, type FoundImage, type ImageLookup, type LookupContext } from './lookup';
 
-const digestSchema = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256:<64 hex digits>');
-const tagSchema = z.string().regex(IMAGE_TAG_PATTERN, `must be an image tag: ${IMAGE_TAG_GRAMMAR}`);
+const digestSchema = z.string().check(z.regex(/^sha256:[a-f0-9]{64}$/, 'must be sha256:<64 hex digits>'));
+const tagSchema = z.string().check(z.regex(IMAGE_TAG_PATTERN, `must be an image tag: ${IMAGE_TAG_GRAMMAR}`));
+const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
-const triggerSchema = z
-  .object({
+const triggerSchema = z._default(
+  z.strictObject({
     kind: z.enum(['ecr-push', 'manual']),
     // A burst merged into one deployment carries its pushes' event ids; bounded like the input.
-    eventIds: z.array(z.string().min(1).max(128)).max(100).optional(),
-    requestedBy: z.string().min(1).max(256).optional(),
-  })
-  .strict()
-  .default({ kind: 'manual' });
+    eventIds: z.optional(z.array(text(128)).check(z.maxLength(100))),
+    requestedBy: z.optional(text(256)),
+  }),
+  { kind: 'manual' },
+);
 
 /**
  * What the trigger (or a release, handing the slot on) starts: the slot, the
  * generation of its claim and the image per target. Targets are named, never
  * defined: their settings come from deployments.yml (README, "Execution input").
  */
-const slotInputSchema = z
-  .object({
-    slot: z.string().min(1),
-    generation: z.number().int().min(1),
-    images: z
-      .record(
-        z.string().min(1),
-        z
-          .object({
-            digest: digestSchema,
-            tag: tagSchema.optional(),
-            pushedAt: z.string().min(1),
-            rollbackOf: z.string().min(1).optional(),
-          })
-          .strict(),
-      )
-      .refine((images) => Object.keys(images).length > 0, 'name at least one target'),
-    trigger: triggerSchema,
-  })
-  .strict();
+const slotInputSchema = z.strictObject({
+  slot: z.string().check(z.minLength(1)),
+  generation: z.int().check(z.gte(1)),
+  images: z
+    .record(
+      z.string().check(z.minLength(1)),
+      z.strictObject({
+        digest: digestSchema,
+        tag: z.optional(tagSchema),
+        pushedAt: z.string().check(z.minLength(1)),
+        rollbackOf: z.optional(z.string().check(z.minLength(1))),
+      }),
+    )
+    .check(z.refine((images) => Object.keys(images).length > 0, 'name at least one target')),
+  trigger: triggerSchema,
+});
 
 /**
  * The short input a person types in the console: a target's name and a tag, a
@@ -54,25 +52,26 @@ const slotInputSchema = z
  * image up.
  */
 const consoleInputSchema = z
-  .object({
-    target: z.string().min(1),
-    tag: tagSchema.optional(),
-    digest: digestSchema.optional(),
-    rollback: z.boolean().optional(),
+  .strictObject({
+    target: z.string().check(z.minLength(1)),
+    tag: z.optional(tagSchema),
+    digest: z.optional(digestSchema),
+    rollback: z.optional(z.boolean()),
     trigger: triggerSchema,
   })
-  .strict()
-  .superRefine((input, ctx) => {
-    const byImage = input.tag !== undefined || input.digest !== undefined;
-    if (input.rollback === true && byImage) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['rollback'],
-        message: 'give "rollback": true or a "tag"/"digest", not both: rollback goes back to the image before the last deployment, a tag or digest deploys that image',
-      });
-    }
-    if (input.rollback !== true && !byImage) ctx.addIssue({ code: 'custom', path: [], message: 'say which image to deploy: "tag", "digest", or "rollback": true' });
-  });
+  .check(
+    z.superRefine((input, ctx) => {
+      const byImage = input.tag !== undefined || input.digest !== undefined;
+      if (input.rollback === true && byImage) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rollback'],
+          message: 'give "rollback": true or a "tag"/"digest", not both: rollback goes back to the image before the last deployment, a tag or digest deploys that image',
+        });
+      }
+      if (input.rollback !== true && !byImage) ctx.addIssue({ code: 'custom', path: [], message: 'say which image to deploy: "tag", "digest", or "rollback": true' });
+    }),
+  );
 
 type SlotExecutionInput = z.input<typeof slotInputSchema>;
 type ConsoleInput = z.input<typeof consoleInputSchema>;
@@ -85,54 +84,13 @@ const ACCEPTED_FORMS = [
   'A deployment defines nothing itself: targets, registries and smoke tests come from deployments.yml.',
 ].join('\n');
 
-interface ExecutionContext {
-  name: string;
-  arn?: string;
-  startTime?: string;
-}
-
 /** What an input asks for, validated, with its targets resolved: a push deployment of a slot, or a person's request to look up. */
 type DeploymentRequest =
   | { form: 'slot'; generation: number; changes: TargetChange[]; trigger: Trigger }
   | { form: 'console'; target: ResolvedTarget; trigger: Trigger; lookup: ImageLookup };
 
-/** The target named `name` in deployments.yml, or `TargetNotFound` listing the known ones. */
-function findTarget(config: DeploymentsFile, name: string): ResolvedTarget {
-  const found = config.targets.find((t) => t.name === name);
-  if (!found) throw new TargetNotFound(`no target named "${name}" in deployments.yml (known: ${config.targets.map((t) => t.name).join(', ')}).`);
-  return resolveTarget(found);
-}
-
-function invalidInput(error: z.ZodError): InvalidInput {
+function invalidInput(error: SchemaIssues): InvalidInput {
   return new InvalidInput(`the execution input is not a deployment request:\n${describeIssues(error)}\n${ACCEPTED_FORMS}`);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** This account's and region's ECR registry, where every target's repository is. */
-function defaultRegistry(): string {
-  const accountId = process.env.AWS_ACCOUNT_ID;
-  const region = process.env.AWS_REGION;
-  if (!accountId || !region) throw new InvalidInput('AWS_ACCOUNT_ID/AWS_REGION are not set: the registry of the targets cannot be derived.');
-  return ecrRegistry(accountId, region);
-}
-
-/**
- * The changes for images named by target, each target checked to be in
- * deployments.yml and on `slot`, in name order (pure but for the registry).
- */
-function changesOfImages(slot: string, images: Record<string, { digest: string; tag?: string; rollbackOf?: string }>, config: DeploymentsFile): TargetChange[] {
-  const registry = defaultRegistry();
-  return Object.entries(images)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, image]) => {
-      const target = findTarget(config, name);
-      const key = slotOf(target).key;
-      if (key !== slot) throw new InvalidInput(`target ${name} deploys to ${key}, not to ${slot}: one deployment changes one slot.`);
-      return { target, image: imageRef(registry, target.repository, image.digest, image.tag), ...(image.rollbackOf ? { rollbackOf: image.rollbackOf } : {}) };
-    });
 }
 
 /**
@@ -141,7 +99,7 @@ function changesOfImages(slot: string, images: Record<string, { digest: string; 
  * `ConfigError`) before anything changes. An input with `slot` is what the
  * trigger starts; any other is a person's request.
  */
-function parseDeploymentRequest(rawInput: unknown, loadConfig: () => DeploymentsFile = loadDeploymentsFile): DeploymentRequest {
+function parseDeploymentRequest(rawInput: unknown, loadConfig: () => DeploymentsFile = cachedDeploymentsFile): DeploymentRequest {
   if (isRecord(rawInput) && 'slot' in rawInput) {
     const parsed = slotInputSchema.safeParse(rawInput);
     if (!parsed.success) throw invalidInput(parsed.error);
@@ -156,71 +114,6 @@ function parseDeploymentRequest(rawInput: unknown, loadConfig: () => Deployments
   else if (input.digest !== undefined) lookup = { by: 'digest', digest: input.digest, tag: input.tag };
   else lookup = { by: 'tag', tag: input.tag ?? '' };
   return { form: 'console', target, trigger: input.trigger, lookup };
-}
-
-/**
- * The targets an input names, as far as it can be read and deployments.yml knows
- * them (pure but for reading it): for the event of an input refused before it
- * resolved. Nothing for an input that names none.
- */
-function targetsNamedBy(rawInput: unknown, config: DeploymentsFile): { targets: ResolvedTarget[]; images: Record<string, { digest?: string; tag?: string }>; trigger: Trigger } {
-  const input = isRecord(rawInput) ? rawInput : {};
-  const parsedTrigger = triggerSchema.safeParse(input.trigger);
-  const trigger: Trigger = parsedTrigger.success ? parsedTrigger.data : { kind: 'manual' };
-  const known = (name: unknown): ResolvedTarget[] => {
-    const found = typeof name === 'string' ? config.targets.find((t) => t.name === name) : undefined;
-    return found ? [resolveTarget(found)] : [];
-  };
-  if (isRecord(input.images)) {
-    const images = Object.fromEntries(
-      Object.entries(input.images).map(([name, image]) => [name, isRecord(image) ? { digest: typeof image.digest === 'string' ? image.digest : undefined, tag: typeof image.tag === 'string' ? image.tag : undefined } : {}]),
-    );
-    return { targets: Object.keys(images).flatMap(known), images, trigger };
-  }
-  const targets = known(input.target);
-  const image = { digest: typeof input.digest === 'string' ? input.digest : undefined, tag: typeof input.tag === 'string' ? input.tag : undefined };
-  return { targets, images: Object.fromEntries(targets.map((t) => [t.name, image])), trigger };
-}
-
-/**
- * What the changes of one deployment share (pure): the longest deadlines, the
- * shortest poll, and every target's smoke tests once each.
- */
-function settingsFor(changes: TargetChange[]): DeploymentSettings {
-  const targets = changes.map((c) => c.target);
-  const seen = new Set<string>();
-  const smokeTests = targets.flatMap((t) => t.smokeTests).filter((test) => {
-    const key = JSON.stringify(test);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-  return {
-    rollout: {
-      timeoutSeconds: Math.max(...targets.map((t) => t.rollout.timeoutSeconds)),
-      rollbackTimeoutSeconds: Math.max(...targets.map((t) => t.rollout.rollbackTimeoutSeconds)),
-      pollSeconds: Math.min(...targets.map((t) => t.rollout.pollSeconds)),
-      waitForSlotSeconds: Math.max(...targets.map((t) => t.rollout.waitForSlotSeconds)),
-      mergeWindowSeconds: Math.max(...targets.map((t) => t.rollout.mergeWindowSeconds)),
-    },
-    smokeTests,
-  };
-}
-
-/** A deployment of `changes` (at least one, all of one slot) by the execution `execution` (pure). */
-function deploymentOf(changes: TargetChange[], trigger: Trigger, execution: ExecutionContext, generation?: number): Deployment {
-  const [first] = changes;
-  if (!first) throw new InvalidInput('a deployment needs at least one target to change.');
-  return {
-    id: execution.name,
-    executionArn: execution.arn,
-    startedAt: execution.startTime ?? new Date().toISOString(),
-    slot: slotOf(first.target),
-    ...(generation !== undefined ? { generation } : {}),
-    changes,
-    settings: settingsFor(changes),
-    trigger,
-  };
 }
 
 /** A person's request, with the image its lookup found (pure). */

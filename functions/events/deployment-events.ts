@@ -6,12 +6,11 @@ import { shortDigest, type ImageRef } from '../shared/image';
 import { slotOf } from '../slots/identity';
 import { AwsTransientError } from '../shared/errors';
 import { redactDeep } from '../shared/redact';
+import { DEPLOYMENT_STATUSES, type DeploymentStatus } from './statuses';
 
 const EVENT_SOURCE = 'ecr-deployer';
 const EVENT_DETAIL_TYPE = 'Deployment State Change';
 
-const DEPLOYMENT_STATUSES = ['STARTED', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SKIPPED'] as const;
-type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 interface DeploymentEventDetail {
   deploymentId: string;

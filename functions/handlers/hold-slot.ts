@@ -1,5 +1,5 @@
-import { cachedDeploymentsFile } from '../config/load';
-import { changesOfImages, deploymentOf } from '../deployment/resolve';
+import { cachedDeploymentsFile } from '../config/packaged';
+import { changesOfImages, deploymentOf } from '../deployment/build';
 import type { DeploymentState } from '../shared/deployment';
 import { step } from '../shared/step';
 import { slotOf } from '../slots/identity';

@@ -1,5 +1,5 @@
-import { cachedDeploymentsFile } from '../config/load';
-import { defaultRegistry, targetsNamedBy } from '../deployment/resolve';
+import { cachedDeploymentsFile } from '../config/packaged';
+import { defaultRegistry, targetsNamedBy } from '../deployment/build';
 import { buildDeploymentEvents, buildRejectionEvents, publishDeploymentEvents, type DeploymentEventDetail, type DeploymentStatus } from '../events/deployment-events';
 import type { CaughtError, DeploymentState } from '../shared/deployment';
 import { step } from '../shared/step';

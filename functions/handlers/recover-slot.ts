@@ -1,5 +1,6 @@
-import { z } from 'zod';
-import { describeIssues } from '../config/load';
+import * as z from 'zod/mini';
+import '../shared/validation-messages';
+import { describeIssues } from '../config/issues';
 import { readStoppedExecution, stoppedDeploymentEvents } from '../deployment/stopped';
 import { publishDeploymentEvents } from '../events/deployment-events';
 import { MalformedEvent } from '../shared/errors';
@@ -13,11 +14,11 @@ const statusChangeSchema = z.looseObject({
   source: z.literal('aws.states'),
   'detail-type': z.literal('Step Functions Execution Status Change'),
   detail: z.looseObject({
-    executionArn: z.string().min(1),
-    stateMachineArn: z.string().min(1),
-    name: z.string().min(1),
+    executionArn: z.string().check(z.minLength(1)),
+    stateMachineArn: z.string().check(z.minLength(1)),
+    name: z.string().check(z.minLength(1)),
     status: z.enum(['ABORTED', 'TIMED_OUT', 'FAILED']),
-    input: z.string().nullable().optional(),
+    input: z.optional(z.nullable(z.string())),
   }),
 });
 

@@ -1,4 +1,4 @@
-import { loadDeploymentsFile } from '../config/load';
+import { cachedDeploymentsFile } from '../config/packaged';
 import type { DeploymentsFile } from '../config/schema';
 import { SlackConfigurationError, SlackNotificationRejected } from '../notifications/errors';
 import type { DeploymentEventDetail } from '../events/deployment-events';
@@ -30,7 +30,7 @@ export const handler = async (event: unknown): Promise<SlackNotifierResult> => {
   }
   const about = { target: detail.target, environment: detail.environment, deploymentId: detail.deploymentId, status: detail.status };
   try {
-    config ??= loadDeploymentsFile();
+    config ??= cachedDeploymentsFile();
     const result = await notifySlack(detail, { config });
     logger.info(result.outcome === 'sent' ? 'slack notified' : `slack not notified: ${result.outcome}`, { ...about, ...result });
     return result;

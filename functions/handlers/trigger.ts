@@ -1,4 +1,4 @@
-import { cachedDeploymentsFile } from '../config/load';
+import { cachedDeployments } from '../config/packaged';
 import { ecrRegistry } from '../shared/image';
 import { logger } from '../shared/logger';
 import { recordPush, type PushReport } from '../slots/coordinator';
@@ -22,7 +22,7 @@ function ownRegistry(): OwnRegistry {
  */
 export const handler = async (event: unknown): Promise<TriggerResult> => {
   const push = parseEcrImageActionEvent(event);
-  const match = matchPushToTargets(push, cachedDeploymentsFile(), ownRegistry());
+  const match = matchPushToTargets(push, cachedDeployments(), ownRegistry());
   if (match.ignored) {
     logger.info('push ignored', { reason: match.reason, account: push.account, region: push.region, repository: push.detail['repository-name'], eventId: push.id });
     return { recorded: [], duplicates: [], skipped: [], started: [], ignored: match.reason };

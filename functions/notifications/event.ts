@@ -1,5 +1,6 @@
-import { z } from 'zod';
-import { NOTIFIABLE_STATUSES } from '../config/notifications-schema';
+import * as z from 'zod/mini';
+import '../shared/validation-messages';
+import { DEPLOYMENT_STATUSES } from '../events/statuses';
 import type { DeploymentEventDetail } from '../events/deployment-events';
 import { MalformedEvent } from '../shared/errors';
 
@@ -12,24 +13,24 @@ const DEPLOYMENT_EVENT_DETAIL_TYPE = 'Deployment State Change';
  * fields are kept, optional ones may be absent), strict on what a message needs.
  */
 const detailSchema = z.looseObject({
-  deploymentId: z.string().min(1),
-  target: z.string().min(1),
-  environment: z.string().min(1),
-  kind: z.string().min(1),
-  image: z.looseObject({ repository: z.string(), tag: z.string().optional(), digest: z.string(), uri: z.string() }),
-  status: z.enum(NOTIFIABLE_STATUSES),
+  deploymentId: z.string().check(z.minLength(1)),
+  target: z.string().check(z.minLength(1)),
+  environment: z.string().check(z.minLength(1)),
+  kind: z.string().check(z.minLength(1)),
+  image: z.looseObject({ repository: z.string(), tag: z.optional(z.string()), digest: z.string(), uri: z.string() }),
+  status: z.enum(DEPLOYMENT_STATUSES),
   phase: z.string(),
-  reason: z.string().optional(),
-  previous: z.string().nullable(),
-  current: z.string().nullable(),
-  executionArn: z.string().nullable(),
+  reason: z.optional(z.string()),
+  previous: z.nullable(z.string()),
+  current: z.nullable(z.string()),
+  executionArn: z.nullable(z.string()),
   startedAt: z.string(),
   at: z.string(),
-  slot: z.string().optional(),
-  trigger: z.looseObject({ kind: z.enum(['ecr-push', 'manual']), requestedBy: z.string().optional() }).optional(),
-  rollbackOf: z.string().optional(),
-  supersededBy: z.string().optional(),
-  cleanup: z.string().optional(),
+  slot: z.optional(z.string()),
+  trigger: z.optional(z.looseObject({ kind: z.enum(['ecr-push', 'manual']), requestedBy: z.optional(z.string()) })),
+  rollbackOf: z.optional(z.string()),
+  supersededBy: z.optional(z.string()),
+  cleanup: z.optional(z.string()),
 });
 
 const eventSchema = z.looseObject({

@@ -1,4 +1,5 @@
-import { NOTIFIABLE_STATUSES, type SlackSettings } from '../config/notifications-schema';
+import type { SlackSettings } from '../config/notifications-schema';
+import { DEPLOYMENT_STATUSES as NOTIFIABLE_STATUSES } from '../events/statuses';
 import type { DeploymentsFile } from '../config/schema';
 import type { DeploymentStatus } from '../events/deployment-events';
 import { ConfigError } from '../shared/errors';

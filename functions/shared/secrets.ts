@@ -15,8 +15,8 @@ import { parseSecretReference } from './secret-reference';
  * so no later log line, event or error of this environment shows it.
  */
 
-const secretsProvider = new SecretsProvider({ awsSdkV3Client: secretsManager });
-const ssmProvider = new SSMProvider({ awsSdkV3Client: ssm });
+const secretsProvider = /* @__PURE__ */ new SecretsProvider({ awsSdkV3Client: secretsManager });
+const ssmProvider = /* @__PURE__ */ new SSMProvider({ awsSdkV3Client: ssm });
 
 /** The secret does not exist or may not be read: a configuration problem, not worth retrying. */
 class SecretUnreadable extends Error {

@@ -1,4 +1,4 @@
-import { cachedDeploymentsFile } from '../config/load';
+import { cachedDeploymentsFile } from '../config/packaged';
 import type { DeploymentState } from '../shared/deployment';
 import { parseSlotKey, slotOf, type SlotRef } from './identity';
 

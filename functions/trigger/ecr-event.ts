@@ -1,6 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { z } from 'zod';
-import { describeIssues } from '../config/load';
+import * as z from 'zod/mini';
+import '../shared/validation-messages';
+import { describeIssues } from '../config/issues';
 import { MalformedEvent } from '../shared/errors';
 
 /** `detail` of an "ECR Image Action" event; `image-tag` may be "" or absent (tagless pushes). */
@@ -17,21 +18,19 @@ interface EcrImageActionDetail {
 type EcrImageActionEvent = EventBridgeEvent<'ECR Image Action', EcrImageActionDetail>;
 
 const ecrImageActionEventSchema = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   source: z.literal('aws.ecr'),
   'detail-type': z.literal('ECR Image Action'),
-  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id'),
-  region: z.string().min(1),
-  time: z.string().optional(),
-  detail: z
-    .object({
-      result: z.string(),
-      'repository-name': z.string().min(1),
-      'image-digest': z.string().optional(),
-      'action-type': z.string(),
-      'image-tag': z.string().optional(),
-    })
-    .loose(),
+  account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit AWS account id')),
+  region: z.string().check(z.minLength(1)),
+  time: z.optional(z.string()),
+  detail: z.looseObject({
+    result: z.string(),
+    'repository-name': z.string().check(z.minLength(1)),
+    'image-digest': z.optional(z.string()),
+    'action-type': z.string(),
+    'image-tag': z.optional(z.string()),
+  }),
 });
 
 /** Validates the envelope; unknown extra fields are kept (AWS adds fields over time). */

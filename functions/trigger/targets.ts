@@ -1,5 +1,6 @@
-import picomatch from 'picomatch';
-import { TARGET_KINDS, type DeploymentsFile } from '../config/schema';
+import { TARGET_KINDS } from '../config/kinds';
+import { tagMatchesTarget, type CompiledDeployments } from '../config/packaged';
+import type { DeploymentsFile } from '../config/schema';
 import { ConfigError } from '../shared/errors';
 import type { ResolvedTarget } from '../shared/deployment';
 import { IMAGE_TAG_GRAMMAR, isDigest, isImageTag } from '../shared/image';
@@ -16,11 +17,6 @@ function resolveTarget(target: DeploymentsFile['targets'][number]): ResolvedTarg
   return { ...target, kind };
 }
 
-/** Tags are matched as globs (`v*`, `main-*`); `*` does not cross `/`. */
-function tagMatches(tag: string, globs: string[]): boolean {
-  return globs.some((glob) => picomatch.isMatch(tag, glob, { dot: true }));
-}
-
 /** Where the deployer runs: pushes to any other account's or region's ECR are not its to deploy. */
 interface OwnRegistry {
   account: string;
@@ -28,7 +24,8 @@ interface OwnRegistry {
 }
 
 /** Decides which targets an ECR push deploys to, or why it deploys nowhere. */
-function matchPushToTargets(event: EcrImageActionEvent, config: DeploymentsFile, own: OwnRegistry): IgnoredPush | MatchedPush {
+function matchPushToTargets(event: EcrImageActionEvent, compiled: CompiledDeployments, own: OwnRegistry): IgnoredPush | MatchedPush {
+  const { config } = compiled;
   if (event.account !== own.account) return { ignored: true, reason: `push to account ${event.account}'s ECR: this deployer deploys only images of its own account, ${own.account}` };
   if (event.region !== own.region) return { ignored: true, reason: `push to ECR in ${event.region}: this deployer deploys only images of its own region, ${own.region} (one stack per region)` };
   const detail = event.detail;
@@ -42,7 +39,7 @@ function matchPushToTargets(event: EcrImageActionEvent, config: DeploymentsFile,
   const repository = detail['repository-name'];
   const forRepository = config.targets.filter((target) => target.repository === repository);
   if (forRepository.length === 0) return { ignored: true, reason: `no target in deployments.yml follows repository "${repository}"` };
-  const matching = forRepository.filter((target) => tagMatches(tag, target.tags));
+  const matching = forRepository.filter((target) => tagMatchesTarget(compiled, target.name, tag));
   if (matching.length === 0) {
     return {
       ignored: true,
@@ -52,5 +49,5 @@ function matchPushToTargets(event: EcrImageActionEvent, config: DeploymentsFile,
   return { ignored: false, targets: matching.map(resolveTarget), tag, digest };
 }
 
-export { matchPushToTargets, resolveTarget, tagMatches };
+export { matchPushToTargets, resolveTarget };
 export type { IgnoredPush, MatchedPush, OwnRegistry };

@@ -3,7 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
+import { bundledCommands } from '../../bench/sdk-commands';
+import { compileDeployments } from '../../functions/config/compile';
 import { loadDeploymentsFile } from '../../functions/config/load';
+import { COMPILED_FILE, type CompiledDeployments } from '../../functions/config/packaged';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE, TERMINAL_EVENT_NOT_PUBLISHED } from '../../functions/events/deployment-events';
 import { parseSecretReference, secretIamResources } from '../../functions/notifications/secret-reference';
 import { notificationSecretReferences } from '../../functions/notifications/settings';
@@ -107,31 +110,6 @@ const IMPLIED_ACTIONS: Record<string, { actions: string[]; reason: string }[]> =
   ],
   LambdaStepsRole: [{ actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'], reason: 'Lambda reads the image with the permissions of the caller of UpdateFunctionCode' }],
 };
-
-/**
- * The AWS SDK commands in a bundle (esbuild output), as `ServiceId:Operation`. SDK v3 builds
- * each command class with `<builder> = makeBuilder(commonParams, "<ServiceId>", "<ClientName>", …)`
- * and `<Name>Command = class extends <builder>(_ep, _mw, "<Operation>", <schema>)`; releases
- * before that, with `….s("<ServiceId>", "<Operation>", {})`. `declared` counts every
- * `<Name>Command = class extends`, so that a command in an encoding neither pattern knows
- * fails the test instead of going unseen.
- */
-function bundledCommands(js: string): { commands: Set<string>; declared: number; found: number } {
-  const builders = new Map([...js.matchAll(/(\w+) = makeBuilder\d*\(\s*\w+,\s*"(\w+)",\s*"\w+"/g)].map((match) => [match[1]!, match[2]!]));
-  const commands = new Set<string>();
-  let found = 0;
-  for (const match of js.matchAll(/\w+Command = class extends (\w+)\(\s*\w+,\s*\w+,\s*"(\w+)"/g)) {
-    const service = builders.get(match[1]!);
-    if (service === undefined) continue;
-    commands.add(`${service}:${match[2]!}`);
-    found += 1;
-  }
-  for (const match of js.matchAll(/\.s\(\s*"(\w+)",\s*"(\w+)",\s*\{/g)) {
-    commands.add(`${match[1]!}:${match[2]!}`);
-    found += 1;
-  }
-  return { commands, declared: [...js.matchAll(/\w+Command = class extends/g)].length, found };
-}
 
 interface Resource {
   Type: string;
@@ -791,8 +769,8 @@ describe('serverless package', () => {
     expect(missing).toEqual([]);
   });
 
-  it('packages deployments.yml at the root of every function zip, beside a bundled handler', () => {
-    const deployments = readFileSync(join(ROOT, 'deployments.yml'));
+  it('packages deployments.yml compiled (validated, defaults applied, tag globs as patterns) in every function zip, beside a bundled handler without YAML parser, schema library or glob matcher', () => {
+    const expected = compileDeployments(config, 'deployments.yml');
 
     const functions = resourcesOfType('AWS::Lambda::Function');
 
@@ -800,8 +778,16 @@ describe('serverless package', () => {
       const zipPath = join(outDir, basename((fn.Properties.Code as { S3Key: string }).S3Key));
       const entries = readZip(zipPath);
       const handlerFile = `${(fn.Properties.Handler as string).replace(/\.[^.]+$/, '')}.js`;
-      expect(entries.get('deployments.yml')?.()).toEqual(deployments);
+      const compiled = JSON.parse(entries.get(COMPILED_FILE)?.().toString('utf8') ?? 'null') as CompiledDeployments;
+      expect(compiled).toEqual(expected);
+      expect(entries.has('deployments.yml')).toBe(false);
       expect(entries.has(handlerFile)).toBe(true);
+      const js = entries.get(handlerFile)!().toString('utf8');
+      // esbuild marks each bundled file with its path (not minified): no YAML parser, no classic zod (zod/mini at most), no glob matcher.
+      const bundles = (pkg: string) => js.includes(`// node_modules/${pkg}/`);
+      expect({ handlerFile, yaml: bundles('yaml'), zod: bundles('zod/v4/classic'), picomatch: bundles('picomatch') }).toEqual({ handlerFile, yaml: false, zod: false, picomatch: false });
+      // Clients are built only where they are used: only the ECS steps and the rollback judge carry the ECS client.
+      expect({ handlerFile, ecsClient: bundles('@aws-sdk/client-ecs') }).toEqual({ handlerFile, ecsClient: /\/(ecs-[a-z-]+|judge-rollback)\.js$/.test(handlerFile) });
       expect([...entries.keys()].some((name) => name.startsWith('node_modules/'))).toBe(false);
       expect(statSync(zipPath).size).toBeLessThan(1024 * 1024);
     }
