@@ -1,5 +1,6 @@
 import '../local/quiet';
 import { measureBundles } from './bundles';
+import { batchTestJobCost, ecsRolloutCost, FIVE_MINUTE_ROLLOUT_POLLS, lambdaCanaryCost, pushToUpdateService } from './critical-path';
 import { runBurst, singleDeploymentSeconds, type BurstResult } from './burst';
 import { startDynamoDbProcess } from './dynamodb-process';
 
@@ -46,11 +47,30 @@ async function printBundleFigures(): Promise<void> {
   }
 }
 
+/** The goals of the critical path (README, "Performance"). */
+const GOALS = { callsToUpdate: 6, invocationsToUpdate: 3, rolloutTransitions: 30 };
+
+const ratio = (figure: number, goal: number): string => `${(figure / goal).toFixed(2)}×`;
+
+async function printPathFigures(): Promise<void> {
+  const path = await pushToUpdateService();
+  const withoutSlots = path.callsToUpdate.filter((call) => !call.startsWith('DynamoDB.'));
+  console.log(`bench: AWS calls push → UpdateService: ${withoutSlots.length}, ${path.callsToUpdate.length} with the slot table's (goal ${GOALS.callsToUpdate}, ${ratio(withoutSlots.length, GOALS.callsToUpdate)}): ${path.callsToUpdate.join(', ')}`);
+  console.log(`bench: sequential Lambda invocations push → UpdateService: ${path.invocationsToUpdate.length} after the trigger (goal ${GOALS.invocationsToUpdate}, ${ratio(path.invocationsToUpdate.length, GOALS.invocationsToUpdate)}): ${path.invocationsToUpdate.join(', ')}`);
+  const ecs = await ecsRolloutCost();
+  console.log(`bench: ECS deployment with a 5-minute rollout (${FIVE_MINUTE_ROLLOUT_POLLS} polls 15 s apart): ${ecs.transitions} transitions, ${ecs.invocations} Lambda invocations (goal ${GOALS.rolloutTransitions} transitions, ${ratio(ecs.transitions, GOALS.rolloutTransitions)})`);
+  const batch = await batchTestJobCost();
+  console.log(`bench: Batch deployment with a test job: ${batch.transitions} transitions, ${batch.invocations} Lambda invocations`);
+  const lambda = await lambdaCanaryCost();
+  console.log(`bench: Lambda deployment with a canary (10 % for 300 s): ${lambda.transitions} transitions, ${lambda.invocations} Lambda invocations`);
+}
+
 async function main(): Promise<void> {
   await printBundleFigures();
   const dynamo = await startDynamoDbProcess();
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   try {
+    await printPathFigures();
     const deploymentSeconds = await singleDeploymentSeconds(ROLLOUT_POLLS);
     console.log(`bench: one deployment alone: ${deploymentSeconds} s (register, update, a rollout of ${ROLLOUT_POLLS} polls 15 s apart, verify, release)`);
     for (const [targets, pushesPerTarget] of [

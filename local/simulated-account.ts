@@ -156,6 +156,13 @@ class SimulatedAwsAccount {
     return `${this.registry}/${repository}@${digest}`;
   }
 
+  /** From now on a healthy rollout of this service takes `ticks` DescribeServices calls to complete. */
+  public setRolloutTicks(cluster: string, name: string, ticks: number): void {
+    const service = this.services.get(`${cluster}/${name}`);
+    if (!service) throw new Error(`no service ${cluster}/${name}`);
+    service.ticksToComplete = ticks;
+  }
+
   /** What ECS does when it starts containers with this digest. Default: healthy. */
   public setImageBehaviour(digest: string, behaviour: ImageBehaviour): void {
     this.imageBehaviour.set(digest, behaviour);

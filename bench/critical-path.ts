@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dynamodb } from '../functions/shared/clients/dynamodb';
+import { deliverPush, runsSince } from '../local/deploy-push';
+import { createSampleWorld, ML_INFERENCE, SPLITTER, STREAM_ML } from '../local/sample-world';
+import { fakeDigest } from '../local/simulated-ecr';
+import type { SimulatedAwsAccount } from '../local/simulated-account';
+import { startLocalStack } from '../local/stack';
+import type { LocalRunResult } from '../local/state-machine';
+
+/**
+ * What one deployment costs on its way, counted on the real trigger, state machine and
+ * handlers against the simulated account: the AWS calls and the sequential Lambda
+ * invocations from the push to the first UpdateService, and the state transitions and
+ * Lambda invocations of a whole deployment (an ECS rollout of five minutes, a Batch test
+ * job, a Lambda canary). Counts, not times: waits are skipped.
+ */
+
+interface PathFigures {
+  /** Every AWS call from the push event to UpdateService, in order (DynamoDB included). */
+  callsToUpdate: string[];
+  /** Lambda invocations (Task states) of the execution up to and including the one that updates the service. */
+  invocationsToUpdate: string[];
+}
+
+interface DeploymentCost {
+  transitions: number;
+  invocations: number;
+  status: string;
+}
+
+let countingDynamoDb: SimulatedAwsAccount | undefined;
+let counterInstalled = false;
+
+/** DynamoDB is the local dynalite, not the simulated account: its calls are counted where the client sends them. */
+function countDynamoDbCalls(account: SimulatedAwsAccount): void {
+  if (!counterInstalled) {
+    counterInstalled = true;
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        countingDynamoDb?.calls.push(`DynamoDB.${String(context.commandName).replace(/Command$/, '')}`);
+        return next(args);
+      },
+      { step: 'initialize', name: 'benchCallCount' },
+    );
+  }
+  countingDynamoDb = account;
+}
+
+function pushEvent(account: SimulatedAwsAccount, repository: string, digest: string, tag: string): Record<string, unknown> {
+  return {
+    version: '0',
+    id: `bench-${repository}-${tag}`,
+    'detail-type': 'ECR Image Action',
+    source: 'aws.ecr',
+    account: account.accountId,
+    time: '2026-12-01T10:00:00Z',
+    region: account.region,
+    resources: [],
+    detail: { result: 'SUCCESS', 'repository-name': repository, 'image-digest': digest, 'action-type': 'PUSH', 'image-tag': tag },
+  };
+}
+
+const isTask = (event: LocalRunResult['events'][number]): boolean => event.type === 'StateEntered' && event.state?.type === 'Task';
+
+/** One push of `target` in a world built by `world`, run to its end. */
+async function deployOnce(target: Record<string, unknown>, world: (account: SimulatedAwsAccount) => void, tag: string): Promise<{ account: SimulatedAwsAccount; run: LocalRunResult; callsBefore: number }> {
+  const account = createSampleWorld();
+  world(account);
+  const dir = mkdtempSync(join(tmpdir(), 'ecr-deployer-bench-'));
+  const saved = process.env.DEPLOYMENTS_FILE;
+  process.env.DEPLOYMENTS_FILE = join(dir, 'deployments.yml');
+  writeFileSync(process.env.DEPLOYMENTS_FILE, JSON.stringify({ targets: [target] }));
+  try {
+    await startLocalStack(account, { waitMs: 0 });
+    countDynamoDbCalls(account);
+    const callsBefore = account.calls.length;
+    const before = new Set(account.executions.keys());
+    await deliverPush(account, pushEvent(account, String(target.repository), fakeDigest(`${String(target.repository)}:${tag}`), tag));
+    const [run] = await runsSince(account, before);
+    if (!run) throw new Error(`the push of ${String(target.name)} started no deployment`);
+    return { account, run, callsBefore };
+  } finally {
+    countingDynamoDb = undefined;
+    account.restore();
+    if (saved === undefined) delete process.env.DEPLOYMENTS_FILE;
+    else process.env.DEPLOYMENTS_FILE = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const ecsTarget = { name: 'stream-ml-service', repository: 'stream-ml-service', tags: ['*'], ecs: { cluster: STREAM_ML.cluster, service: STREAM_ML.service }, rollout: { timeoutSeconds: 900, pollSeconds: 15 } };
+
+/** A rollout of five minutes, polled every 15 s: twenty DescribeServices after the update's own. */
+const FIVE_MINUTE_ROLLOUT_POLLS = 20;
+
+function fiveMinuteRollout(account: SimulatedAwsAccount): void {
+  account.setRolloutTicks(STREAM_ML.cluster, STREAM_ML.service, FIVE_MINUTE_ROLLOUT_POLLS);
+}
+
+/** The first hop: from the push event to the UpdateService that starts the rollout. */
+async function pushToUpdateService(): Promise<PathFigures> {
+  const { account, run, callsBefore } = await deployOnce(ecsTarget, () => undefined, 'v9.0.0');
+  const calls = account.calls.slice(callsBefore);
+  const update = calls.indexOf('ECS.UpdateService');
+  const tasks = run.events.filter(isTask).map((event) => event.state?.name ?? '');
+  return { callsToUpdate: calls.slice(0, update + 1), invocationsToUpdate: tasks.slice(0, tasks.indexOf('EcsUpdateService') + 1) };
+}
+
+function costOf(run: LocalRunResult): DeploymentCost {
+  return { transitions: run.events.filter((event) => event.type === 'StateEntered').length, invocations: run.events.filter(isTask).length, status: run.status };
+}
+
+async function ecsRolloutCost(): Promise<DeploymentCost> {
+  return costOf((await deployOnce(ecsTarget, fiveMinuteRollout, 'v9.0.1')).run);
+}
+
+async function batchTestJobCost(): Promise<DeploymentCost> {
+  const target = {
+    name: 'splitter',
+    repository: SPLITTER.repository,
+    tags: ['*'],
+    batch: { jobDefinition: SPLITTER.jobDefinition, passRoles: ['upscaler-splitter-job-role', 'upscaler-batch-execution-role'] },
+    smokeTests: [{ batchJob: { jobQueue: SPLITTER.jobQueue, timeoutSeconds: 1800, pollSeconds: 30 } }],
+  };
+  return costOf((await deployOnce(target, () => undefined, 'b9')).run);
+}
+
+async function lambdaCanaryCost(): Promise<DeploymentCost> {
+  const target = {
+    name: 'ml-inference',
+    repository: ML_INFERENCE.repository,
+    tags: ['*'],
+    lambda: { function: ML_INFERENCE.function, alias: ML_INFERENCE.alias, canary: { weightPercent: 10, bakeSeconds: 300 } },
+    smokeTests: [{ invoke: { payload: { ping: true }, expectPayloadContains: 'ok' } }],
+  };
+  return costOf((await deployOnce(target, () => undefined, 'l9')).run);
+}
+
+export { pushToUpdateService, ecsRolloutCost, batchTestJobCost, lambdaCanaryCost, FIVE_MINUTE_ROLLOUT_POLLS };
+export type { PathFigures, DeploymentCost };
