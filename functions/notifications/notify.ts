@@ -1,6 +1,7 @@
 import type { DeploymentEventDetail } from '../events/deployment-events';
 import { logger } from '../shared/logger';
-import { postMessage, updateMessage, type PostedMessage } from './bot';
+import type * as SlackBot from './bot';
+import type { PostedMessage } from './bot';
 import { SlackNotificationRejected, SlackThreadPending } from './errors';
 import { renderSlackMessage, renderThreadReply } from './render';
 import { SLACK_TIME_BUDGET_MS, systemClock, withSlackRetries, type RetryClock } from './retry';
@@ -42,12 +43,16 @@ async function bestEffort(what: string, detail: DeploymentEventDetail, run: () =
   }
 }
 
+/** The Slack web client (and what it brings) loads only where a bot token is configured, at its first message. */
+const slackBot = (): typeof SlackBot => require('./bot') as typeof SlackBot;
+
 /**
  * Bot-token mode: the deployment's first message is posted to the channel and updated
  * in place as the status changes; every later status is also a reply in its thread,
  * so the channel shows one message per deployment.
  */
 async function notifyWithBot(token: string, destination: BotDestination, detail: DeploymentEventDetail, clock: RetryClock, deadline: number): Promise<'new-message' | 'thread-reply'> {
+  const { postMessage, updateMessage } = slackBot();
   const retrying = { clock, deadline };
   for (;;) {
     const thread = await getThread(detail.deploymentId);
@@ -77,6 +82,7 @@ async function notifyWithBot(token: string, destination: BotDestination, detail:
 }
 
 async function postFirstMessage(token: string, destination: BotDestination, detail: DeploymentEventDetail, held: Claim, retrying: { clock: RetryClock; deadline: number }): Promise<'new-message'> {
+  const { postMessage } = slackBot();
   let posted: PostedMessage;
   try {
     posted = await withSlackRetries('chat.postMessage', () => postMessage(token, destination.channel, renderSlackMessage(detail)), retrying);
