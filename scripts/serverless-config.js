@@ -75,6 +75,33 @@ function writeCompiledDeployments(config) {
   fs.writeFileSync(file, `${JSON.stringify(compileDeployments(config, 'deployments.yml'))}\n`);
 }
 
+/**
+ * EventBridge refuses an event pattern over 2048 characters (Amazon EventBridge quotas,
+ * "Event pattern size"; adjustable to 4096). What the rest of the trigger rule's pattern
+ * takes, with the longest account and region: its source, detail-type, account, region,
+ * action-type and result.
+ */
+const EVENT_PATTERN_LIMIT = 2048;
+const PATTERN_WITHOUT_REPOSITORIES = JSON.stringify({
+  source: ['aws.ecr'],
+  'detail-type': ['ECR Image Action'],
+  account: ['123456789012'],
+  region: ['ap-southeast-5'],
+  detail: { 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': [] },
+}).length;
+
+/**
+ * The trigger rule's `detail`: successful pushes of exactly the repositories deployments.yml
+ * follows; or, when listing them would take the pattern past EventBridge's limit, every
+ * successful push of this account and region, which the trigger sorts out itself (a push of a
+ * repository no target follows is ignored with a log line).
+ */
+function triggerDetailPattern(repositories) {
+  const detail = { 'action-type': ['PUSH'], result: ['SUCCESS'] };
+  const listed = PATTERN_WITHOUT_REPOSITORIES + JSON.stringify(repositories).length - 2;
+  return listed <= EVENT_PATTERN_LIMIT ? { ...detail, 'repository-name': repositories } : detail;
+}
+
 /** Resolved as custom.deployments. */
 function fromDeploymentsFile() {
   const config = loadValidated();
@@ -82,8 +109,8 @@ function fromDeploymentsFile() {
   const { targets } = config;
   const repositories = unique(targets.map((target) => target.repository));
   return {
-    /** ECR repositories whose pushes trigger a deployment (EventBridge rule). */
-    repositories,
+    /** The `detail` of the trigger rule's event pattern (see triggerDetailPattern). */
+    triggerDetailPattern: triggerDetailPattern(repositories),
     /**
      * The statements of the roles whose scope deployments.yml sets, by role (functionRoles
      * adds those every stack has). A target kind deployments.yml does not use adds nothing:
@@ -473,4 +500,4 @@ function deployDefinitionString() {
   return deployDefinitionJson();
 }
 
-module.exports = { fromDeploymentsFile, functionRoles, notifierIamStatements, slackSecretStatements, smokeTestStatements, deployDefinitionString };
+module.exports = { triggerDetailPattern, fromDeploymentsFile, functionRoles, notifierIamStatements, slackSecretStatements, smokeTestStatements, deployDefinitionString };

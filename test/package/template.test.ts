@@ -866,6 +866,28 @@ describe('scripts/serverless-config.js, Slack secrets', () => {
   });
 });
 
+describe('scripts/serverless-config.js, the trigger rule', () => {
+  const script = require('../../scripts/serverless-config.js') as { triggerDetailPattern: (repositories: string[]) => Record<string, unknown> };
+  /** The whole pattern as the rule would have it, with the longest account and region. */
+  const patternLength = (detail: Record<string, unknown>) =>
+    JSON.stringify({ source: ['aws.ecr'], 'detail-type': ['ECR Image Action'], account: ['123456789012'], region: ['ap-southeast-5'], detail }).length;
+  const repositories = (count: number) => Array.from({ length: count }, (_, i) => `team-${String(i).padStart(3, '0')}/service-repository`);
+
+  it('lists the repositories while the event pattern stays within EventBridge’s 2048 characters', () => {
+    const detail = script.triggerDetailPattern(repositories(40));
+
+    expect(detail).toEqual({ 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': repositories(40) });
+    expect(patternLength(detail)).toBeLessThanOrEqual(2048);
+  });
+
+  it('matches every successful push of the account instead when listing them would pass it (the trigger ignores the others)', () => {
+    const many = repositories(80);
+    expect(patternLength({ 'action-type': ['PUSH'], result: ['SUCCESS'], 'repository-name': many })).toBeGreaterThan(2048);
+
+    expect(script.triggerDetailPattern(many)).toEqual({ 'action-type': ['PUSH'], result: ['SUCCESS'] });
+  });
+});
+
 describe('scripts/serverless-config.js, smoke-test header secrets', () => {
   const script = require('../../scripts/serverless-config.js') as { smokeTestStatements: (config: unknown) => Statement[] };
   const { parseDeploymentsFile } = jest.requireActual<typeof import('../../functions/config/load')>('../../functions/config/load');
