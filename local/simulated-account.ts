@@ -419,17 +419,21 @@ class SimulatedAwsAccount {
     );
 
     ecsMock.on(UpdateServiceCommand).callsFake(
-      this.handle('ECS', 'UpdateService', (input: { cluster?: string; service?: string; taskDefinition?: string }) => {
+      this.handle('ECS', 'UpdateService', (input: { cluster?: string; service?: string; taskDefinition?: string; forceNewDeployment?: boolean }) => {
         const service = this.services.get(`${input.cluster ?? 'default'}/${input.service ?? ''}`);
         if (!service) throw new ClientException({ message: 'Service not found.', $metadata: { httpStatusCode: 400 } });
         const entry = this.taskDefinitions.get(input.taskDefinition ?? '');
         if (!entry || entry.taskDefinition.status !== 'ACTIVE') {
           throw new ClientException({ message: `TaskDefinition is inactive or missing: ${input.taskDefinition}`, $metadata: { httpStatusCode: 400 } });
         }
+        const view = () => ({ service: { serviceName: service.name, taskDefinition: service.deployments[0]?.taskDefinition, deployments: service.deployments.map(({ ticks: _t, ...d }) => ({ ...d })) } });
+        // As ECS: nothing changed and nothing forced, no new deployment (UpdateService, forceNewDeployment).
+        const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+        if (!input.forceNewDeployment && primary?.taskDefinition === entry.taskDefinition.taskDefinitionArn) return view();
         for (const d of service.deployments) d.status = 'ACTIVE';
         const deployment = this.newDeployment(service, entry.taskDefinition.taskDefinitionArn ?? '');
         service.deployments = [deployment, ...service.deployments];
-        return { service: { serviceName: service.name, taskDefinition: deployment.taskDefinition, deployments: service.deployments.map(({ ticks: _t, ...d }) => ({ ...d })) } };
+        return view();
       }),
     );
 

@@ -141,17 +141,15 @@ function requireNewRevision(progress: EcsProgress): string {
 
 /**
  * Points the service at the new revision and remembers the ECS deployment that
- * creates. Safe to run twice: if the service's primary deployment already runs
- * the new revision, that deployment is the one we made.
+ * creates. Safe to run twice, with no read first: without `forceNewDeployment`,
+ * UpdateService to the revision the service already has starts no deployment
+ * (Amazon ECS API reference, UpdateService), and answers with the one the first
+ * attempt started.
  */
 async function updateServiceToRevision(deployment: Deployment, progress: EcsProgress): Promise<EcsProgress> {
   const newArn = requireNewRevision(progress);
-  const service = await describeService(progress.cluster, progress.service);
-  let primary = primaryDeployment(service);
-  if (primary?.taskDefinition !== newArn) {
-    const updated = await ecs.send(new UpdateServiceCommand({ cluster: progress.cluster, service: progress.service, taskDefinition: newArn }));
-    primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === newArn);
-  }
+  const updated = await ecs.send(new UpdateServiceCommand({ cluster: progress.cluster, service: progress.service, taskDefinition: newArn }));
+  const primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === newArn);
   if (!primary?.id) throw new RolloutFailed(`UpdateService did not start a deployment of ${taskDefinitionLabel(newArn)}`);
   return { ...progress, deploymentId: primary.id, rolloutDeadline: secondsFromNow(deployment.settings.rollout.timeoutSeconds) };
 }

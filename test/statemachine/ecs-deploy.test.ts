@@ -4,6 +4,7 @@ import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import {
   canvasServiceTarget,
   createSampleWorld,
+  createTestWorld,
   digest,
   eventStatuses,
   executionInput,
@@ -278,5 +279,35 @@ describe('ECS deployment', () => {
       expect(result.cause).toContain('targets, registries and smoke tests come from deployments.yml');
       expect(account.calls.filter((call) => !call.startsWith('StepFunctions.'))).toEqual([]);
     });
+  });
+});
+
+describe('ECS deployment whose update step is retried after it went through', () => {
+  it('sends UpdateService again and gets the deployment the first attempt started: no second rollout', async () => {
+    let attempts = 0;
+    let firstDeployment: string | undefined;
+    account = await createTestWorld(
+      {},
+      {
+        intercept: async (stateName, invoke) => {
+          const output = await invoke();
+          if (stateName === 'EcsUpdateService' && (attempts += 1) === 1) {
+            firstDeployment = (output as { deploymentId?: string }).deploymentId;
+            throw Object.assign(new Error('the process died after UpdateService went through'), { name: 'Lambda.Unknown' });
+          }
+          return output;
+        },
+      },
+    );
+
+    const result = await runDeployment(executionInput(account, streamMlTarget(), NEW_DIGEST));
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(attempts).toBe(2);
+    expect(account.calls.filter((call) => call === 'ECS.UpdateService')).toHaveLength(2);
+    const recorded = result.events.filter((e) => e.type === 'StateExited' && e.state?.name === 'EcsUpdateService').map((e) => (e.state?.output as { ecs?: { deploymentId?: string } }).ecs?.deploymentId);
+    expect(firstDeployment).toEqual(expect.stringMatching(/^ecs-svc\//));
+    expect(recorded).toEqual([firstDeployment]);
+    expect(account.runningDigests(STREAM_ML.cluster, STREAM_ML.service)).toEqual([{ [STREAM_ML.container]: NEW_DIGEST }, { [STREAM_ML.container]: NEW_DIGEST }]);
   });
 });

@@ -144,8 +144,7 @@ describe('registerTaskDefinitionRevision', () => {
 });
 
 describe('updateServiceToRevision', () => {
-  it('remembers the deployment UpdateService created', async () => {
-    ecsMock.on(DescribeServicesCommand).resolves(serviceWith([{ id: 'ecs-svc/old', status: 'PRIMARY', taskDefinition: TD(7) }]));
+  it('remembers the deployment UpdateService created, with no read before it', async () => {
     ecsMock.on(UpdateServiceCommand).resolves({
       service: { deployments: [{ id: 'ecs-svc/new', status: 'PRIMARY', taskDefinition: TD(9) }, { id: 'ecs-svc/old', status: 'ACTIVE', taskDefinition: TD(7) }] },
     });
@@ -154,15 +153,14 @@ describe('updateServiceToRevision', () => {
 
     expect(result.deploymentId).toBe('ecs-svc/new');
     expect(ecsMock).toHaveReceivedCommandWith(UpdateServiceCommand, { cluster: 'main', service: 'web', taskDefinition: TD(9) });
+    expect(ecsMock).not.toHaveReceivedCommand(DescribeServicesCommand);
+    expect(ecsMock.commandCalls(UpdateServiceCommand)[0]?.args[0].input.forceNewDeployment).toBeUndefined();
   });
 
-  it('does not update again when a previous attempt already did', async () => {
-    ecsMock.on(DescribeServicesCommand).resolves(serviceWith([{ id: 'ecs-svc/new', status: 'PRIMARY', taskDefinition: TD(9) }]));
+  it('fails with RolloutFailed when ECS answers without a deployment of the new revision', async () => {
+    ecsMock.on(UpdateServiceCommand).resolves({ service: { deployments: [{ id: 'ecs-svc/old', status: 'PRIMARY', taskDefinition: TD(7) }] } });
 
-    const result = await updateServiceToRevision(deployment, progress({ deploymentId: undefined }));
-
-    expect(result.deploymentId).toBe('ecs-svc/new');
-    expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
+    await expect(updateServiceToRevision(deployment, progress({ deploymentId: undefined }))).rejects.toMatchObject({ name: 'RolloutFailed' });
   });
 });
 
