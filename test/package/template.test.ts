@@ -8,7 +8,7 @@ import { compileDeployments } from '../../functions/config/compile';
 import { loadDeploymentsFile } from '../../functions/config/load';
 import { COMPILED_FILE, type CompiledDeployments } from '../../functions/config/packaged';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE, TERMINAL_EVENT_NOT_PUBLISHED } from '../../functions/events/deployment-events';
-import { parseSecretReference, secretIamResources } from '../../functions/notifications/secret-reference';
+import { parseSecretReference, secretIamResources } from '../../functions/shared/secret-reference';
 import { notificationSecretReferences } from '../../functions/notifications/settings';
 import { smokeTestSecretReferences } from '../../functions/smoke/headers';
 import { STEP_HANDLERS } from '../../local/state-machine';
