@@ -105,7 +105,7 @@ async function pushToUpdateService(): Promise<PathFigures> {
   const calls = account.calls.slice(callsBefore);
   const update = calls.indexOf('ECS.UpdateService');
   const tasks = run.events.filter(isTask).map((event) => event.state?.name ?? '');
-  return { callsToUpdate: calls.slice(0, update + 1), invocationsToUpdate: tasks.slice(0, tasks.indexOf('EcsUpdateService') + 1) };
+  return { callsToUpdate: calls.slice(0, update + 1), invocationsToUpdate: tasks.slice(0, tasks.indexOf('EcsDeployNewRevision') + 1) };
 }
 
 function costOf(run: LocalRunResult): DeploymentCost {

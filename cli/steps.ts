@@ -14,9 +14,9 @@ const PHASES: [RegExp, string][] = [
   [/^(HoldSlot|WaitForSlot)$/, 'slot'],
   [/^Release[A-Za-z]+$/, 'release'],
   [/^(AnnounceStarted|Publish[A-Za-z]+)$/, 'event'],
-  [/^(EcsRecordCurrentService|LambdaPrepareFunction)$/, 'prepare'],
-  [/^(EcsRegisterTaskDefinition|BatchRegisterJobDefinition)$/, 'register'],
-  [/^EcsUpdateService$/, 'update service'],
+  [/^LambdaPrepareFunction$/, 'prepare'],
+  [/^BatchRegisterJobDefinition$/, 'register'],
+  [/^EcsDeployNewRevision$/, 'update service'],
   [/^(WaitForEcsRollout|EcsCheckRollout)$/, 'rollout'],
   [/^EcsVerifyRunningImage$/, 'verify image'],
   [/^(BatchSubmitTestJob|WaitForBatchTestJob|BatchCheckTestJob)$/, 'test job'],
@@ -130,14 +130,10 @@ function describeStep(stateName: string, state: DeploymentState | undefined): st
     case 'ReleaseAfterRollbackFailed':
     case 'ReleaseAfterRejected':
       return describeSlotRelease(state);
-    case 'EcsRecordCurrentService':
-      return ecs ? `service runs ${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} (the rollback target)` : '';
-    case 'EcsRegisterTaskDefinition':
+    case 'EcsDeployNewRevision':
       return ecs?.newTaskDefinitionArn
-        ? `${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)}; ${containersText(ecs.containers)}`
+        ? `service ${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} (the rollback target) → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)} (ECS deployment ${ecs.deploymentId ?? '?'}); ${containersText(ecs.containers)}`
         : '';
-    case 'EcsUpdateService':
-      return ecs?.newTaskDefinitionArn ? `service → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)} (ECS deployment ${ecs.deploymentId ?? '?'})` : '';
     case 'EcsCheckRollout':
       return rolloutText(state.rollout);
     case 'EcsCheckRollback':

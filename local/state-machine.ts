@@ -16,10 +16,8 @@ import { handler as lambdaUpdateFunctionCode } from '../functions/handlers/lambd
 import { handler as ecsCheckRollback } from '../functions/handlers/ecs-check-rollback';
 import { handler as ecsCheckRollout } from '../functions/handlers/ecs-check-rollout';
 import { handler as ecsDeregisterOrphan } from '../functions/handlers/ecs-deregister-orphan';
-import { handler as ecsRecordCurrentService } from '../functions/handlers/ecs-record-current-service';
-import { handler as ecsRegisterTaskDefinition } from '../functions/handlers/ecs-register-task-definition';
+import { handler as ecsDeployNewRevision } from '../functions/handlers/ecs-deploy-new-revision';
 import { handler as ecsRollBackService } from '../functions/handlers/ecs-roll-back-service';
-import { handler as ecsUpdateService } from '../functions/handlers/ecs-update-service';
 import { handler as ecsVerifyRunningImage } from '../functions/handlers/ecs-verify-running-image';
 import { handler as publishDeploymentEvent } from '../functions/handlers/publish-deployment-event';
 import { handler as holdSlot } from '../functions/handlers/hold-slot';
@@ -42,9 +40,7 @@ const STEP_HANDLERS: Record<string, StepHandler> = {
   HoldSlot: holdSlot,
   ReleaseSlot: releaseSlot,
   PublishDeploymentEvent: publishDeploymentEvent,
-  EcsRecordCurrentService: ecsRecordCurrentService,
-  EcsRegisterTaskDefinition: ecsRegisterTaskDefinition,
-  EcsUpdateService: ecsUpdateService,
+  EcsDeployNewRevision: ecsDeployNewRevision,
   EcsCheckRollout: ecsCheckRollout,
   EcsVerifyRunningImage: ecsVerifyRunningImage,
   RunSmokeTests: runSmokeTests,

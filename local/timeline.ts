@@ -34,16 +34,12 @@ function summarise(stateName: string, output: DeploymentState | undefined, publi
     case 'ReleaseAfterRollbackFailed':
     case 'ReleaseAfterRejected':
       return describeSlotRelease(output);
-    case 'EcsRecordCurrentService':
-      return ecs ? `service runs ${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} (rollback target)` : '';
-    case 'EcsRegisterTaskDefinition':
+    case 'EcsDeployNewRevision':
       return ecs?.newTaskDefinitionArn
-        ? `${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)}; ${(ecs.containers ?? [])
+        ? `service ${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} (rollback target) → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)}, deployment ${ecs.deploymentId}; ${(ecs.containers ?? [])
             .map((c) => `${c.name}: ${shortImage(c.previousImage)} → ${shortImage(c.image)}`)
             .join('; ')}`
         : '';
-    case 'EcsUpdateService':
-      return ecs?.newTaskDefinitionArn ? `service → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)}, deployment ${ecs.deploymentId}` : '';
     case 'EcsCheckRollout':
       return describeCheckResult(output, 'rollout');
     case 'EcsCheckRollback':

@@ -10,7 +10,7 @@ import type { DeploymentState } from '../shared/deployment';
  */
 
 /** States of statemachines/deploy.asl.yaml from which on the target may have changed. */
-const STATES_THAT_CHANGE_THE_TARGET = ['EcsUpdateService', 'BatchRegisterJobDefinition', 'LambdaUpdateFunctionCode', 'EcsRollBackService', 'BatchRollBackJobDefinition', 'LambdaRollBack'];
+const STATES_THAT_CHANGE_THE_TARGET = ['EcsDeployNewRevision', 'BatchRegisterJobDefinition', 'LambdaUpdateFunctionCode', 'EcsRollBackService', 'BatchRollBackJobDefinition', 'LambdaRollBack'];
 
 /** States that publish a deployment's last event: once one has finished, there is nothing left to say. */
 const TERMINAL_PUBLISH_STATES = ['PublishSucceeded', 'PublishFailed', 'PublishRolledBack', 'PublishRollbackFailed', 'PublishRejected', 'PublishResolveFailed'];

@@ -1,16 +1,17 @@
 import {
   ClientException,
   DeregisterTaskDefinitionCommand,
-  type DescribeTaskDefinitionCommandOutput,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
   type Deployment as EcsDeployment,
   type Service,
+  type Tag,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import type { ChangedContainer, Deployment, EcsProgress, EcsRollback, RollbackVerdict, RolloutStatus } from '../shared/deployment';
+import type { ChangedContainer, Deployment, EcsProgress, EcsRollback, OrphanCleanup, RollbackVerdict, RolloutStatus } from '../shared/deployment';
+import { isThrottlingError, isTransientAwsError } from '../shared/aws-errors';
 import { ecs } from '../shared/clients/ecs';
 import {
   CircuitBreakerRolledBack,
@@ -21,7 +22,7 @@ import {
   RolloutTimeout,
 } from '../shared/errors';
 import { ecsServiceOf } from '../shared/state';
-import { buildRevisionInput, DEPLOYMENT_TAG_KEY, selectContainers, taskDefinitionLabel } from './task-definition';
+import { buildRevisionInput, DEPLOYMENT_TAG_KEY, PREVIOUS_REVISION_TAG_KEY, selectContainers, taskDefinitionLabel } from './task-definition';
 import { isPassableRole } from '../shared/pass-roles';
 
 function secondsFromNow(seconds: number, now = Date.now()): string {
@@ -48,23 +49,6 @@ function familyOf(taskDefinitionArn: string): string {
   return label.slice(0, label.lastIndexOf(':'));
 }
 
-/** Records what the service runs now: the revision a failed deployment returns to. */
-async function recordCurrentService(deployment: Deployment): Promise<EcsProgress> {
-  const { cluster, service: serviceName } = ecsServiceOf(deployment);
-  const service = await describeService(cluster, serviceName);
-  if (!service.taskDefinition) throw new DefinitionNotFound(`ECS service "${serviceName}" has no task definition yet. Create the service with one first.`);
-  const breaker = service.deploymentConfiguration?.deploymentCircuitBreaker;
-  return {
-    cluster,
-    service: serviceName,
-    serviceArn: service.serviceArn ?? serviceName,
-    previousTaskDefinitionArn: service.taskDefinition,
-    pollSeconds: deployment.settings.rollout.pollSeconds,
-    rolloutDeadline: secondsFromNow(deployment.settings.rollout.timeoutSeconds),
-    circuitBreaker: { enable: breaker?.enable ?? false, rollback: breaker?.rollback ?? false },
-  };
-}
-
 /** Refuses, before anything is registered, a task definition whose roles the deployer may not pass. */
 function assertRolesArePassable(taskDefinition: TaskDefinition, passRoles: string[] | undefined): void {
   if (passRoles === undefined) return;
@@ -77,18 +61,53 @@ function assertRolesArePassable(taskDefinition: TaskDefinition, passRoles: strin
   }
 }
 
-/** The latest ACTIVE revision of the family, if this deployment registered it (a retried step). */
-async function findRevisionRegisteredBy(family: string, deploymentId: string): Promise<TaskDefinition | undefined> {
-  let latest: DescribeTaskDefinitionCommandOutput;
+interface DescribedRevision {
+  taskDefinition: TaskDefinition & { taskDefinitionArn: string };
+  tags: Tag[];
+}
+
+async function describeRevision(taskDefinition: string): Promise<DescribedRevision> {
+  const described = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition, include: ['TAGS'] }));
+  const found = described.taskDefinition;
+  if (!found?.taskDefinitionArn) throw new DefinitionNotFound(`task definition ${taskDefinition} not found.`);
+  return { taskDefinition: { ...found, taskDefinitionArn: found.taskDefinitionArn }, tags: described.tags ?? [] };
+}
+
+/** The family's latest ACTIVE revision; none when the family has no ACTIVE revision left. */
+async function describeLatestRevision(family: string): Promise<DescribedRevision | undefined> {
   try {
-    latest = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: family, include: ['TAGS'] }));
+    return await describeRevision(family);
   } catch (error) {
-    // A family with no ACTIVE revision left: certainly none of ours.
     if (error instanceof ClientException) return undefined;
     throw error;
   }
-  const marker = latest.tags?.find((tag) => tag.key === DEPLOYMENT_TAG_KEY);
-  return marker?.value === deploymentId && latest.taskDefinition?.status === 'ACTIVE' ? latest.taskDefinition : undefined;
+}
+
+const tagValue = (tags: Tag[], key: string): string | undefined => tags.find((tag) => tag.key === key)?.value;
+
+/** A latest revision this deployment registered: a first attempt of its step got that far. */
+function registeredBy(latest: DescribedRevision | undefined, deploymentId: string): DescribedRevision | undefined {
+  return latest?.taskDefinition.status === 'ACTIVE' && tagValue(latest.tags, DEPLOYMENT_TAG_KEY) === deploymentId ? latest : undefined;
+}
+
+/** `arn:…:task-definition/web:42` with revision 41 → `arn:…:task-definition/web:41`. */
+function withRevision(taskDefinitionArn: string, revision: number): string {
+  return `${taskDefinitionArn.slice(0, taskDefinitionArn.lastIndexOf(':'))}:${revision}`;
+}
+
+/**
+ * The revision the service ran before `ours`, which a first attempt of this step
+ * registered and pointed the service at: from the revision's tag, else from the
+ * service's older deployment while it still drains.
+ */
+function revisionBefore(ours: DescribedRevision, service: Service): string {
+  const tagged = Number(tagValue(ours.tags, PREVIOUS_REVISION_TAG_KEY));
+  if (Number.isInteger(tagged) && tagged > 0) return withRevision(ours.taskDefinition.taskDefinitionArn, tagged);
+  const older = service.deployments?.find((d) => d.status !== 'PRIMARY' && d.taskDefinition && d.taskDefinition !== ours.taskDefinition.taskDefinitionArn);
+  if (older?.taskDefinition) return older.taskDefinition;
+  throw new RolloutFailed(
+    `the service already runs ${taskDefinitionLabel(ours.taskDefinition.taskDefinitionArn)}, which this deployment registered, but the revision it ran before is not known; roll back by hand if needed.`,
+  );
 }
 
 /**
@@ -113,45 +132,72 @@ function changedContainers(taskDefinition: TaskDefinition, deployment: Deploymen
 }
 
 /**
- * Registers one new revision of the task definition the service runs, with the
- * image of every changed container replaced by digest. Safe to run twice: a
- * revision this deployment already registered is found by its tag and reused.
+ * The first change of an ECS deployment, in one step: reads what the service
+ * runs (the rollback target), registers one new revision of it with the image of
+ * every changed container replaced by digest, and points the service at it.
+ *
+ * Safe to run twice without knowing it is a retry: the family's latest revision
+ * is read anyway (usually it is the one the service runs, so it is also the base
+ * of the new one); if this deployment registered it, it is reused, and its tag
+ * says which revision came before. UpdateService to the revision the service
+ * already has starts no deployment without `forceNewDeployment` (Amazon ECS API
+ * reference, UpdateService) and answers with the one the first attempt started.
  */
-async function registerTaskDefinitionRevision(deployment: Deployment, progress: EcsProgress): Promise<EcsProgress> {
-  const current = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: progress.previousTaskDefinitionArn, include: ['TAGS'] }));
-  const taskDefinition = current.taskDefinition;
-  if (!taskDefinition) throw new DefinitionNotFound(`task definition ${progress.previousTaskDefinitionArn} not found.`);
-  assertRolesArePassable(taskDefinition, ecsServiceOf(deployment).passRoles);
-  const containers = changedContainers(taskDefinition, deployment);
+async function deployNewRevision(deployment: Deployment): Promise<EcsProgress> {
+  const { cluster, service: serviceName, passRoles } = ecsServiceOf(deployment);
+  const service = await describeService(cluster, serviceName);
+  const running = service.taskDefinition;
+  if (!running) throw new DefinitionNotFound(`ECS service "${serviceName}" has no task definition yet. Create the service with one first.`);
+  const latest = await describeLatestRevision(familyOf(running));
 
-  const existing = await findRevisionRegisteredBy(familyOf(progress.previousTaskDefinitionArn), deployment.id);
-  if (existing?.taskDefinitionArn) return { ...progress, containers, newTaskDefinitionArn: existing.taskDefinitionArn };
+  let previous: DescribedRevision;
+  let newTaskDefinitionArn: string;
+  const ours = registeredBy(latest, deployment.id);
+  if (ours) {
+    const previousArn = ours.taskDefinition.taskDefinitionArn === running ? revisionBefore(ours, service) : running;
+    previous = await describeRevision(previousArn);
+    newTaskDefinitionArn = ours.taskDefinition.taskDefinitionArn;
+  } else {
+    previous = latest?.taskDefinition.taskDefinitionArn === running ? latest : await describeRevision(running);
+    assertRolesArePassable(previous.taskDefinition, passRoles);
+    newTaskDefinitionArn = await registerRevisionOf(previous, deployment);
+  }
+  const updated = await ecs.send(new UpdateServiceCommand({ cluster, service: serviceName, taskDefinition: newTaskDefinitionArn }));
+  const primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === newTaskDefinitionArn);
+  if (!primary?.id) throw new RolloutFailed(`UpdateService did not start a deployment of ${taskDefinitionLabel(newTaskDefinitionArn)}`);
+  return progressOf(deployment, service, previous, newTaskDefinitionArn, primary.id);
+}
 
-  const images = Object.fromEntries(containers.map((c) => [c.name, c.image]));
-  const registered = await ecs.send(new RegisterTaskDefinitionCommand(buildRevisionInput(taskDefinition, current.tags, images, deployment.id)));
+/** What the later steps of an ECS deployment need to know: the service, the revisions before and after, our ECS deployment. */
+function progressOf(deployment: Deployment, service: Service, previous: DescribedRevision, newTaskDefinitionArn: string | undefined, deploymentId: string | undefined): EcsProgress {
+  const { cluster, service: serviceName } = ecsServiceOf(deployment);
+  const breaker = service.deploymentConfiguration?.deploymentCircuitBreaker;
+  return {
+    cluster,
+    service: serviceName,
+    serviceArn: service.serviceArn ?? serviceName,
+    previousTaskDefinitionArn: previous.taskDefinition.taskDefinitionArn,
+    pollSeconds: deployment.settings.rollout.pollSeconds,
+    rolloutDeadline: secondsFromNow(deployment.settings.rollout.timeoutSeconds),
+    circuitBreaker: { enable: breaker?.enable ?? false, rollback: breaker?.rollback ?? false },
+    containers: changedContainers(previous.taskDefinition, deployment),
+    ...(newTaskDefinitionArn ? { newTaskDefinitionArn } : {}),
+    ...(deploymentId ? { deploymentId } : {}),
+  };
+}
+
+/** Registers the revision `base` with the changed containers' images by digest, tagged with this deployment and the revision it replaces. */
+async function registerRevisionOf(base: DescribedRevision, deployment: Deployment): Promise<string> {
+  const images = Object.fromEntries(changedContainers(base.taskDefinition, deployment).map((c) => [c.name, c.image]));
+  const registered = await ecs.send(new RegisterTaskDefinitionCommand(buildRevisionInput(base.taskDefinition, base.tags, images, deployment.id, base.taskDefinition.revision)));
   const arn = registered.taskDefinition?.taskDefinitionArn;
   if (!arn) throw new Error('RegisterTaskDefinition returned no task definition ARN');
-  return { ...progress, containers, newTaskDefinitionArn: arn };
+  return arn;
 }
 
 function requireNewRevision(progress: EcsProgress): string {
-  if (!progress.newTaskDefinitionArn) throw new Error('no new task definition revision recorded: register step did not run');
+  if (!progress.newTaskDefinitionArn) throw new Error('no new task definition revision recorded: EcsDeployNewRevision did not finish');
   return progress.newTaskDefinitionArn;
-}
-
-/**
- * Points the service at the new revision and remembers the ECS deployment that
- * creates. Safe to run twice, with no read first: without `forceNewDeployment`,
- * UpdateService to the revision the service already has starts no deployment
- * (Amazon ECS API reference, UpdateService), and answers with the one the first
- * attempt started.
- */
-async function updateServiceToRevision(deployment: Deployment, progress: EcsProgress): Promise<EcsProgress> {
-  const newArn = requireNewRevision(progress);
-  const updated = await ecs.send(new UpdateServiceCommand({ cluster: progress.cluster, service: progress.service, taskDefinition: newArn }));
-  const primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === newArn);
-  if (!primary?.id) throw new RolloutFailed(`UpdateService did not start a deployment of ${taskDefinitionLabel(newArn)}`);
-  return { ...progress, deploymentId: primary.id, rolloutDeadline: secondsFromNow(deployment.settings.rollout.timeoutSeconds) };
 }
 
 function rolloutStatus(service: Service, tracked: EcsDeployment, status: RolloutStatus['status']): RolloutStatus {
@@ -267,35 +313,56 @@ async function judgeServiceRollback(progress: EcsProgress): Promise<RollbackVerd
   return { backOnRecorded: true, runs: `the service is back on ${recorded}, its deployment completed` };
 }
 
-interface OrphanCleanup {
-  /** The revision deregistered (or found already deregistered). */
-  deregistered?: string;
-  /** The service has a deployment of the new revision after all: roll back instead. */
-  serviceUsesNewRevision: boolean;
+/**
+ * The revision after the family's latest ACTIVE one, if this deployment registered
+ * it and it is INACTIVE: a first attempt of the clean-up deregistered it already.
+ */
+async function deregisteredRevisionAfter(latest: DescribedRevision, deploymentId: string): Promise<string | undefined> {
+  const next = withRevision(latest.taskDefinition.taskDefinitionArn, (latest.taskDefinition.revision ?? 0) + 1);
+  try {
+    const found = await describeRevision(next);
+    return found.taskDefinition.status === 'INACTIVE' && tagValue(found.tags, DEPLOYMENT_TAG_KEY) === deploymentId ? found.taskDefinition.taskDefinitionArn : undefined;
+  } catch (error) {
+    if (error instanceof ClientException || error instanceof DefinitionNotFound) return undefined;
+    throw error;
+  }
 }
 
 /**
- * After a failure before the service changed: deregisters the revision this
- * deployment registered, so no orphan is left. If the service does use it (an
- * UpdateService that failed late), it is left alone and the caller rolls back.
+ * After EcsDeployNewRevision failed: deregisters the revision this deployment
+ * registered, so no orphan is left. If the service does use it (an UpdateService
+ * that failed late, or a step that timed out after it), it is left alone and the
+ * caller rolls back, to the revision its tag names.
  */
-async function deregisterOrphanRevision(deployment: Deployment, progress: EcsProgress | undefined): Promise<OrphanCleanup> {
-  if (!progress) return { serviceUsesNewRevision: false };
-  const orphan =
-    progress.newTaskDefinitionArn ?? (await findRevisionRegisteredBy(familyOf(progress.previousTaskDefinitionArn), deployment.id))?.taskDefinitionArn;
-  if (!orphan) return { serviceUsesNewRevision: false };
-  const service = await describeService(progress.cluster, progress.service);
-  if (service.deployments?.some((d) => d.taskDefinition === orphan)) return { serviceUsesNewRevision: true };
-  const described = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: orphan }));
-  if (described.taskDefinition?.status === 'ACTIVE') await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: orphan }));
-  return { deregistered: orphan, serviceUsesNewRevision: false };
+async function deregisterOrphanRevision(deployment: Deployment): Promise<OrphanCleanup> {
+  const { cluster, service: serviceName } = ecsServiceOf(deployment);
+  const service = await describeService(cluster, serviceName);
+  const running = service.taskDefinition;
+  if (!running) return { serviceUsesNewRevision: false };
+  const latest = await describeLatestRevision(familyOf(running));
+  const ours = registeredBy(latest, deployment.id);
+  if (!ours) {
+    const deregistered = latest ? await deregisteredRevisionAfter(latest, deployment.id) : undefined;
+    return { ...(deregistered ? { deregistered } : {}), serviceUsesNewRevision: false, ecs: progressOf(deployment, service, await describeRevision(running), deregistered, undefined) };
+  }
+  const orphan = ours.taskDefinition.taskDefinitionArn;
+  const using = service.deployments?.find((d) => d.taskDefinition === orphan);
+  const previous = await describeRevision(running === orphan ? revisionBefore(ours, service) : running);
+  const ecsProgress = progressOf(deployment, service, previous, orphan, using?.id);
+  if (using) return { serviceUsesNewRevision: true, ecs: ecsProgress };
+  try {
+    await ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: orphan }));
+  } catch (error) {
+    // Retried by the state machine; a lasting refusal (no permission) is reported, with the command, instead.
+    if (isThrottlingError(error) || isTransientAwsError(error)) throw error;
+    const failed = error instanceof Error ? error : new Error(String(error));
+    return { serviceUsesNewRevision: false, ecs: ecsProgress, deregisterFailed: { Error: failed.name, Cause: failed.message } };
+  }
+  return { deregistered: orphan, serviceUsesNewRevision: false, ecs: ecsProgress };
 }
 
-export type { OrphanCleanup };
 export {
-  recordCurrentService,
-  registerTaskDefinitionRevision,
-  updateServiceToRevision,
+  deployNewRevision,
   checkDeploymentRollout,
   rollBackService,
   checkRollbackRollout,

@@ -1,6 +1,6 @@
 import type { ContainerDefinition, RegisterTaskDefinitionCommandInput, Tag, TaskDefinition } from '@aws-sdk/client-ecs';
 import { ContainerNotFound } from '../shared/errors';
-import { DEPLOYMENT_TAG_KEY, isCopiedTagKey, withoutNulls } from '../shared/definition';
+import { DEPLOYMENT_TAG_KEY, PREVIOUS_REVISION_TAG_KEY, isCopiedTagKey, withoutNulls } from '../shared/definition';
 import { parseImageReference } from '../shared/image';
 
 /**
@@ -91,6 +91,7 @@ function buildRevisionInput(
   tags: Tag[] | undefined,
   images: Record<string, string>,
   deploymentId: string,
+  previousRevision?: number,
 ): RegisterTaskDefinitionCommandInput {
   const copy: Record<string, unknown> = withoutNulls({ ...taskDefinition }) as Record<string, unknown>;
   for (const key of READ_ONLY_TASK_DEFINITION_KEYS) delete copy[key];
@@ -101,8 +102,10 @@ function buildRevisionInput(
   });
   // Tags come from the response's top level (include: ['TAGS']); ECS never returns them inside taskDefinition.
   const keptTags = (tags ?? []).filter((tag) => isCopiedTagKey(tag.key));
-  // The user's tags win over our marker: without it, a retried step registers one more revision instead of reusing its own.
-  const marker = keptTags.length < MAX_TAGS ? [{ key: DEPLOYMENT_TAG_KEY, value: deploymentId }] : [];
+  // The user's tags win over our markers: without the first, a retried step registers one more revision instead of
+  // reusing its own; without the second, it finds the rollback target from the service's older deployment instead.
+  const markers = [{ key: DEPLOYMENT_TAG_KEY, value: deploymentId }, ...(previousRevision === undefined ? [] : [{ key: PREVIOUS_REVISION_TAG_KEY, value: String(previousRevision) }])];
+  const marker = markers.slice(0, Math.max(0, MAX_TAGS - keptTags.length));
   const allTags = [...keptTags, ...marker];
   if (allTags.length > 0) copy.tags = allTags;
   else delete copy.tags;
@@ -114,4 +117,4 @@ function taskDefinitionLabel(arn: string): string {
   return arn.slice(arn.lastIndexOf('/') + 1);
 }
 
-export { READ_ONLY_TASK_DEFINITION_KEYS, DEPLOYMENT_TAG_KEY, withoutNulls, selectContainers, buildRevisionInput, taskDefinitionLabel };
+export { READ_ONLY_TASK_DEFINITION_KEYS, DEPLOYMENT_TAG_KEY, PREVIOUS_REVISION_TAG_KEY, withoutNulls, selectContainers, buildRevisionInput, taskDefinitionLabel };

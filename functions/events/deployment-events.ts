@@ -128,10 +128,11 @@ function reasonOf(state: DeploymentState, status: DeploymentStatus): string | un
 
 /** What clean-up did not manage, in words a person can act on. */
 function cleanupOf(state: DeploymentState): string | undefined {
-  if (state.cleanupFailure) {
+  const failed = state.cleanupFailure ?? state.orphan?.deregisterFailed;
+  if (failed) {
     const orphan = state.ecs?.newTaskDefinitionArn;
     const what = orphan ? `revision ${orphan} was registered and may still be ACTIVE, the family's latest` : 'a revision this deployment registered may still be ACTIVE';
-    return `${what}: deregistering it failed (${describeCaught(state.cleanupFailure) ?? 'no reason given'}). Deregister it by hand${orphan ? `: aws ecs deregister-task-definition --task-definition ${orphan}` : ''}`;
+    return `${what}: deregistering it failed (${describeCaught(failed) ?? 'no reason given'}). Deregister it by hand${orphan ? `: aws ecs deregister-task-definition --task-definition ${orphan}` : ''}`;
   }
   return state.batch?.cleanup;
 }

@@ -2,4 +2,4 @@ import { deregisterOrphanRevision } from '../ecs/service';
 import type { DeploymentState } from '../shared/deployment';
 import { step } from '../shared/step';
 
-export const handler = step('EcsDeregisterOrphan', (state: DeploymentState) => deregisterOrphanRevision(state.deployment, state.ecs));
+export const handler = step('EcsDeregisterOrphan', (state: DeploymentState) => deregisterOrphanRevision(state.deployment));

@@ -2,6 +2,8 @@
 
 /** The tag that marks a revision as registered by a given deployment: a retried register step finds it and reuses the revision. */
 const DEPLOYMENT_TAG_KEY = 'ecr-deployer:deployment-id';
+/** On a task-definition revision the deployer registered: the revision of the family the service ran before (the rollback target). */
+const PREVIOUS_REVISION_TAG_KEY = 'ecr-deployer:previous-revision';
 
 /**
  * Removes explicit nulls, recursively. Describe outputs (notably older console
@@ -24,7 +26,7 @@ function withoutNulls<T>(value: T): T {
  * tags (set by AWS, e.g. CloudFormation's; registering with them is refused).
  */
 function isCopiedTagKey(key: string | undefined): boolean {
-  return key !== undefined && key !== DEPLOYMENT_TAG_KEY && !key.toLowerCase().startsWith('aws:');
+  return key !== undefined && key !== DEPLOYMENT_TAG_KEY && key !== PREVIOUS_REVISION_TAG_KEY && !key.toLowerCase().startsWith('aws:');
 }
 
-export { DEPLOYMENT_TAG_KEY, withoutNulls, isCopiedTagKey };
+export { DEPLOYMENT_TAG_KEY, PREVIOUS_REVISION_TAG_KEY, withoutNulls, isCopiedTagKey };

@@ -175,6 +175,18 @@ interface SlotHoldProgress {
   merged?: boolean;
 }
 
+/** What EcsDeregisterOrphan found and did after EcsDeployNewRevision failed. */
+interface OrphanCleanup {
+  /** The revision deregistered. */
+  deregistered?: string;
+  /** Deregistering the revision this deployment registered failed for good: it may still be ACTIVE. */
+  deregisterFailed?: CaughtError;
+  /** The service has a deployment of the new revision after all: roll back instead. */
+  serviceUsesNewRevision: boolean;
+  /** What the service runs and ran, as EcsDeployNewRevision would have recorded it (absent: no such service). */
+  ecs?: EcsProgress;
+}
+
 /** The document that flows through the state machine. */
 interface DeploymentState {
   deployment: Deployment;
@@ -192,6 +204,7 @@ interface DeploymentState {
   failure?: CaughtError;
   rollbackFailure?: CaughtError;
   rollbackVerdict?: RollbackVerdict;
+  orphan?: OrphanCleanup;
   /** Clean-up after a failure before the target changed that did not work (an orphan revision left ACTIVE). */
   cleanupFailure?: CaughtError;
   /** A terminal event could not be published, after retrying at length. */
@@ -207,6 +220,7 @@ export type {
   ChangedContainer,
   EcsProgress,
   EcsRollback,
+  OrphanCleanup,
   BatchProgress,
   BatchTestJob,
   LambdaProgress,

@@ -3,7 +3,7 @@ import type { BatchProgress, Deployment, DeploymentState, EcsProgress, LambdaPro
 
 /** ECS steps after the first need what the first recorded; its absence is a wiring bug, not user error. */
 function requireEcsProgress(state: DeploymentState): EcsProgress {
-  if (!state.ecs) throw new Error('state has no "ecs" section: EcsRecordCurrentService must run first');
+  if (!state.ecs) throw new Error('state has no "ecs" section: EcsDeployNewRevision must run first');
   return state.ecs;
 }
 

@@ -113,12 +113,10 @@ function successfulRun(): History {
     .add({ type: 'ExecutionStarted', executionStartedEventDetails: { input: '{}' } })
     .task('ResolveDeployment', state())
     .task('AnnounceStarted', state())
-    .task('EcsRecordCurrentService', state({ ecs: { ...ecsProgress, containers: undefined, newTaskDefinitionArn: undefined, deploymentId: undefined } }))
-    .failingTask('EcsRegisterTaskDefinition', 'AwsTransientError', 'EcsRegisterTaskDefinition: ThrottlingException: Rate exceeded')
-    .add({ type: 'LambdaFunctionScheduled', lambdaFunctionScheduledEventDetails: { resource: functionArn('EcsRegisterTaskDefinition') } })
+    .failingTask('EcsDeployNewRevision', 'AwsTransientError', 'EcsDeployNewRevision: ThrottlingException: Rate exceeded')
+    .add({ type: 'LambdaFunctionScheduled', lambdaFunctionScheduledEventDetails: { resource: functionArn('EcsDeployNewRevision') } })
     .add({ type: 'LambdaFunctionSucceeded', lambdaFunctionSucceededEventDetails: { output: '{}' } })
-    .add({ type: 'TaskStateExited', stateExitedEventDetails: { name: 'EcsRegisterTaskDefinition', output: JSON.stringify(state({ ecs: { ...ecsProgress, deploymentId: undefined } })) } })
-    .task('EcsUpdateService', state({ ecs: ecsProgress }))
+    .add({ type: 'TaskStateExited', stateExitedEventDetails: { name: 'EcsDeployNewRevision', output: JSON.stringify(state({ ecs: ecsProgress })) } })
     .task('EcsCheckRollout', state({ ecs: ecsProgress, rollout: rolloutOf('IN_PROGRESS', 1) }))
     .task('EcsCheckRollout', state({ ecs: ecsProgress, rollout: rolloutOf('IN_PROGRESS', 1) }))
     .task('EcsCheckRollout', state({ ecs: ecsProgress, rollout: rolloutOf('COMPLETED', 2) }))
@@ -134,7 +132,7 @@ function rolledBackRun(): History {
   return new History()
     .add({ type: 'ExecutionStarted', executionStartedEventDetails: { input: '{}' } })
     .task('ResolveDeployment', state())
-    .task('EcsUpdateService', state({ ecs: ecsProgress }))
+    .task('EcsDeployNewRevision', state({ ecs: ecsProgress }))
     .failingTask('RunSmokeTests', 'SmokeTestFailed', 'GET http://lb/health → 500 (expected 200) (after 5 attempts)', functionArn('run-smoke-tests'))
     .add({ type: 'TaskStateExited', stateExitedEventDetails: { name: 'RunSmokeTests', output: JSON.stringify(state({ ecs: ecsProgress })) } })
     .task('EcsRollBackService', rolledBack)
@@ -199,10 +197,9 @@ describe('deploy', () => {
     expect(lines).toEqual(
       expect.arrayContaining([
         '  resolve         stream-ml-service v1.4.0 @ sha256:7f5b2640fe6f (ecs emotional-parrot/stream-ml-service-1)',
-        '  prepare         service runs stream-ml-service:7 (the rollback target)',
-        '  register        ✗ AwsTransientError: EcsRegisterTaskDefinition: ThrottlingException: Rate exceeded',
-        '  register        ↻ retried after a transient error',
-        '  register        stream-ml-service:7 → stream-ml-service:8; stream-ml-service: stream-ml-service@sha256:131313131313 → stream-ml-service@sha256:7f5b2640fe6f',
+        '  update service  ✗ AwsTransientError: EcsDeployNewRevision: ThrottlingException: Rate exceeded',
+        '  update service  ↻ retried after a transient error',
+        '  update service  service stream-ml-service:7 (the rollback target) → stream-ml-service:8 (ECS deployment ecs-svc/1234); stream-ml-service: stream-ml-service@sha256:131313131313 → stream-ml-service@sha256:7f5b2640fe6f',
         '  rollout         IN_PROGRESS: 1/2 tasks running',
         '  rollout         COMPLETED: 2/2 tasks running',
         '  verify image    2 task(s) run sha256:7f5b2640fe6f',

@@ -30,7 +30,7 @@ describe('--local deploy', () => {
     const phases = linesOf(result.stdout)
       .filter((line) => line.startsWith('  ') && !line.startsWith('   '))
       .map((line) => line.trim().split(/\s{2,}/)[0]);
-    expect([...new Set(phases)]).toEqual(['resolve', 'slot', 'prepare', 'register', 'update service', 'rollout', 'verify image', 'smoke test', 'release']);
+    expect([...new Set(phases)]).toEqual(['resolve', 'slot', 'update service', 'rollout', 'verify image', 'smoke test', 'release']);
     expect(result.stdout).toMatch(/✔ SUCCEEDED in \S+ — stream-ml-service-1 runs stream-ml-service:\d+ \(v1\.4\.0 @ sha256:7f5b2640fe6f\)/);
     expect(result.stderr).toBe('');
   });

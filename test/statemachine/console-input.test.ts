@@ -56,7 +56,7 @@ describe('an execution started with a target and a tag', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(runningDigest()).toBe(V140);
     expect(account.runningTaskDefinition(STREAM_ML.cluster, STREAM_ML.service)?.containerDefinitions?.[0]?.image).toBe(`${account.registry}/stream-ml-service@${V140}`);
-    expect(statesEntered(result)).toEqual(expect.arrayContaining(['EcsRegisterTaskDefinition', 'EcsUpdateService', 'EcsCheckRollout', 'EcsVerifyRunningImage', 'RunSmokeTests']));
+    expect(statesEntered(result)).toEqual(expect.arrayContaining(['EcsDeployNewRevision', 'EcsCheckRollout', 'EcsVerifyRunningImage', 'RunSmokeTests']));
     expect(account.events.find((e) => e.status === 'SUCCEEDED')).toMatchObject({ image: { tag: 'v1.4.0', digest: V140 } });
     expect(account.calls.slice(0, 2)).toEqual(['StepFunctions.StartExecution', 'ECR.DescribeImages']);
   });
@@ -105,7 +105,7 @@ describe('an execution started with rollback: true', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(runningDigest()).toBe(STREAM_ML_CURRENT_DIGEST);
     expect(resolvedDeployment(result)).toMatchObject({ image: { tag: 'v1.3.0', digest: STREAM_ML_CURRENT_DIGEST }, rollbackOf: pushed.runs[0]?.executionName });
-    expect(statesEntered(result)).toEqual(expect.arrayContaining(['EcsRegisterTaskDefinition', 'EcsVerifyRunningImage', 'RunSmokeTests']));
+    expect(statesEntered(result)).toEqual(expect.arrayContaining(['EcsDeployNewRevision', 'EcsVerifyRunningImage', 'RunSmokeTests']));
     expect(eventStatuses(account)).toEqual(['STARTED', 'SUCCEEDED', 'STARTED', 'SUCCEEDED']);
   });
 

@@ -53,7 +53,7 @@ describe('state machine definitions', () => {
     return total;
   }
 
-  it.each(['EcsRegisterTaskDefinition', 'EcsUpdateService', 'EcsDeregisterOrphan', 'EcsRollBackService', 'BatchRegisterJobDefinition', 'BatchRollBackJobDefinition'])(
+  it.each(['EcsDeployNewRevision', 'EcsDeregisterOrphan', 'EcsRollBackService', 'BatchRegisterJobDefinition', 'BatchRollBackJobDefinition'])(
     '%s retries throttling for more than 15 minutes on average, in pauses of at most 30 s, before any other retrier',
     (name) => {
       const [first] = definition().States[name]?.Retry ?? [];

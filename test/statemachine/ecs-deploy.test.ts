@@ -49,7 +49,7 @@ describe('ECS deployment', () => {
       expect(account.runningDigests(STREAM_ML.cluster, STREAM_ML.service)).toEqual([{ [STREAM_ML.container]: NEW_DIGEST }, { [STREAM_ML.container]: NEW_DIGEST }]);
       expect(eventStatuses(account)).toEqual(['STARTED', 'SUCCEEDED']);
       expect(statesEntered(result)).toEqual(
-        expect.arrayContaining(['EcsRecordCurrentService', 'EcsRegisterTaskDefinition', 'EcsUpdateService', 'EcsCheckRollout', 'EcsVerifyRunningImage', 'RunSmokeTests']),
+        expect.arrayContaining(['EcsDeployNewRevision', 'EcsCheckRollout', 'EcsVerifyRunningImage', 'RunSmokeTests']),
       );
     });
 
@@ -291,7 +291,7 @@ describe('ECS deployment whose update step is retried after it went through', ()
       {
         intercept: async (stateName, invoke) => {
           const output = await invoke();
-          if (stateName === 'EcsUpdateService' && (attempts += 1) === 1) {
+          if (stateName === 'EcsDeployNewRevision' && (attempts += 1) === 1) {
             firstDeployment = (output as { deploymentId?: string }).deploymentId;
             throw Object.assign(new Error('the process died after UpdateService went through'), { name: 'Lambda.Unknown' });
           }
@@ -305,7 +305,7 @@ describe('ECS deployment whose update step is retried after it went through', ()
     expect(result.status).toBe('SUCCEEDED');
     expect(attempts).toBe(2);
     expect(account.calls.filter((call) => call === 'ECS.UpdateService')).toHaveLength(2);
-    const recorded = result.events.filter((e) => e.type === 'StateExited' && e.state?.name === 'EcsUpdateService').map((e) => (e.state?.output as { ecs?: { deploymentId?: string } }).ecs?.deploymentId);
+    const recorded = result.events.filter((e) => e.type === 'StateExited' && e.state?.name === 'EcsDeployNewRevision').map((e) => (e.state?.output as { ecs?: { deploymentId?: string } }).ecs?.deploymentId);
     expect(firstDeployment).toEqual(expect.stringMatching(/^ecs-svc\//));
     expect(recorded).toEqual([firstDeployment]);
     expect(account.runningDigests(STREAM_ML.cluster, STREAM_ML.service)).toEqual([{ [STREAM_ML.container]: NEW_DIGEST }, { [STREAM_ML.container]: NEW_DIGEST }]);

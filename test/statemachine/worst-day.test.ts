@@ -249,14 +249,14 @@ describe('a deployment stopped by hand (StopExecution)', () => {
   });
 
   it('before anything changed ends with FAILED, saying so', async () => {
-    account = await createTestWorld({}, { intercept: stopAt('EcsRegisterTaskDefinition') });
+    account = await createTestWorld({}, { intercept: stopAt('HoldSlot') });
 
     const result = await runDeployment(executionInput(account, streamMlTarget(), NEW_DIGEST));
     await settle(account);
 
     expect(result.status).toBe('ABORTED');
-    expect(eventStatuses(account)).toEqual(['STARTED', 'FAILED']);
-    expect(lastEvent()?.reason).toBe('ExecutionStopped: the execution was stopped (ABORTED) in EcsRegisterTaskDefinition before anything changed');
+    expect(eventStatuses(account)).toEqual(['FAILED']);
+    expect(lastEvent()?.reason).toBe('ExecutionStopped: the execution was stopped (ABORTED) in HoldSlot before anything changed');
     expect(runningLabel()).toBe('stream-ml-service:1');
   });
 

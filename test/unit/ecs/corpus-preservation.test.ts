@@ -1,11 +1,11 @@
 import os from 'node:os';
 import path from 'node:path';
-import { DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand, type Tag, type TaskDefinition } from '@aws-sdk/client-ecs';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand, type Tag, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { targetSchema } from '../../../functions/config/schema';
-import { registerTaskDefinitionRevision } from '../../../functions/ecs/service';
-import { buildRevisionInput, DEPLOYMENT_TAG_KEY, selectContainers } from '../../../functions/ecs/task-definition';
-import type { Deployment, EcsProgress } from '../../../functions/shared/deployment';
+import { deployNewRevision } from '../../../functions/ecs/service';
+import { buildRevisionInput, DEPLOYMENT_TAG_KEY, PREVIOUS_REVISION_TAG_KEY, selectContainers } from '../../../functions/ecs/task-definition';
+import type { Deployment } from '../../../functions/shared/deployment';
 import { imageRef } from '../../../functions/shared/image';
 import { type CorpusEntry, deepCopy, itReportsMissingCorpus, loadCorpus } from '../../support/corpus';
 import { deploymentOfTarget } from '../../support/deployments';
@@ -104,13 +104,15 @@ function expectedContainer(container: Json, target: string): Json {
 }
 
 /** The original definition with only the documented normalisations applied. */
-function expectedInput(entry: CorpusEntry, target: string): Json {
+/** What RegisterTaskDefinition should receive: the file unchanged but for the image, with our markers (the previous revision's when given). */
+function expectedInput(entry: CorpusEntry, target: string, previousRevision?: number): Json {
   const { tags, ...definition } = dropNulls(deepCopy(entry.definition)) as Json;
   for (const key of READ_ONLY_KEYS) delete definition[key];
   for (const key of EMPTY_MEANS_UNSET_KEYS) if (definition[key] === '') delete definition[key];
   definition.containerDefinitions = containersOf(definition).map((container) => expectedContainer(container, target));
   const ownTags = ((tags as Tag[] | undefined) ?? []).filter((tag) => tag.key !== DEPLOYMENT_TAG_KEY);
-  return { ...definition, tags: [...ownTags, { key: DEPLOYMENT_TAG_KEY, value: DEPLOYMENT_ID }] };
+  const markers = [{ key: DEPLOYMENT_TAG_KEY, value: DEPLOYMENT_ID }, ...(previousRevision === undefined ? [] : [{ key: PREVIOUS_REVISION_TAG_KEY, value: String(previousRevision) }])];
+  return { ...definition, tags: [...ownTags, ...markers.slice(0, 50 - ownTags.length)] };
 }
 
 function deploymentFor(container: string): Deployment {
@@ -118,18 +120,6 @@ function deploymentFor(container: string): Deployment {
     id: DEPLOYMENT_ID,
     trigger: { kind: 'manual' },
   });
-}
-
-function progressFor(entry: CorpusEntry): EcsProgress {
-  return {
-    cluster: 'corpus',
-    service: 'app',
-    serviceArn: `arn:aws:ecs:us-east-1:${ACCOUNT}:service/corpus/app`,
-    previousTaskDefinitionArn: arnOf(entry),
-    pollSeconds: 15,
-    rolloutDeadline: '2026-01-02T03:19:05.000Z',
-    circuitBreaker: { enable: true, rollback: true },
-  };
 }
 
 const corpus = loadCorpus('ecs');
@@ -172,7 +162,7 @@ describe('corpus preservation: ECS task definitions in ../shared/corpus/ecs', ()
     }
   });
 
-  describe('through registerTaskDefinitionRevision', () => {
+  describe('through deployNewRevision', () => {
     const ecsMock = mockClient(ECSClient);
 
     beforeEach(() => {
@@ -189,14 +179,16 @@ describe('corpus preservation: ECS task definitions in ../shared/corpus/ecs', ()
       const [first] = containersOf(entry.definition);
       const name = String(first?.name);
       const newArn = `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/${String(entry.definition.family)}:8`;
-      // The current revision is also the family's latest, not tagged by this deployment: a new revision is registered.
+      // The service runs the family's latest revision, not tagged by this deployment: a new revision is registered.
+      ecsMock.on(DescribeServicesCommand).resolves({ services: [{ serviceName: 'app', status: 'ACTIVE', taskDefinition: arnOf(entry) }] });
       ecsMock.on(DescribeTaskDefinitionCommand).resolves(described);
       ecsMock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: newArn } });
+      ecsMock.on(UpdateServiceCommand).resolves({ service: { deployments: [{ id: 'ecs-svc/1', status: 'PRIMARY', taskDefinition: newArn }] } });
 
-      const progress = await registerTaskDefinitionRevision(deploymentFor(name), progressFor(entry));
+      const progress = await deployNewRevision(deploymentFor(name));
 
       const registered = ecsMock.commandCalls(RegisterTaskDefinitionCommand).map((call) => call.args[0].input);
-      expect(registered).toStrictEqual([expectedInput(entry, name)]);
+      expect(registered).toStrictEqual([expectedInput(entry, name, described.taskDefinition.revision)]);
       expect(progress.newTaskDefinitionArn).toBe(newArn);
       expect(progress.containers).toEqual([{ name, target: 'corpus-app', previousImage: first?.image, image: DEPLOYED.uri }]);
       expect(described).toStrictEqual(asDescribed);

@@ -1,4 +1,5 @@
 import {
+  DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
@@ -11,11 +12,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   checkDeploymentRollout,
   checkRollbackRollout,
-  registerTaskDefinitionRevision,
+  deployNewRevision,
+  deregisterOrphanRevision,
   rollBackService,
-  updateServiceToRevision,
 } from '../../../functions/ecs/service';
-import { DEPLOYMENT_TAG_KEY } from '../../../functions/ecs/task-definition';
+import { DEPLOYMENT_TAG_KEY, PREVIOUS_REVISION_TAG_KEY } from '../../../functions/ecs/task-definition';
 import type { Deployment, EcsProgress } from '../../../functions/shared/deployment';
 import { changeOf, deploymentOfChanges, deploymentOfTarget } from '../../support/deployments';
 import { imageRef } from '../../../functions/shared/image';
@@ -53,7 +54,7 @@ beforeEach(() => {
   ecsMock.reset();
 });
 
-describe('registerTaskDefinitionRevision', () => {
+describe('deployNewRevision', () => {
   const taskDefinition: TaskDefinition = {
     family: 'web',
     taskDefinitionArn: TD(7),
@@ -62,32 +63,79 @@ describe('registerTaskDefinitionRevision', () => {
     executionRoleArn: 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole',
     containerDefinitions: [{ name: 'web', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v1' }],
   };
+  const revision = (n: number, extra: Partial<TaskDefinition> = {}): TaskDefinition => ({ ...taskDefinition, taskDefinitionArn: TD(n), revision: n, ...extra });
+  const ours = (previous?: number) => [{ key: DEPLOYMENT_TAG_KEY, value: deployment.id }, ...(previous ? [{ key: PREVIOUS_REVISION_TAG_KEY, value: String(previous) }] : [])];
 
-  it('reuses the revision a previous attempt of this deployment registered, instead of registering another', async () => {
-    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: TD(7) }).resolves({ taskDefinition });
-    ecsMock
-      .on(DescribeTaskDefinitionCommand, { taskDefinition: 'web' })
-      .resolves({ taskDefinition: { ...taskDefinition, taskDefinitionArn: TD(8), revision: 8 }, tags: [{ key: DEPLOYMENT_TAG_KEY, value: deployment.id }] });
+  function serviceRuns(arn: string, deployments: EcsDeployment[] = []): void {
+    ecsMock.on(DescribeServicesCommand).resolves({ services: [{ serviceName: 'web', serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/main/web', status: 'ACTIVE', taskDefinition: arn, deployments }] });
+  }
+  function updateStarts(arn: string, id = 'ecs-svc/new'): void {
+    ecsMock.on(UpdateServiceCommand).resolves({ service: { deployments: [{ id, status: 'PRIMARY', taskDefinition: arn }, { id: 'ecs-svc/old', status: 'ACTIVE', taskDefinition: TD(7) }] } });
+  }
 
-    const result = await registerTaskDefinitionRevision(deployment, progress({ newTaskDefinitionArn: undefined }));
+  it('records the running revision, registers the new one from it and updates the service: four ECS calls', async () => {
+    serviceRuns(TD(7));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: 'web' }).resolves({ taskDefinition: revision(7) });
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: TD(8) } });
+    updateStarts(TD(8));
 
-    expect(result.newTaskDefinitionArn).toBe(TD(8));
-    expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+    const result = await deployNewRevision(deployment);
+
+    expect(result).toMatchObject({ previousTaskDefinitionArn: TD(7), newTaskDefinitionArn: TD(8), deploymentId: 'ecs-svc/new', containers: [{ name: 'web', image: IMAGE.uri }] });
+    expect(ecsMock).toHaveReceivedCommandWith(RegisterTaskDefinitionCommand, { family: 'web', containerDefinitions: [{ name: 'web', image: IMAGE.uri }], tags: ours(7) });
+    expect(ecsMock).toHaveReceivedCommandWith(UpdateServiceCommand, { cluster: 'main', service: 'web', taskDefinition: TD(8) });
+    expect(ecsMock.commandCalls(UpdateServiceCommand)[0]?.args[0].input.forceNewDeployment).toBeUndefined();
+    expect(ecsMock.calls()).toHaveLength(4);
   });
 
   it('registers from the revision the service runs, not the latest of the family', async () => {
-    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: TD(7) }).resolves({ taskDefinition });
-    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: 'web' }).resolves({ taskDefinition: { ...taskDefinition, taskDefinitionArn: TD(8), revision: 8, cpu: '4096' } });
+    serviceRuns(TD(7));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: 'web' }).resolves({ taskDefinition: revision(8, { cpu: '4096' }) });
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: TD(7) }).resolves({ taskDefinition: revision(7) });
     ecsMock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: TD(9) } });
+    updateStarts(TD(9));
 
-    const result = await registerTaskDefinitionRevision(deployment, progress({ newTaskDefinitionArn: undefined }));
+    const result = await deployNewRevision(deployment);
 
-    expect(result.newTaskDefinitionArn).toBe(TD(9));
-    expect(ecsMock).toHaveReceivedCommandWith(RegisterTaskDefinitionCommand, {
-      family: 'web',
-      containerDefinitions: [{ name: 'web', image: IMAGE.uri }],
-    });
+    expect(result).toMatchObject({ previousTaskDefinitionArn: TD(7), newTaskDefinitionArn: TD(9) });
     expect(ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input.cpu).toBeUndefined();
+  });
+
+  it('retried after registering: reuses its revision instead of registering another, and rolls back to what the service runs', async () => {
+    serviceRuns(TD(7));
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: 'web' }).resolves({ taskDefinition: revision(8), tags: ours(7) });
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: TD(7) }).resolves({ taskDefinition: revision(7) });
+    updateStarts(TD(8));
+
+    const result = await deployNewRevision(deployment);
+
+    expect(result).toMatchObject({ previousTaskDefinitionArn: TD(7), newTaskDefinitionArn: TD(8), deploymentId: 'ecs-svc/new' });
+    expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  });
+
+  it('retried after updating the service: the rollback target is the revision its tag names, not the one the service now runs', async () => {
+    serviceRuns(TD(8), [{ id: 'ecs-svc/new', status: 'PRIMARY', taskDefinition: TD(8) }]);
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: 'web' }).resolves({ taskDefinition: revision(8), tags: ours(7) });
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: TD(7) }).resolves({ taskDefinition: revision(7) });
+    updateStarts(TD(8));
+
+    const result = await deployNewRevision(deployment);
+
+    expect(result).toMatchObject({ previousTaskDefinitionArn: TD(7), newTaskDefinitionArn: TD(8), deploymentId: 'ecs-svc/new' });
+    expect(result.containers).toEqual([{ name: 'web', target: 'web', previousImage: taskDefinition.containerDefinitions?.[0]?.image, image: IMAGE.uri }]);
+    expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+  });
+
+  it('retried after updating a revision without room for the previous-revision tag: the older deployment names the rollback target', async () => {
+    serviceRuns(TD(8), [
+      { id: 'ecs-svc/new', status: 'PRIMARY', taskDefinition: TD(8) },
+      { id: 'ecs-svc/old', status: 'ACTIVE', taskDefinition: TD(6) },
+    ]);
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: 'web' }).resolves({ taskDefinition: revision(8), tags: ours() });
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: TD(6) }).resolves({ taskDefinition: revision(6) });
+    updateStarts(TD(8));
+
+    await expect(deployNewRevision(deployment)).resolves.toMatchObject({ previousTaskDefinitionArn: TD(6) });
   });
 
   describe('with two targets of one service (two containers, two repositories)', () => {
@@ -105,11 +153,13 @@ describe('registerTaskDefinitionRevision', () => {
     const target = (name: string, containers?: string[]) => ({ name, repository: name, ecs: { cluster: 'main', service: 'web', ...(containers ? { containers } : {}) } });
 
     it('registers one revision carrying both images, and records whose each container is', async () => {
+      serviceRuns(TD(7));
       ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: twoContainers });
       ecsMock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: TD(9) } });
+      updateStarts(TD(9));
       const both = deploymentOfChanges([changeOf(target('canvas'), CANVAS), changeOf(target('orchestrator'), ORCHESTRATOR)], { id: 'merged' });
 
-      const result = await registerTaskDefinitionRevision(both, progress({ newTaskDefinitionArn: undefined, containers: undefined }));
+      const result = await deployNewRevision(both);
 
       expect(ecsMock).toHaveReceivedCommandTimes(RegisterTaskDefinitionCommand, 1);
       expect(ecsMock.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input.containerDefinitions?.map((c) => c.image)).toEqual([CANVAS.uri, ORCHESTRATOR.uri, 'nginx:1.27']);
@@ -120,47 +170,74 @@ describe('registerTaskDefinitionRevision', () => {
     });
 
     it('refuses, before registering, two targets that would replace the same container', async () => {
+      serviceRuns(TD(7));
       ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: twoContainers });
       const clash = deploymentOfChanges([changeOf(target('canvas'), CANVAS), changeOf(target('orchestrator', ['canvas']), ORCHESTRATOR)], { id: 'clash' });
 
-      await expect(registerTaskDefinitionRevision(clash, progress({ newTaskDefinitionArn: undefined, containers: undefined }))).rejects.toMatchObject({
+      await expect(deployNewRevision(clash)).rejects.toMatchObject({
         name: 'ConfigError',
         message: expect.stringContaining('container "canvas" of web would take the images of both canvas and orchestrator'),
       });
       expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
+      expect(ecsMock).not.toHaveReceivedCommand(UpdateServiceCommand);
     });
   });
 
   it('refuses, before registering, a role that is not in ecs.passRoles', async () => {
-    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { ...taskDefinition, taskRoleArn: 'arn:aws:iam::123456789012:role/admin' } });
+    serviceRuns(TD(7));
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: revision(7, { taskRoleArn: 'arn:aws:iam::123456789012:role/admin' }) });
     const restricted = deploymentOfTarget({ ...WEB, ecs: { cluster: 'main', service: 'web', passRoles: ['ecsTaskExecutionRole'] } }, IMAGE, { id: deployment.id });
 
-    await expect(registerTaskDefinitionRevision(restricted, progress({ newTaskDefinitionArn: undefined }))).rejects.toMatchObject({
-      name: 'ConfigError',
-      message: expect.stringContaining('role/admin that are not in ecs.passRoles'),
-    });
+    await expect(deployNewRevision(restricted)).rejects.toMatchObject({ name: 'ConfigError', message: expect.stringContaining('role/admin that are not in ecs.passRoles') });
     expect(ecsMock).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand);
-  });
-});
-
-describe('updateServiceToRevision', () => {
-  it('remembers the deployment UpdateService created, with no read before it', async () => {
-    ecsMock.on(UpdateServiceCommand).resolves({
-      service: { deployments: [{ id: 'ecs-svc/new', status: 'PRIMARY', taskDefinition: TD(9) }, { id: 'ecs-svc/old', status: 'ACTIVE', taskDefinition: TD(7) }] },
-    });
-
-    const result = await updateServiceToRevision(deployment, progress({ deploymentId: undefined }));
-
-    expect(result.deploymentId).toBe('ecs-svc/new');
-    expect(ecsMock).toHaveReceivedCommandWith(UpdateServiceCommand, { cluster: 'main', service: 'web', taskDefinition: TD(9) });
-    expect(ecsMock).not.toHaveReceivedCommand(DescribeServicesCommand);
-    expect(ecsMock.commandCalls(UpdateServiceCommand)[0]?.args[0].input.forceNewDeployment).toBeUndefined();
   });
 
   it('fails with RolloutFailed when ECS answers without a deployment of the new revision', async () => {
+    serviceRuns(TD(7));
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: revision(7) });
+    ecsMock.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: TD(8) } });
     ecsMock.on(UpdateServiceCommand).resolves({ service: { deployments: [{ id: 'ecs-svc/old', status: 'PRIMARY', taskDefinition: TD(7) }] } });
 
-    await expect(updateServiceToRevision(deployment, progress({ deploymentId: undefined }))).rejects.toMatchObject({ name: 'RolloutFailed' });
+    await expect(deployNewRevision(deployment)).rejects.toMatchObject({ name: 'RolloutFailed' });
+  });
+});
+
+describe('deregisterOrphanRevision', () => {
+  it('deregisters the revision this deployment registered when the service does not use it', async () => {
+    ecsMock.on(DescribeServicesCommand).resolves({ services: [{ serviceName: 'web', status: 'ACTIVE', taskDefinition: TD(7), deployments: [{ id: 'ecs-svc/old', status: 'PRIMARY', taskDefinition: TD(7) }] }] });
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: 'web' }).resolves({ taskDefinition: { family: 'web', taskDefinitionArn: TD(8), revision: 8, status: 'ACTIVE' }, tags: [{ key: DEPLOYMENT_TAG_KEY, value: deployment.id }] });
+
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: TD(7) }).resolves({ taskDefinition: { family: 'web', taskDefinitionArn: TD(7), revision: 7, status: 'ACTIVE', containerDefinitions: [{ name: 'web', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v1' }] } });
+
+    await expect(deregisterOrphanRevision(deployment)).resolves.toMatchObject({ deregistered: TD(8), serviceUsesNewRevision: false, ecs: { previousTaskDefinitionArn: TD(7), newTaskDefinitionArn: TD(8) } });
+    expect(ecsMock).toHaveReceivedCommandWith(DeregisterTaskDefinitionCommand, { taskDefinition: TD(8) });
+  });
+
+  it('leaves alone a latest revision someone else registered', async () => {
+    ecsMock.on(DescribeServicesCommand).resolves({ services: [{ serviceName: 'web', status: 'ACTIVE', taskDefinition: TD(7), deployments: [] }] });
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: 'web' }).resolves({ taskDefinition: { family: 'web', taskDefinitionArn: TD(8), revision: 8, status: 'ACTIVE' }, tags: [] });
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: TD(7) }).resolves({ taskDefinition: { family: 'web', taskDefinitionArn: TD(7), revision: 7, status: 'ACTIVE', containerDefinitions: [{ name: 'web', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v1' }] } });
+
+    const cleanup = await deregisterOrphanRevision(deployment);
+
+    expect(cleanup).toMatchObject({ serviceUsesNewRevision: false, ecs: { previousTaskDefinitionArn: TD(7) } });
+    expect(cleanup.ecs?.newTaskDefinitionArn).toBeUndefined();
+    expect(ecsMock).not.toHaveReceivedCommand(DeregisterTaskDefinitionCommand);
+  });
+
+  it('hands the rollback what it needs when the service uses the new revision after all', async () => {
+    ecsMock.on(DescribeServicesCommand).resolves({
+      services: [{ serviceName: 'web', status: 'ACTIVE', taskDefinition: TD(8), deployments: [{ id: 'ecs-svc/new', status: 'PRIMARY', taskDefinition: TD(8) }] }],
+    });
+    ecsMock
+      .on(DescribeTaskDefinitionCommand, { taskDefinition: 'web' })
+      .resolves({ taskDefinition: { family: 'web', taskDefinitionArn: TD(8), revision: 8, status: 'ACTIVE' }, tags: [{ key: DEPLOYMENT_TAG_KEY, value: deployment.id }, { key: PREVIOUS_REVISION_TAG_KEY, value: '7' }] });
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: TD(7) }).resolves({ taskDefinition: { family: 'web', taskDefinitionArn: TD(7), revision: 7, status: 'ACTIVE', containerDefinitions: [{ name: 'web', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v1' }] } });
+
+    const cleanup = await deregisterOrphanRevision(deployment);
+
+    expect(cleanup).toMatchObject({ serviceUsesNewRevision: true, ecs: { previousTaskDefinitionArn: TD(7), newTaskDefinitionArn: TD(8), deploymentId: 'ecs-svc/new' } });
+    expect(ecsMock).not.toHaveReceivedCommand(DeregisterTaskDefinitionCommand);
   });
 });
 
