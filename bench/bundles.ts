@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { build, type BuildOptions } from 'esbuild';
 import { bundledCommandList, type BundledCommand } from './sdk-commands';
 
@@ -81,13 +81,19 @@ const median = (values: number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 };
 
-/** Every handler's bundle and floor, with `pairs` paired cold loads each. */
+/** The handler files serverless.yml deploys as functions (the others are steps a function group dispatches to). */
+function deployedHandlers(): string[] {
+  const text = readFileSync(join(ROOT, 'serverless.yml'), 'utf8');
+  return [...text.matchAll(/^\s+handler: functions\/handlers\/([a-z-]+)\.handler$/gm)].map((match) => match[1]!).sort();
+}
+
+/** Every deployed function's bundle and floor, with `pairs` paired cold loads each. */
 async function measureBundles(pairs = 5): Promise<BundleFigures[]> {
   const dir = mkdtempSync(join(tmpdir(), 'ecr-deployer-bench-'));
   try {
     const figures: BundleFigures[] = [];
-    for (const file of readdirSync(HANDLERS).filter((name) => name.endsWith('.ts')).sort()) {
-      const name = basename(file, '.ts');
+    for (const name of deployedHandlers()) {
+      const file = `${name}.ts`;
       const out = await bundle(join(HANDLERS, file), join(dir, `${name}.js`));
       const js = readFileSync(out, 'utf8');
       const floorEntry = join(dir, `${name}.floor.ts`);

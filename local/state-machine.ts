@@ -1,30 +1,11 @@
 import './polyfills';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { deployDefinitionJson } from '../statemachines/definition';
-import { handler as batchCheckTestJob } from '../functions/handlers/batch-check-test-job';
-import { handler as batchRegisterJobDefinition } from '../functions/handlers/batch-register-job-definition';
-import { handler as batchRollBackJobDefinition } from '../functions/handlers/batch-roll-back-job-definition';
-import { handler as batchSubmitTestJob } from '../functions/handlers/batch-submit-test-job';
-import { handler as lambdaCheckCanary } from '../functions/handlers/lambda-check-canary';
-import { handler as lambdaCheckRollback } from '../functions/handlers/lambda-check-rollback';
-import { handler as lambdaCheckUpdate } from '../functions/handlers/lambda-check-update';
-import { handler as lambdaPrepareFunction } from '../functions/handlers/lambda-prepare-function';
-import { handler as lambdaPublishVersion } from '../functions/handlers/lambda-publish-version';
-import { handler as lambdaRollBack } from '../functions/handlers/lambda-roll-back';
-import { handler as lambdaShiftTraffic } from '../functions/handlers/lambda-shift-traffic';
-import { handler as lambdaUpdateFunctionCode } from '../functions/handlers/lambda-update-function-code';
-import { handler as ecsCheckRollback } from '../functions/handlers/ecs-check-rollback';
-import { handler as ecsCheckRollout } from '../functions/handlers/ecs-check-rollout';
-import { handler as ecsDeregisterOrphan } from '../functions/handlers/ecs-deregister-orphan';
-import { handler as ecsDeployNewRevision } from '../functions/handlers/ecs-deploy-new-revision';
-import { handler as ecsRollBackService } from '../functions/handlers/ecs-roll-back-service';
-import { handler as ecsVerifyRunningImage } from '../functions/handlers/ecs-verify-running-image';
-import { handler as publishDeploymentEvent } from '../functions/handlers/publish-deployment-event';
-import { handler as holdSlot } from '../functions/handlers/hold-slot';
-import { handler as judgeRollback } from '../functions/handlers/judge-rollback';
-import { handler as releaseSlot } from '../functions/handlers/release-slot';
-import { handler as resolveDeployment } from '../functions/handlers/resolve-deployment';
-import { handler as runSmokeTests } from '../functions/handlers/run-smoke-tests';
+import { handler as batchSteps } from '../functions/handlers/batch-steps';
+import { handler as deploymentCoordinator } from '../functions/handlers/deployment-coordinator';
+import { handler as ecsSteps } from '../functions/handlers/ecs-steps';
+import { handler as lambdaSteps } from '../functions/handlers/lambda-steps';
+import { handler as smokeTests } from '../functions/handlers/smoke-tests';
 
 type StepHandler = (input: never) => Promise<unknown>;
 /** aws-local-stepfunctions passes and expects JSON values. */
@@ -32,34 +13,15 @@ type JsonValue = Parameters<StateMachine['run']>[0];
 type LocalTaskHandler = (input: JsonValue) => Promise<JsonValue>;
 
 /**
- * Every step Lambda of the state machine, by the name its ARN placeholder uses in
+ * Every step Lambda (function group) of the state machine, by the name its ARN placeholder uses in
  * statemachines/deploy.asl.yaml (`${<Name>FunctionArn}`) and serverless.yml.
  */
 const STEP_HANDLERS: Record<string, StepHandler> = {
-  ResolveDeployment: resolveDeployment,
-  HoldSlot: holdSlot,
-  ReleaseSlot: releaseSlot,
-  PublishDeploymentEvent: publishDeploymentEvent,
-  EcsDeployNewRevision: ecsDeployNewRevision,
-  EcsCheckRollout: ecsCheckRollout,
-  EcsVerifyRunningImage: ecsVerifyRunningImage,
-  RunSmokeTests: runSmokeTests,
-  EcsRollBackService: ecsRollBackService,
-  EcsCheckRollback: ecsCheckRollback,
-  EcsDeregisterOrphan: ecsDeregisterOrphan,
-  BatchRegisterJobDefinition: batchRegisterJobDefinition,
-  BatchSubmitTestJob: batchSubmitTestJob,
-  BatchCheckTestJob: batchCheckTestJob,
-  BatchRollBackJobDefinition: batchRollBackJobDefinition,
-  LambdaPrepareFunction: lambdaPrepareFunction,
-  LambdaUpdateFunctionCode: lambdaUpdateFunctionCode,
-  LambdaCheckUpdate: lambdaCheckUpdate,
-  LambdaPublishVersion: lambdaPublishVersion,
-  LambdaShiftTraffic: lambdaShiftTraffic,
-  LambdaCheckCanary: lambdaCheckCanary,
-  LambdaRollBack: lambdaRollBack,
-  LambdaCheckRollback: lambdaCheckRollback,
-  JudgeRollback: judgeRollback,
+  DeploymentCoordinator: deploymentCoordinator,
+  EcsSteps: ecsSteps,
+  BatchSteps: batchSteps,
+  LambdaSteps: lambdaSteps,
+  SmokeTests: smokeTests,
 };
 
 const PLACEHOLDER = /\$\{([A-Za-z0-9]+)FunctionArn\}/g;

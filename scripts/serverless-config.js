@@ -117,7 +117,7 @@ function fromDeploymentsFile() {
      * its role then writes its logs and may do nothing else.
      */
     roleStatements: {
-      DeploymentResolverRole: [
+      DeploymentCoordinatorRole: [
         // Manual deployments by tag or digest look the image up in the target's repository.
         {
           Sid: 'LookUpImagesOfConfiguredRepositories',
@@ -130,7 +130,6 @@ function fromDeploymentsFile() {
       BatchStepsRole: batchStatements(targets.filter((t) => t.batch)),
       LambdaStepsRole: lambdaStatements(targets.filter((t) => t.lambda)),
       SmokeTestsRole: smokeTestStatements(config),
-      RollbackJudgeRole: rollbackJudgeStatements(targets),
     },
     /** Reading the secrets holding Slack webhook URLs and bot tokens (notifications.slack). */
     slackSecretStatements: slackSecretStatements(config),
@@ -301,30 +300,6 @@ function secretReadStatements(references, what) {
   return statements;
 }
 
-/** After a failed rollback step, JudgeRollback reads what each kind of target runs: reads only. */
-function rollbackJudgeStatements(targets) {
-  const ecs = targets.filter((t) => t.ecs);
-  const batch = targets.filter((t) => t.batch);
-  const lambda = targets.filter((t) => t.lambda);
-  return [
-    ...(ecs.length === 0
-      ? []
-      : [
-          {
-            Sid: 'ReadConfiguredServices',
-            Effect: 'Allow',
-            Action: 'ecs:DescribeServices',
-            Resource: unique(ecs.map((target) => `${target.ecs.cluster}/${target.ecs.service}`)).map((id) => arn('ecs', `service/${id}`)),
-          },
-        ]),
-    // "*": no resource type for DescribeJobDefinitions (Service Authorization Reference, AWS Batch).
-    ...(batch.length === 0 ? [] : [{ Sid: 'ReadJobDefinitions', Effect: 'Allow', Action: 'batch:DescribeJobDefinitions', Resource: '*' }]),
-    ...(lambda.length === 0
-      ? []
-      : [{ Sid: 'ReadConfiguredFunctions', Effect: 'Allow', Action: ['lambda:GetFunction', 'lambda:GetAlias'], Resource: functionArns(lambda.map((target) => target.lambda.function)) }]),
-  ];
-}
-
 /**
  * Reading every Slack secret deployments.yml names, top level and per target. Resolving
  * every target's settings also checks them: settings the notifier could not use stop
@@ -367,6 +342,7 @@ const FUNCTION_ROLES = {
       },
     ],
   },
+  // recover-slot and sweep-slots: slots whose deployment ended without releasing them.
   SlotCoordinatorRole: {
     policyName: 'slot-coordinator',
     statements: ({ slotsTable, stateMachine, executions, defaultBus }) => [
@@ -379,24 +355,25 @@ const FUNCTION_ROLES = {
       { Sid: 'ReadStoppedExecutions', Effect: 'Allow', Action: 'states:GetExecutionHistory', Resource: executions },
     ],
   },
-  DeploymentResolverRole: {
-    policyName: 'deployment-resolver',
-    statements: ({ fromFile, stateMachine, executions }) => [
-      ...(fromFile.DeploymentResolverRole ?? []),
+  // deployment-coordinator: resolving the request, holding and releasing its slot, its events.
+  DeploymentCoordinatorRole: {
+    policyName: 'deployment-coordinator',
+    statements: ({ fromFile, slotsTable, stateMachine, executions, defaultBus }) => [
+      ...(fromFile.DeploymentCoordinatorRole ?? []),
+      // Conditional PutItem on the version read (functions/slots/store.ts).
+      { Sid: 'ReadAndWriteSlots', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: slotsTable },
+      // Releasing a slot starts the deployment that waits for it.
+      { Sid: 'StartDeployments', Effect: 'Allow', Action: 'states:StartExecution', Resource: stateMachine },
+      { Sid: 'PublishDeploymentEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: defaultBus },
       // A manual rollback reads the target's deployment history (functions/deployment/history.ts).
       { Sid: 'ReadDeploymentHistoryForRollback', Effect: 'Allow', Action: 'states:ListExecutions', Resource: stateMachine },
       { Sid: 'ReadDeploymentsForRollback', Effect: 'Allow', Action: 'states:DescribeExecution', Resource: executions },
     ],
   },
-  EventPublisherRole: {
-    policyName: 'event-publisher',
-    statements: ({ defaultBus }) => [{ Sid: 'PublishDeploymentEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: defaultBus }],
-  },
   EcsStepsRole: { policyName: 'ecs-steps', statements: ({ fromFile }) => fromFile.EcsStepsRole ?? [] },
   BatchStepsRole: { policyName: 'batch-steps', statements: ({ fromFile }) => fromFile.BatchStepsRole ?? [] },
   LambdaStepsRole: { policyName: 'lambda-steps', statements: ({ fromFile }) => fromFile.LambdaStepsRole ?? [] },
   SmokeTestsRole: { policyName: 'smoke-tests', statements: ({ fromFile }) => fromFile.SmokeTestsRole ?? [] },
-  RollbackJudgeRole: { policyName: 'rollback-judge', statements: ({ fromFile }) => fromFile.RollbackJudgeRole ?? [] },
 };
 
 /** Roles serverless.yml defines itself. */

@@ -1,18 +1,28 @@
 import { cachedDeploymentsFile } from '../config/packaged';
 import { changesOfImages, deploymentOf } from '../deployment/build';
+import { buildDeploymentEvents, publishDeploymentEvents } from '../events/deployment-events';
 import type { DeploymentState } from '../shared/deployment';
+import { logger } from '../shared/logger';
 import { step } from '../shared/step';
 import { slotOf } from '../slots/identity';
 import { holdSlot } from '../slots/coordinator';
 
 /**
- * Before anything changes: take the slot. A push deployment confirms the claim it
- * was started for and takes in the images of its slot's other targets that wait
- * (after a merge window, once); a person's request takes the slot or waits its
- * turn (the state machine polls), then is refused with SlotBusy. Returns the
- * whole state: the deployment may have grown.
+ * Publishes STARTED once the slot is held, in the same invocation: off the path to
+ * the first change. A failure to publish never fails the deployment; the state
+ * machine then publishes it in AnnounceStarted, retrying at length.
  */
-export const handler = step('HoldSlot', async (state: DeploymentState): Promise<DeploymentState> => {
+async function announceStarted(held: DeploymentState): Promise<DeploymentState> {
+  try {
+    await publishDeploymentEvents(buildDeploymentEvents(held, 'STARTED'));
+    return { ...held, slotHold: { held: true, announced: true } };
+  } catch (error) {
+    logger.warn('STARTED not published with the hold: AnnounceStarted retries it', { error: error as Error });
+    return held;
+  }
+}
+
+async function holdTheSlot(state: DeploymentState): Promise<DeploymentState> {
   const { deployment } = state;
   const config = cachedDeploymentsFile();
   if (deployment.generation === undefined) {
@@ -28,4 +38,16 @@ export const handler = step('HoldSlot', async (state: DeploymentState): Promise<
   const eventIds = [...new Set(Object.values(hold.images).flatMap((image) => image.trigger.eventIds ?? []))];
   const grown = deploymentOf(changes, { ...deployment.trigger, eventIds }, { name: deployment.id, arn: deployment.executionArn, startTime: deployment.startedAt }, deployment.generation);
   return { ...state, deployment: grown, slotHold: { held: true } };
+}
+
+/**
+ * Before anything changes: take the slot. A push deployment confirms the claim it
+ * was started for and takes in the images of its slot's other targets that wait
+ * (after a merge window, once); a person's request takes the slot or waits its
+ * turn (the state machine polls), then is refused with SlotBusy. Returns the
+ * whole state: the deployment may have grown. Once held, announces it (STARTED).
+ */
+export const handler = step('HoldSlot', async (state: DeploymentState): Promise<DeploymentState> => {
+  const hold = await holdTheSlot(state);
+  return hold.slotHold?.held ? announceStarted(hold) : hold;
 });

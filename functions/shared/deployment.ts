@@ -173,6 +173,8 @@ interface SlotHoldProgress {
   heldBy?: string;
   /** A push deployment waited once for the images of other targets of its slot. */
   merged?: boolean;
+  /** Held, and the STARTED event published with the hold (else the state machine publishes it, retrying at length). */
+  announced?: boolean;
 }
 
 /** What EcsDeregisterOrphan found and did after EcsDeployNewRevision failed. */

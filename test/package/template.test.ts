@@ -37,15 +37,10 @@ const UNSCOPABLE_ACTIONS = ['batch:DescribeJobDefinitions', 'batch:DescribeJobs'
 function groupRoleOf(handler: string): string {
   const byName: Record<string, string> = {
     'trigger': 'TriggerRole',
-    'hold-slot': 'SlotCoordinatorRole',
-    'release-slot': 'SlotCoordinatorRole',
+    'deployment-coordinator': 'DeploymentCoordinatorRole',
     'recover-slot': 'SlotCoordinatorRole',
     'sweep-slots': 'SlotCoordinatorRole',
-    'resolve-deployment': 'DeploymentResolverRole',
-    'publish-deployment-event': 'EventPublisherRole',
-    'run-smoke-tests': 'SmokeTestsRole',
-    'lambda-check-canary': 'SmokeTestsRole',
-    'judge-rollback': 'RollbackJudgeRole',
+    'smoke-tests': 'SmokeTestsRole',
     'slack-notifier': 'SlackNotifierRole',
   };
   const byPrefix: [string, string][] = [
@@ -194,7 +189,7 @@ function readZip(path: string): Map<string, () => Buffer> {
   return entries;
 }
 
-/** `EcsRegisterTaskDefinition` → `ecs-register-task-definition`. */
+/** `DeploymentCoordinator` → `deployment-coordinator`. */
 const kebab = (name: string): string => name.replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase();
 
 describe('serverless package', () => {
@@ -303,8 +298,8 @@ describe('serverless package', () => {
     const logGroup = (filter?.LogGroupName as { Ref: string }).Ref;
     const transformation = (filter?.MetricTransformations as { MetricNamespace: string; MetricName: string; MetricValue: string }[])[0];
 
-    // The release step's log group, and the message it logs (functions/handlers/release-slot.ts).
-    expect(template.Resources[logGroup]?.Properties.LogGroupName).toBe('/aws/lambda/ecr-deployer-dev-release-slot');
+    // The log group of the function whose releaseSlot step logs the message (functions/handlers/release-slot.ts).
+    expect(template.Resources[logGroup]?.Properties.LogGroupName).toBe('/aws/lambda/ecr-deployer-dev-deployment-coordinator');
     expect(filter?.FilterPattern).toBe(`{ $.message = "${TERMINAL_EVENT_NOT_PUBLISHED}" }`);
     expect(alarm).toMatchObject({
       Namespace: transformation?.MetricNamespace,
@@ -421,8 +416,8 @@ describe('serverless package', () => {
   });
 
   describe('slots', () => {
-    const coordinatorFunctions = ['HoldDashslotLambdaFunction', 'ReleaseDashslotLambdaFunction', 'RecoverDashslotLambdaFunction', 'SweepDashslotsLambdaFunction'];
-    const slotFunctions = ['TriggerLambdaFunction', ...coordinatorFunctions];
+    const coordinatorFunctions = ['RecoverDashslotLambdaFunction', 'SweepDashslotsLambdaFunction'];
+    const slotFunctions = ['TriggerLambdaFunction', 'DeploymentDashcoordinatorLambdaFunction', ...coordinatorFunctions];
     const roleOf = (functionId: string): unknown => template.Resources[functionId]?.Properties.Role;
     const statementsOfRole = (roleId: string): Statement[] =>
       (template.Resources[roleId]!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
@@ -433,6 +428,7 @@ describe('serverless package', () => {
         expect(template.Resources[id]?.Properties).toMatchObject({ Environment: { Variables: { SLOTS_TABLE: { Ref: 'SlotsTable' } } } });
       }
       expect(roleOf('TriggerLambdaFunction')).toEqual({ 'Fn::GetAtt': ['TriggerRole', 'Arn'] });
+      expect(roleOf('DeploymentDashcoordinatorLambdaFunction')).toEqual({ 'Fn::GetAtt': ['DeploymentCoordinatorRole', 'Arn'] });
       for (const id of coordinatorFunctions) expect(roleOf(id)).toEqual({ 'Fn::GetAtt': ['SlotCoordinatorRole', 'Arn'] });
       const others = resourcesOfType('AWS::Lambda::Function').filter(([id]) => !slotFunctions.includes(id));
       for (const [, fn] of others) expect(JSON.stringify(fn.Properties)).not.toContain('SlotsTable');
@@ -448,6 +444,23 @@ describe('serverless package', () => {
       expect(resourceOf('dynamodb:PutItem')).toEqual([{ 'Fn::GetAtt': ['SlotsTable', 'Arn'] }]);
       expect(resourceOf('states:StartExecution')).toEqual([`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`]);
       expect(resourceOf('states:GetExecutionHistory')).toEqual([`arn:aws:states:us-east-1:123456789012:execution:${name}:*`]);
+    });
+
+    it("gives the deployment coordinator the slot table, starting its own state machine, publishing events, the deployment history and the configured repositories' images, nothing else", () => {
+      const statements = statementsOfRole('DeploymentCoordinatorRole');
+
+      const actions = sorted([...new Set(statements.flatMap((statement) => asList(statement.Action)))]);
+      expect(actions).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'ecr:DescribeImages',
+        'events:PutEvents',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'states:DescribeExecution',
+        'states:ListExecutions',
+        'states:StartExecution',
+      ]);
     });
 
     it('gives the trigger reading and writing slots, starting its own state machine, SKIPPED events and its dead-letter queue, nothing else', () => {
@@ -467,7 +480,7 @@ describe('serverless package', () => {
 
     it('lets nobody else write slots or start deployments', () => {
       const elsewhere = Object.entries(template.Resources)
-        .filter(([id, resource]) => resource.Type === 'AWS::IAM::Role' && id !== 'TriggerRole' && id !== 'SlotCoordinatorRole')
+        .filter(([id, resource]) => resource.Type === 'AWS::IAM::Role' && !['TriggerRole', 'SlotCoordinatorRole', 'DeploymentCoordinatorRole'].includes(id))
         .flatMap(([id]) => statementsOfRole(id));
 
       expect(elsewhere.length).toBeGreaterThan(0);
@@ -508,14 +521,14 @@ describe('serverless package', () => {
   const rolesGranting = (action: string): string[] =>
     resourcesOfType('AWS::IAM::Role').flatMap(([id]) => policyStatements(id).filter((statement) => asList(statement.Action).includes(action)).map(() => id));
 
-  it('lets the ECS steps describe and update only the configured ECS services, and the rollback judge describe them', () => {
+  it('lets the ECS steps describe and update only the configured ECS services', () => {
     const expected = [...new Set(config.targets.flatMap((target) => (target.ecs ? [`${ACCOUNT}:service/${target.ecs.cluster}/${target.ecs.service}`] : [])))];
 
     const statements = [...statementsWith(template, 'ecs:UpdateService'), ...statementsWith(template, 'ecs:DescribeServices')];
 
     expect(statements.length).toBeGreaterThan(0);
     expect(rolesGranting('ecs:UpdateService')).toEqual(['EcsStepsRole']);
-    expect(sorted(rolesGranting('ecs:DescribeServices'))).toEqual(['EcsStepsRole', 'RollbackJudgeRole']);
+    expect(sorted(rolesGranting('ecs:DescribeServices'))).toEqual(['EcsStepsRole']);
     for (const statement of statements) {
       expect(sorted(render(asList(statement.Resource)) as unknown[])).toEqual(sorted(expected));
       expect(statement.Condition).toBeUndefined();
@@ -582,8 +595,8 @@ describe('serverless package', () => {
     const startExecution = statementsWith(template, 'states:StartExecution');
     const putEvents = statementsWith(template, 'events:PutEvents');
 
-    expect(sorted(rolesGranting('states:StartExecution'))).toEqual(['SlotCoordinatorRole', 'TriggerRole']);
-    expect(sorted(rolesGranting('events:PutEvents'))).toEqual(['EventPublisherRole', 'SlotCoordinatorRole', 'TriggerRole']);
+    expect(sorted(rolesGranting('states:StartExecution'))).toEqual(['DeploymentCoordinatorRole', 'SlotCoordinatorRole', 'TriggerRole']);
+    expect(sorted(rolesGranting('events:PutEvents'))).toEqual(['DeploymentCoordinatorRole', 'SlotCoordinatorRole', 'TriggerRole']);
     for (const statement of startExecution) expect(render(statement.Resource)).toBe(`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`);
     for (const statement of putEvents) expect(render(statement.Resource)).toBe('arn:aws:events:us-east-1:123456789012:event-bus/default');
   });
@@ -596,8 +609,8 @@ describe('serverless package', () => {
     const [describeExecution] = statementsWith(template, 'states:DescribeExecution');
     const [describeImages] = statementsWith(template, 'ecr:DescribeImages');
 
-    expect(rolesGranting('states:ListExecutions')).toEqual(['DeploymentResolverRole']);
-    expect(rolesGranting('ecr:DescribeImages')).toEqual(['DeploymentResolverRole']);
+    expect(rolesGranting('states:ListExecutions')).toEqual(['DeploymentCoordinatorRole']);
+    expect(rolesGranting('ecr:DescribeImages')).toEqual(['DeploymentCoordinatorRole']);
     expect(render(listExecutions?.Resource)).toBe(`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`);
     expect(render(describeExecution?.Resource)).toBe(`arn:aws:states:us-east-1:123456789012:execution:${name}:*`);
     expect(sorted(render(asList(describeImages?.Resource)) as unknown[])).toEqual(sorted(repositories.map((r) => `arn:aws:ecr:us-east-1:123456789012:repository/${r}`)));
@@ -664,7 +677,7 @@ describe('serverless package', () => {
     };
 
     it('gives every function the role of its group, and creates no role or policy besides', () => {
-      const expectedRoles = ['BatchStepsRole', 'DeploymentResolverRole', 'EcsStepsRole', 'EventPublisherRole', 'LambdaStepsRole', 'RollbackJudgeRole', 'SlackNotifierRole', 'SlotCoordinatorRole', 'SmokeTestsRole', 'TriggerRole'];
+      const expectedRoles = ['BatchStepsRole', 'DeploymentCoordinatorRole', 'EcsStepsRole', 'LambdaStepsRole', 'SlackNotifierRole', 'SlotCoordinatorRole', 'SmokeTestsRole', 'TriggerRole'];
 
       const roles = functions().map(([id, fn]) => ({ handler: handlerOf(fn), role: roleIdOf(id) }));
       const stateMachineRole = (stateMachine().Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
@@ -733,12 +746,6 @@ describe('serverless package', () => {
       expect(rolesGranting('lambda:InvokeFunction').filter((roleId) => functionRoleIds().includes(roleId))).toEqual(['SmokeTestsRole']);
     });
 
-    it('lets the rollback judge read what each kind of target runs, and write nothing', () => {
-      const reads = ['batch:DescribeJobDefinitions', 'ecs:DescribeServices', 'lambda:GetAlias', 'lambda:GetFunction'];
-
-      expect(actionsOf('RollbackJudgeRole').filter((action) => !action.startsWith('logs:'))).toEqual(reads);
-    });
-
     it('lets Lambda read the images of the Lambda targets as the caller of UpdateFunctionCode, and nobody change a repository policy', () => {
       const repositories = [...new Set(config.targets.flatMap((target) => (target.lambda ? [target.repository] : [])))];
 
@@ -786,8 +793,8 @@ describe('serverless package', () => {
       // esbuild marks each bundled file with its path (not minified): no YAML parser, no classic zod (zod/mini at most), no glob matcher.
       const bundles = (pkg: string) => js.includes(`// node_modules/${pkg}/`);
       expect({ handlerFile, yaml: bundles('yaml'), zod: bundles('zod/v4/classic'), picomatch: bundles('picomatch') }).toEqual({ handlerFile, yaml: false, zod: false, picomatch: false });
-      // Clients are built only where they are used: only the ECS steps and the rollback judge carry the ECS client.
-      expect({ handlerFile, ecsClient: bundles('@aws-sdk/client-ecs') }).toEqual({ handlerFile, ecsClient: /\/(ecs-[a-z-]+|judge-rollback)\.js$/.test(handlerFile) });
+      // Clients are built only where they are used: only the ECS steps carry the ECS client.
+      expect({ handlerFile, ecsClient: bundles('@aws-sdk/client-ecs') }).toEqual({ handlerFile, ecsClient: handlerFile.endsWith('/ecs-steps.js') });
       expect([...entries.keys()].some((name) => name.startsWith('node_modules/'))).toBe(false);
       expect(statSync(zipPath).size).toBeLessThan(1024 * 1024);
     }
@@ -924,7 +931,7 @@ describe('scripts/serverless-config.js, function roles', () => {
   const script = require('../../scripts/serverless-config.js') as {
     functionRoles: (context: { resolveConfigurationProperty: (path: string[]) => Promise<unknown>; resolveVariable: (variable: string) => Promise<unknown> }) => Promise<Record<string, RoleResource>>;
   };
-  const groups = ['TriggerRole', 'SlotCoordinatorRole', 'DeploymentResolverRole', 'EventPublisherRole', 'EcsStepsRole', 'BatchStepsRole', 'LambdaStepsRole', 'SmokeTestsRole', 'RollbackJudgeRole'];
+  const groups = ['TriggerRole', 'SlotCoordinatorRole', 'DeploymentCoordinatorRole', 'EcsStepsRole', 'BatchStepsRole', 'LambdaStepsRole', 'SmokeTestsRole'];
 
   /** One function per group (`<role>-fn`), as serverless.yml would declare them. */
   const contextWith = (functions: Record<string, { role?: string; name?: string }>) => {
@@ -963,10 +970,10 @@ describe('scripts/serverless-config.js, function roles', () => {
   });
 
   it('stops packaging with a ConfigError when no function names a role', async () => {
-    const { 'eventpublisherrole-fn': _unused, ...functions } = oneEach();
+    const { 'deploymentcoordinatorrole-fn': _unused, ...functions } = oneEach();
 
     const roles = script.functionRoles(contextWith(functions));
 
-    await expect(roles).rejects.toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('no function names the role EventPublisherRole') }));
+    await expect(roles).rejects.toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('no function names the role DeploymentCoordinatorRole') }));
   });
 });

@@ -65,9 +65,11 @@ describe('state machine definitions', () => {
   );
 
   it('names, for the recovery of a stopped deployment, the states that publish a last event and those that may change a target', () => {
-    type PublishState = { Type: string; Resource?: string; Parameters?: { status?: string } };
+    type PublishState = { Type: string; Parameters?: { step?: string; payload?: { status?: string } } };
     const states = Object.entries(definition().States as Record<string, PublishState>);
-    const terminal = states.filter(([, s]) => (s.Resource ?? '').endsWith('-PublishDeploymentEvent') && !['STARTED', 'ROLLING_BACK'].includes(s.Parameters?.status ?? '')).map(([name]) => name);
+    const terminal = states
+      .filter(([, s]) => s.Parameters?.step === 'publishDeploymentEvent' && !['STARTED', 'ROLLING_BACK'].includes(s.Parameters.payload?.status ?? ''))
+      .map(([name]) => name);
 
     expect([...TERMINAL_PUBLISH_STATES].sort()).toEqual(terminal.sort());
     const changing = states.filter(([name]) => STATES_THAT_CHANGE_THE_TARGET.includes(name));

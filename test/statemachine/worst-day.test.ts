@@ -157,7 +157,7 @@ describe('rolling back an ECS service', () => {
 
     const result = await runDeployment(executionInput(account, streamMlTarget(), NEW_DIGEST));
 
-    expect(statesEntered(result)).toContain('JudgeRollback');
+    expect(statesEntered(result)).toContain('EcsJudgeRollback');
     expect(runningLabel()).toBe('stream-ml-service:1');
     expect(lastEvent()).toMatchObject({ status: 'ROLLED_BACK', current: expect.stringMatching(/stream-ml-service:1$/) });
     expect(lastEvent()?.reason).toContain('the service is back on stream-ml-service:1');
@@ -226,13 +226,24 @@ describe('a Lambda function without an alias whose update fails', () => {
 });
 
 describe('a deployment stopped by hand (StopExecution)', () => {
-  /** Stops every running execution when `state` is entered, as a person at the console would. */
+  /**
+   * Stops every running execution when `state` is entered, as a person at the console would.
+   * The step's invocation goes on, as a Lambda does after its execution stopped; each test
+   * waits for it, so that it ends within the test's world.
+   */
+  const invocationsAfterStop: Promise<unknown>[] = [];
   const stopAt =
     (state: string): TaskInterceptor =>
     (name, invoke) => {
-      if (name === state) for (const execution of account.executions.keys()) account.stepFunctions.stop(execution);
-      return invoke();
+      if (name !== state) return invoke();
+      for (const execution of account.executions.keys()) account.stepFunctions.stop(execution);
+      const invocation = invoke();
+      invocationsAfterStop.push(invocation.catch(() => undefined));
+      return invocation;
     };
+  afterEach(async () => {
+    await Promise.all(invocationsAfterStop.splice(0));
+  });
   const slotOfStreamMl = () => readSlot(`ecs:${STREAM_ML.cluster}/${STREAM_ML.service}`, 'ecs');
 
   it('during the rollout ends with ROLLBACK_FAILED, since nothing rolled the service back, and frees the slot', async () => {

@@ -90,8 +90,9 @@ interface FaultScenario {
 
 /**
  * The scenarios of a request by hand, for any kind: a tag ECR does not have
- * (rejected, with an event for the target), and a lookup ECR keeps failing
- * (FAILED after retrying at length, never taken for a rejection).
+ * (rejected, with an event for the target), a lookup ECR keeps failing
+ * (FAILED after retrying at length, never taken for a rejection), and an event
+ * bus that refuses the STARTED event HoldSlot publishes (AnnounceStarted does).
  */
 function requestsByHand(request: { target: () => TargetSpec; digest: string; tag: string }): FaultScenario[] {
   const byHand = (account: SimulatedAwsAccount, tag: string) => {
@@ -106,6 +107,13 @@ function requestsByHand(request: { target: () => TargetSpec; digest: string; tag
       name: 'ECR keeps failing while a tag is looked up',
       run: (account) => {
         account.failNext('DescribeImages', 1000, 'ServerException');
+        return byHand(account, request.tag);
+      },
+    },
+    {
+      name: 'the event bus refuses STARTED once, and the deployment goes on',
+      run: (account) => {
+        account.failNext('PutEvents', 1, 'InternalException');
         return byHand(account, request.tag);
       },
     },

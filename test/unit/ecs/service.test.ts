@@ -1,4 +1,5 @@
 import {
+  ClientException,
   DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -216,6 +217,7 @@ describe('deregisterOrphanRevision', () => {
   it('leaves alone a latest revision someone else registered', async () => {
     ecsMock.on(DescribeServicesCommand).resolves({ services: [{ serviceName: 'web', status: 'ACTIVE', taskDefinition: TD(7), deployments: [] }] });
     ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: 'web' }).resolves({ taskDefinition: { family: 'web', taskDefinitionArn: TD(8), revision: 8, status: 'ACTIVE' }, tags: [] });
+    ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: TD(9) }).rejects(new ClientException({ message: 'Unable to describe task definition.', $metadata: {} }));
     ecsMock.on(DescribeTaskDefinitionCommand, { taskDefinition: TD(7) }).resolves({ taskDefinition: { family: 'web', taskDefinitionArn: TD(7), revision: 7, status: 'ACTIVE', containerDefinitions: [{ name: 'web', image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/web:v1' }] } });
 
     const cleanup = await deregisterOrphanRevision(deployment);

@@ -57,7 +57,7 @@ describe('run twice', () => {
     const second = await holdSlot(state);
 
     expect(second).toEqual(first);
-    expect(first.slotHold).toEqual({ held: true });
+    expect(first.slotHold).toEqual({ held: true, announced: true });
     expect(await readSlot(SLOT, 'ecs')).toEqual(afterFirst);
   });
 
