@@ -10,7 +10,7 @@ import {
   type Service,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import type { ChangedContainer, Deployment, EcsProgress, EcsRollback, RollbackVerdict, RolloutStatus } from '../shared/deployment';
+import type { ChangedContainer, Deployment, EcsProgress, EcsRollback, EcsRolloutStatus, RollbackVerdict, RolloutStatus } from '../shared/deployment';
 import { ecs } from '../shared/clients/ecs';
 import {
   CircuitBreakerRolledBack,
@@ -23,6 +23,8 @@ import {
 import { ecsServiceOf } from '../shared/state';
 import { buildRevisionInput, DEPLOYMENT_TAG_KEY, selectContainers, taskDefinitionLabel } from './task-definition';
 import { isPassableRole } from '../shared/pass-roles';
+import { longestDeregistrationDelay } from './load-balancers';
+import { nextCheckSeconds, rolloutClock } from './rollout-schedule';
 
 function secondsFromNow(seconds: number, now = Date.now()): string {
   return new Date(now + seconds * 1000).toISOString();
@@ -144,14 +146,24 @@ function requireNewRevision(progress: EcsProgress): string {
  * creates. Safe to run twice, with no read first: without `forceNewDeployment`,
  * UpdateService to the revision the service already has starts no deployment
  * (Amazon ECS API reference, UpdateService), and answers with the one the first
- * attempt started.
+ * attempt started. Then reads, once per deployment, how long the service's target
+ * groups drain (from the load balancers UpdateService answers with), which decides
+ * when the rollout is first looked at (functions/ecs/rollout-schedule.ts).
  */
 async function updateServiceToRevision(deployment: Deployment, progress: EcsProgress): Promise<EcsProgress> {
   const newArn = requireNewRevision(progress);
   const updated = await ecs.send(new UpdateServiceCommand({ cluster: progress.cluster, service: progress.service, taskDefinition: newArn }));
   const primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === newArn);
-  if (!primary?.id) throw new RolloutFailed(`UpdateService did not start a deployment of ${taskDefinitionLabel(newArn)}`);
-  return { ...progress, deploymentId: primary.id, rolloutDeadline: secondsFromNow(deployment.settings.rollout.timeoutSeconds) };
+  if (!primary?.id || !updated.service) throw new RolloutFailed(`UpdateService did not start a deployment of ${taskDefinitionLabel(newArn)}`);
+  const now = Date.now();
+  const deregistrationDelaySeconds = await longestDeregistrationDelay(updated.service);
+  const started: EcsProgress = {
+    ...progress,
+    deploymentId: primary.id,
+    rolloutDeadline: secondsFromNow(deployment.settings.rollout.timeoutSeconds, now),
+    ...(deregistrationDelaySeconds === undefined ? {} : { deregistrationDelaySeconds }),
+  };
+  return { ...started, nextCheckSeconds: nextCheckSeconds(rolloutClock(updated.service, started, now)) };
 }
 
 function rolloutStatus(service: Service, tracked: EcsDeployment, status: RolloutStatus['status']): RolloutStatus {
@@ -170,15 +182,17 @@ function isComplete(service: Service, tracked: EcsDeployment): boolean {
   return (service.deployments?.length ?? 0) === 1 && tracked.status === 'PRIMARY' && tracked.runningCount === tracked.desiredCount;
 }
 
+/** At the deadline or after it: the last look is scheduled for the deadline itself. */
 function pastDeadline(deadline: string): boolean {
-  return Date.now() > Date.parse(deadline);
+  return Date.now() >= Date.parse(deadline);
 }
 
 /**
  * One look at the rollout of *our* deployment. Services-stable alone is not enough:
  * it also holds after a circuit-breaker rollback, so we follow our deployment id.
+ * While it is in progress, says when to look next: not before it could complete.
  */
-async function checkDeploymentRollout(progress: EcsProgress): Promise<RolloutStatus> {
+async function checkDeploymentRollout(progress: EcsProgress): Promise<EcsRolloutStatus> {
   const newArn = requireNewRevision(progress);
   const service = await describeService(progress.cluster, progress.service);
   const ours = service.deployments?.find((d) => d.id === progress.deploymentId);
@@ -202,7 +216,12 @@ async function checkDeploymentRollout(progress: EcsProgress): Promise<RolloutSta
       `deployment ${progress.deploymentId} of ${label} did not complete by ${progress.rolloutDeadline}: ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0} tasks running, ${ours.failedTasks ?? 0} failed. Raise rollout.timeoutSeconds if it is just slow.`,
     );
   }
-  return rolloutStatus(service, ours, 'IN_PROGRESS');
+  const clock = rolloutClock(service, progress, Date.now());
+  return {
+    ...rolloutStatus(service, ours, 'IN_PROGRESS'),
+    nextCheckSeconds: nextCheckSeconds(clock),
+    ...(clock.drainingSince === undefined ? {} : { drainingSince: new Date(clock.drainingSince).toISOString() }),
+  };
 }
 
 /**
