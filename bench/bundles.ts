@@ -29,6 +29,7 @@ const CLIENTS: Record<string, { pkg: string; client: string }> = {
   AmazonEC2ContainerRegistry_V20150921: { pkg: '@aws-sdk/client-ecr', client: 'ECRClient' },
   secretsmanager: { pkg: '@aws-sdk/client-secrets-manager', client: 'SecretsManagerClient' },
   AmazonSSM: { pkg: '@aws-sdk/client-ssm', client: 'SSMClient' },
+  ElasticLoadBalancing_v10: { pkg: '@aws-sdk/client-elastic-load-balancing-v2', client: 'ElasticLoadBalancingV2Client' },
 };
 
 /** Commands a bundle carries that its function never sends: they are not part of the floor. */

@@ -17,7 +17,7 @@ const PHASES: [RegExp, string][] = [
   [/^LambdaPrepareFunction$/, 'prepare'],
   [/^BatchRegisterJobDefinition$/, 'register'],
   [/^EcsDeployNewRevision$/, 'update service'],
-  [/^(WaitForEcsRollout|EcsCheckRollout)$/, 'rollout'],
+  [/^(WaitForEcsRollout|WaitForEcsRolloutAgain|EcsCheckRollout)$/, 'rollout'],
   [/^EcsVerifyRunningImage$/, 'verify image'],
   [/^(BatchSubmitTestJob|WaitForBatchTestJob|BatchCheckTestJob)$/, 'test job'],
   [/^(LambdaUpdateFunctionCode|WaitForLambdaUpdate|LambdaCheckUpdate)$/, 'update code'],
@@ -89,7 +89,8 @@ function containersText(containers: ChangedContainer[] | undefined): string {
 }
 
 function rolloutText(status: DeploymentState['rollout']): string {
-  return status ? `${status.status}: ${status.runningCount}/${status.desiredCount} tasks running` : '';
+  if (!status) return '';
+  return `${status.status}: ${status.runningCount}/${status.desiredCount} tasks running${status.drainingSince && status.status !== 'COMPLETED' ? ', the old ones draining' : ''}`;
 }
 
 function checksText(smoke: DeploymentState['smoke']): string {

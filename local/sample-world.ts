@@ -5,7 +5,7 @@ import { SimulatedAwsAccount } from './simulated-account';
 /**
  * The resources of the seed teams, in a simulated account: the ML service on
  * Fargate behind an ALB (one container) and the short-drama backend (two
- * containers with Secrets Manager references).
+ * containers with Secrets Manager references, the canvas service behind an ALB).
  */
 
 const STREAM_ML = { cluster: 'emotional-parrot', service: 'stream-ml-service-1', family: 'stream-ml-service', container: 'stream-ml-service' };
@@ -125,13 +125,32 @@ interface SampleWorldOptions {
   circuitBreaker?: { enable: boolean; rollback: boolean };
 }
 
+/**
+ * Target groups' deregistration delays: the ML service's ALB kept ELB's default (300 s);
+ * the short-drama backend's was lowered to a minute, as ECS's guide suggests for short requests.
+ */
+const STREAM_ML_DEREGISTRATION_DELAY_SECONDS = 300;
+const SHORT_DRAMA_DEREGISTRATION_DELAY_SECONDS = 60;
+
 /** A simulated account holding the seed teams' clusters, services and task definitions. */
 function createSampleWorld(options: SampleWorldOptions = {}): SimulatedAwsAccount {
   const account = new SimulatedAwsAccount();
   const streamMl = account.registerTaskDefinition(streamMlTaskDefinition(account));
-  account.createService({ cluster: STREAM_ML.cluster, name: STREAM_ML.service, taskDefinitionArn: streamMl.taskDefinitionArn ?? '', circuitBreaker: options.circuitBreaker });
+  account.createService({
+    cluster: STREAM_ML.cluster,
+    name: STREAM_ML.service,
+    taskDefinitionArn: streamMl.taskDefinitionArn ?? '',
+    circuitBreaker: options.circuitBreaker,
+    loadBalancers: [{ targetGroupArn: account.createTargetGroup('stream-ml-service-tg', STREAM_ML_DEREGISTRATION_DELAY_SECONDS), containerName: STREAM_ML.container, containerPort: 8000 }],
+  });
   const shortDrama = account.registerTaskDefinition(shortDramaTaskDefinition(account));
-  account.createService({ cluster: SHORT_DRAMA.cluster, name: SHORT_DRAMA.service, taskDefinitionArn: shortDrama.taskDefinitionArn ?? '', desiredCount: 1 });
+  account.createService({
+    cluster: SHORT_DRAMA.cluster,
+    name: SHORT_DRAMA.service,
+    taskDefinitionArn: shortDrama.taskDefinitionArn ?? '',
+    desiredCount: 1,
+    loadBalancers: [{ targetGroupArn: account.createTargetGroup('short-drama-canvas-tg', SHORT_DRAMA_DEREGISTRATION_DELAY_SECONDS), containerName: 'canvas-service', containerPort: 9000 }],
+  });
   const splitterImage = (tag: string) => `${account.registry}/${SPLITTER.repository}:${tag}`;
   account.batch.registerJobDefinition(splitterJobDefinition(account, splitterImage('3f9c2e1')));
   account.batch.registerJobDefinition(splitterJobDefinition(account, splitterImage('8a1d4b7')));

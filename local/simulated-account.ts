@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   ClientException,
   DeregisterTaskDefinitionCommand,
@@ -11,12 +11,15 @@ import {
   UpdateServiceCommand,
   type ContainerDefinition,
   type Deployment as EcsDeployment,
+  type LoadBalancer,
   type RegisterTaskDefinitionCommandInput,
   type Service,
+  type ServiceEvent,
   type Tag,
   type Task,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import { DescribeTargetGroupAttributesCommand, ElasticLoadBalancingV2Client, TargetGroupNotFoundException } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -30,9 +33,10 @@ import { SimulatedLambda, type LambdaImageBehaviour } from './simulated-lambda';
 
 /**
  * An AWS account held in memory: ECS clusters, services, task definition revisions
- * and tasks; Step Functions executions; EventBridge events. It answers the SDK
- * calls the deployer makes by intercepting the real SDK clients (aws-sdk-client-mock),
- * and moves rollouts forward one step each time a service is described.
+ * and tasks; the target groups of their load balancers; Step Functions executions;
+ * EventBridge events. It answers the SDK calls the deployer makes by intercepting the
+ * real SDK clients (aws-sdk-client-mock), and moves rollouts forward one step each
+ * time a service is described — or, for a service given a timeline, as time passes.
  */
 
 const ACCOUNT_ID = '123456789012';
@@ -41,15 +45,45 @@ const REGION = 'us-east-1';
 /** How the image in a task definition behaves once ECS starts it. */
 type ImageBehaviour = 'healthy' | 'crashes' | 'never-stabilises' | 'errors-on-invoke';
 
+/**
+ * A healthy rollout in time rather than in DescribeServices calls: the new tasks are
+ * healthy `tasksHealthyAfterSeconds` after UpdateService; then, behind a load balancer,
+ * ECS begins draining the old tasks, and the deployment is COMPLETED once the target
+ * groups' deregistration delay has passed. Without a load balancer it is COMPLETED
+ * when the new tasks are healthy. Read from Date.now(): it runs on a virtual clock.
+ */
+interface RolloutTimeline {
+  tasksHealthyAfterSeconds: number;
+}
+
+interface SimulatedDeployment extends EcsDeployment {
+  /** DescribeServices calls seen while it rolled out (the tick model). */
+  ticks: number;
+  /** The timeline model: the draining event was published. */
+  drainingBegun?: boolean;
+}
+
 interface SimulatedService {
-  /** DescribeServices calls a healthy rollout takes to complete. */
+  /** DescribeServices calls a healthy rollout takes to complete (unless `timeline` is set). */
   ticksToComplete: number;
+  /** When set, healthy rollouts follow time instead of ticks. */
+  timeline?: RolloutTimeline;
   cluster: string;
   name: string;
   desiredCount: number;
   circuitBreaker: { enable: boolean; rollback: boolean };
-  deployments: (EcsDeployment & { ticks: number })[];
+  /** Target groups the tasks register in (none: no load balancer). */
+  loadBalancers: LoadBalancer[];
+  /** The service's events, newest first, as DescribeServices returns them (at most 100). */
+  events: ServiceEvent[];
+  deployments: SimulatedDeployment[];
   tasks: Task[];
+}
+
+/** A target group of a load balancer: its ARN, and how long a deregistered target stays draining. */
+interface SimulatedTargetGroup {
+  arn: string;
+  deregistrationDelaySeconds: number;
 }
 
 interface SimulatedExecution {
@@ -67,6 +101,10 @@ interface InjectedFailure {
 
 /** Describe calls it takes a healthy rollout to complete. */
 const TICKS_TO_COMPLETE = 2;
+/** ECS keeps the last 100 events of a service. */
+const MAX_SERVICE_EVENTS = 100;
+/** ELB's default deregistration delay (ELB guide, "Deregistration delay"). */
+const DEFAULT_DEREGISTRATION_DELAY_SECONDS = 300;
 /** Failed tasks after which an enabled circuit breaker trips (ECS's minimum threshold). */
 const CIRCUIT_BREAKER_THRESHOLD = 3;
 
@@ -97,6 +135,10 @@ class SimulatedAwsAccount {
   public readonly services = new Map<string, SimulatedService>();
   public readonly executions = new Map<string, SimulatedExecution>();
   public readonly events: DeploymentEventDetail[] = [];
+  /** Target groups of load balancers, by ARN. */
+  public readonly targetGroups = new Map<string, SimulatedTargetGroup>();
+  /** When each ECS deployment completed, by deployment id: the moment the model says, not the look that saw it. */
+  public readonly rolloutsCompletedAt = new Map<string, Date>();
   /** Every SDK call, in order: `ECS.UpdateService`, … */
   public readonly calls: string[] = [];
   private readonly imageBehaviour = new Map<string, ImageBehaviour>();
@@ -110,7 +152,7 @@ class SimulatedAwsAccount {
   private beforeCalls: { command: string; action: () => void | Promise<void> }[] = [];
   private deploymentCounter = 0;
   private taskCounter = 0;
-  private readonly mocks = [mockClient(ECSClient), mockClient(SFNClient), mockClient(EventBridgeClient)] as const;
+  private readonly mocks = [mockClient(ECSClient), mockClient(SFNClient), mockClient(EventBridgeClient), mockClient(ElasticLoadBalancingV2Client)] as const;
   /** AWS Batch: job definition revisions and jobs. */
   public readonly batch: SimulatedBatch;
   /** AWS Lambda: container-image functions, versions and aliases. */
@@ -161,6 +203,44 @@ class SimulatedAwsAccount {
     const service = this.services.get(`${cluster}/${name}`);
     if (!service) throw new Error(`no service ${cluster}/${name}`);
     service.ticksToComplete = ticks;
+    service.timeline = undefined;
+  }
+
+  /**
+   * From now on a healthy rollout of this service follows time (Date.now()), not
+   * DescribeServices calls: new tasks healthy `tasksHealthyAfterSeconds` after
+   * UpdateService, then (behind a load balancer) the old tasks drain for the target
+   * groups' deregistration delay — `deregistrationDelaySeconds` sets it on every target
+   * group of the service — and the deployment is COMPLETED.
+   */
+  public setRolloutTimeline(cluster: string, name: string, timeline: { tasksHealthyAfterSeconds: number; deregistrationDelaySeconds?: number }): void {
+    const service = this.service(cluster, name);
+    if (timeline.deregistrationDelaySeconds !== undefined) {
+      const groups = this.targetGroupsOf(service);
+      if (groups.length === 0) throw new Error(`${cluster}/${name} has no load balancer: nothing has a deregistration delay`);
+      for (const group of groups) group.deregistrationDelaySeconds = timeline.deregistrationDelaySeconds;
+    }
+    service.timeline = { tasksHealthyAfterSeconds: timeline.tasksHealthyAfterSeconds };
+  }
+
+  /** A target group of a load balancer in this account; its ARN, to give a service in `createService` or `setLoadBalancers`. */
+  public createTargetGroup(name: string, deregistrationDelaySeconds = DEFAULT_DEREGISTRATION_DELAY_SECONDS): string {
+    const suffix = createHash('sha256').update(name).digest('hex').slice(0, 16);
+    const arn = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT_ID}:targetgroup/${name}/${suffix}`;
+    this.targetGroups.set(arn, { arn, deregistrationDelaySeconds });
+    return arn;
+  }
+
+  /** The service's tasks register in these target groups from now on (none: no load balancer). */
+  public setLoadBalancers(cluster: string, name: string, loadBalancers: LoadBalancer[]): void {
+    this.service(cluster, name).loadBalancers = structuredClone(loadBalancers);
+  }
+
+  private targetGroupsOf(service: SimulatedService): SimulatedTargetGroup[] {
+    return service.loadBalancers.flatMap((lb) => {
+      const group = this.targetGroups.get(lb.targetGroupArn ?? '');
+      return group ? [group] : [];
+    });
   }
 
   /** What ECS does when it starts containers with this digest. Default: healthy. */
@@ -218,6 +298,8 @@ class SimulatedAwsAccount {
     circuitBreaker?: { enable: boolean; rollback: boolean };
     /** DescribeServices calls a healthy rollout takes (default 2). */
     ticksToComplete?: number;
+    /** Target groups (from `createTargetGroup`) its tasks register in; default none. */
+    loadBalancers?: LoadBalancer[];
   }): void {
     const service: SimulatedService = {
       ticksToComplete: options.ticksToComplete ?? TICKS_TO_COMPLETE,
@@ -225,6 +307,8 @@ class SimulatedAwsAccount {
       name: options.name,
       desiredCount: options.desiredCount ?? 2,
       circuitBreaker: options.circuitBreaker ?? { enable: false, rollback: false },
+      loadBalancers: structuredClone(options.loadBalancers ?? []),
+      events: [],
       deployments: [],
       tasks: [],
     };
@@ -254,7 +338,7 @@ class SimulatedAwsAccount {
     return this.service(cluster, name).tasks.map((task) => Object.fromEntries((task.containers ?? []).map((c) => [c.name ?? '', c.imageDigest ?? ''])));
   }
 
-  private newDeployment(service: SimulatedService, taskDefinitionArn: string): EcsDeployment & { ticks: number } {
+  private newDeployment(service: SimulatedService, taskDefinitionArn: string): SimulatedDeployment {
     this.deploymentCounter += 1;
     return {
       id: `ecs-svc/9${String(this.deploymentCounter).padStart(18, '0')}`,
@@ -300,19 +384,55 @@ class SimulatedAwsAccount {
     return 'healthy';
   }
 
-  /** One step of every rollout in progress: what time does between two DescribeServices. */
+  private addServiceEvent(service: SimulatedService, at: Date, message: string): void {
+    service.events = [{ id: randomUUID(), createdAt: at, message: `(service ${service.name}) ${message}` }, ...service.events].slice(0, MAX_SERVICE_EVENTS);
+  }
+
+  private complete(service: SimulatedService, primary: SimulatedDeployment, at: Date): void {
+    primary.rolloutState = 'COMPLETED';
+    primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
+    primary.runningCount = service.desiredCount;
+    primary.pendingCount = 0;
+    service.deployments = [primary];
+    service.tasks = this.startTasks(service, primary);
+    this.rolloutsCompletedAt.set(primary.id ?? '', at);
+    this.addServiceEvent(service, at, `(deployment ${primary.id}) deployment completed.`);
+    this.addServiceEvent(service, at, 'has reached a steady state.');
+  }
+
+  /** A healthy rollout on its timeline, as of now: tasks healthy, then draining, then COMPLETED. */
+  private advanceOnTimeline(service: SimulatedService, primary: SimulatedDeployment, timeline: RolloutTimeline): void {
+    const healthyAt = (primary.createdAt?.getTime() ?? 0) + timeline.tasksHealthyAfterSeconds * 1000;
+    const now = Date.now();
+    if (now < healthyAt) return;
+    primary.runningCount = service.desiredCount;
+    primary.pendingCount = 0;
+    const groups = this.targetGroupsOf(service);
+    if (groups.length === 0) {
+      this.complete(service, primary, new Date(healthyAt));
+      return;
+    }
+    if (!primary.drainingBegun) {
+      primary.drainingBegun = true;
+      const draining = service.deployments.filter((d) => d !== primary).reduce((n, d) => n + (d.runningCount ?? 0), 0);
+      this.addServiceEvent(service, new Date(healthyAt), `has begun draining connections on ${draining} tasks.`);
+    }
+    const drainedAt = healthyAt + Math.max(...groups.map((g) => g.deregistrationDelaySeconds)) * 1000;
+    if (now >= drainedAt) this.complete(service, primary, new Date(drainedAt));
+  }
+
+  /** One step of every rollout in progress: what time does between two DescribeServices (or, on a timeline, what it did by now). */
   private advance(service: SimulatedService): void {
     const primary = service.deployments.find((d) => d.status === 'PRIMARY');
     if (!primary || primary.rolloutState !== 'IN_PROGRESS') return;
     primary.ticks += 1;
     const behaviour = this.behaviourOf(primary.taskDefinition);
+    if (behaviour === 'healthy' && service.timeline) {
+      this.advanceOnTimeline(service, primary, service.timeline);
+      return;
+    }
     if (behaviour === 'healthy' && primary.ticks >= service.ticksToComplete) {
-      primary.rolloutState = 'COMPLETED';
-      primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
-      primary.runningCount = service.desiredCount;
-      primary.pendingCount = 0;
-      service.deployments = [primary];
-      service.tasks = this.startTasks(service, primary);
+      this.complete(service, primary, new Date());
       return;
     }
     if (behaviour === 'crashes') {
@@ -370,12 +490,34 @@ class SimulatedAwsAccount {
       runningCount: service.tasks.length,
       taskDefinition: primary?.taskDefinition,
       deploymentConfiguration: { deploymentCircuitBreaker: service.circuitBreaker, maximumPercent: 200, minimumHealthyPercent: 100 },
-      deployments: service.deployments.map(({ ticks: _ticks, ...d }) => ({ ...d })),
+      loadBalancers: structuredClone(service.loadBalancers),
+      deployments: this.deploymentsView(service),
+      events: structuredClone(service.events),
     };
   }
 
+  private deploymentsView(service: SimulatedService): EcsDeployment[] {
+    return service.deployments.map(({ ticks: _ticks, drainingBegun: _draining, ...d }) => ({ ...d }));
+  }
+
   private install(): void {
-    const [ecsMock, sfnMock, eventsMock] = this.mocks;
+    const [ecsMock, sfnMock, eventsMock, elbMock] = this.mocks;
+
+    elbMock.on(DescribeTargetGroupAttributesCommand).callsFake(
+      this.handle('ElasticLoadBalancing', 'DescribeTargetGroupAttributes', (input: { TargetGroupArn?: string }) => {
+        const group = this.targetGroups.get(input.TargetGroupArn ?? '');
+        if (!group) throw new TargetGroupNotFoundException({ message: `One or more target groups not found`, $metadata: { httpStatusCode: 400 } });
+        return {
+          Attributes: [
+            { Key: 'deregistration_delay.timeout_seconds', Value: String(group.deregistrationDelaySeconds) },
+            { Key: 'stickiness.enabled', Value: 'false' },
+            { Key: 'stickiness.type', Value: 'lb_cookie' },
+            { Key: 'load_balancing.algorithm.type', Value: 'round_robin' },
+            { Key: 'slow_start.duration_seconds', Value: '0' },
+          ],
+        };
+      }),
+    );
 
     ecsMock.on(DescribeServicesCommand).callsFake(
       this.handle('ECS', 'DescribeServices', (input: { cluster?: string; services?: string[] }) => {
@@ -426,7 +568,16 @@ class SimulatedAwsAccount {
         if (!entry || entry.taskDefinition.status !== 'ACTIVE') {
           throw new ClientException({ message: `TaskDefinition is inactive or missing: ${input.taskDefinition}`, $metadata: { httpStatusCode: 400 } });
         }
-        const view = () => ({ service: { serviceName: service.name, taskDefinition: service.deployments[0]?.taskDefinition, deployments: service.deployments.map(({ ticks: _t, ...d }) => ({ ...d })) } });
+        const view = () => ({
+          service: {
+            serviceName: service.name,
+            taskDefinition: service.deployments[0]?.taskDefinition,
+            desiredCount: service.desiredCount,
+            loadBalancers: structuredClone(service.loadBalancers),
+            deployments: this.deploymentsView(service),
+            events: structuredClone(service.events),
+          },
+        });
         // As ECS: nothing changed and nothing forced, no new deployment (UpdateService, forceNewDeployment).
         const primary = service.deployments.find((d) => d.status === 'PRIMARY');
         if (!input.forceNewDeployment && primary?.taskDefinition === entry.taskDefinition.taskDefinitionArn) return view();
@@ -476,4 +627,4 @@ class SimulatedAwsAccount {
 }
 
 export { SimulatedAwsAccount, digestOf };
-export type { ImageBehaviour, SimulatedService, SimulatedExecution };
+export type { ImageBehaviour, SimulatedService, SimulatedExecution, SimulatedTargetGroup, RolloutTimeline };

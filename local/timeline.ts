@@ -13,7 +13,9 @@ function shortImage(image: string): string {
 
 function describeCheckResult(state: DeploymentState, key: 'rollout' | 'rollbackRollout'): string {
   const status = state[key];
-  return status ? `${status.status} — ${status.runningCount}/${status.desiredCount} tasks running` : '';
+  if (!status) return '';
+  const draining = key === 'rollout' && state.rollout?.drainingSince && status.status !== 'COMPLETED' ? ', the old ones draining' : '';
+  return `${status.status} — ${status.runningCount}/${status.desiredCount} tasks running${draining}`;
 }
 
 /** What a state did, in one line, read from the state's output. */

@@ -180,6 +180,16 @@ function ecsStatements(targets) {
       // Authorization Reference, Amazon Elastic Container Service).
       Resource: '*',
     },
+    {
+      // The deregistration delay of the services' target groups, which decides when a rollout is
+      // first looked at. "*": Elastic Load Balancing's Describe* actions have no resource type
+      // (Service Authorization Reference, AWS Elastic Load Balancing V2), and the target groups
+      // are read from the services at run time.
+      Sid: 'ReadTargetGroupAttributes',
+      Effect: 'Allow',
+      Action: 'elasticloadbalancing:DescribeTargetGroupAttributes',
+      Resource: '*',
+    },
     ...(passRoles.length === 0
       ? []
       : [

@@ -10,7 +10,7 @@ import {
   type Tag,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
-import type { ChangedContainer, Deployment, EcsProgress, EcsRollback, OrphanCleanup, RollbackVerdict, RolloutStatus } from '../shared/deployment';
+import type { ChangedContainer, Deployment, EcsProgress, EcsRollback, EcsRolloutStatus, OrphanCleanup, RollbackVerdict, RolloutStatus } from '../shared/deployment';
 import { isThrottlingError, isTransientAwsError } from '../shared/aws-errors';
 import { ecs } from '../shared/clients/ecs';
 import {
@@ -24,6 +24,8 @@ import {
 import { ecsServiceOf } from '../shared/state';
 import { buildRevisionInput, DEPLOYMENT_TAG_KEY, PREVIOUS_REVISION_TAG_KEY, selectContainers, taskDefinitionLabel } from './task-definition';
 import { isPassableRole } from '../shared/pass-roles';
+import { longestDeregistrationDelay } from './load-balancers';
+import { nextCheckSeconds, rolloutClock } from './rollout-schedule';
 
 function secondsFromNow(seconds: number, now = Date.now()): string {
   return new Date(now + seconds * 1000).toISOString();
@@ -142,6 +144,9 @@ function changedContainers(taskDefinition: TaskDefinition, deployment: Deploymen
  * says which revision came before. UpdateService to the revision the service
  * already has starts no deployment without `forceNewDeployment` (Amazon ECS API
  * reference, UpdateService) and answers with the one the first attempt started.
+ * Then reads, once per deployment, how long the service's target groups drain
+ * (from the load balancers UpdateService answers with), which decides when the
+ * rollout is first looked at (functions/ecs/rollout-schedule.ts).
  */
 async function deployNewRevision(deployment: Deployment): Promise<EcsProgress> {
   const { cluster, service: serviceName, passRoles } = ecsServiceOf(deployment);
@@ -164,8 +169,15 @@ async function deployNewRevision(deployment: Deployment): Promise<EcsProgress> {
   }
   const updated = await ecs.send(new UpdateServiceCommand({ cluster, service: serviceName, taskDefinition: newTaskDefinitionArn }));
   const primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === newTaskDefinitionArn);
-  if (!primary?.id) throw new RolloutFailed(`UpdateService did not start a deployment of ${taskDefinitionLabel(newTaskDefinitionArn)}`);
-  return progressOf(deployment, service, previous, newTaskDefinitionArn, primary.id);
+  if (!primary?.id || !updated.service) throw new RolloutFailed(`UpdateService did not start a deployment of ${taskDefinitionLabel(newTaskDefinitionArn)}`);
+  // After the change, off the path to it: how long the target groups drain decides when the rollout is first looked at.
+  const now = Date.now();
+  const deregistrationDelaySeconds = await longestDeregistrationDelay(updated.service);
+  const started: EcsProgress = {
+    ...progressOf(deployment, service, previous, newTaskDefinitionArn, primary.id),
+    ...(deregistrationDelaySeconds === undefined ? {} : { deregistrationDelaySeconds }),
+  };
+  return { ...started, nextCheckSeconds: nextCheckSeconds(rolloutClock(updated.service, started, now)) };
 }
 
 /** What the later steps of an ECS deployment need to know: the service, the revisions before and after, our ECS deployment. */
@@ -216,15 +228,17 @@ function isComplete(service: Service, tracked: EcsDeployment): boolean {
   return (service.deployments?.length ?? 0) === 1 && tracked.status === 'PRIMARY' && tracked.runningCount === tracked.desiredCount;
 }
 
+/** At the deadline or after it: the last look is scheduled for the deadline itself. */
 function pastDeadline(deadline: string): boolean {
-  return Date.now() > Date.parse(deadline);
+  return Date.now() >= Date.parse(deadline);
 }
 
 /**
  * One look at the rollout of *our* deployment. Services-stable alone is not enough:
  * it also holds after a circuit-breaker rollback, so we follow our deployment id.
+ * While it is in progress, says when to look next: not before it could complete.
  */
-async function checkDeploymentRollout(progress: EcsProgress): Promise<RolloutStatus> {
+async function checkDeploymentRollout(progress: EcsProgress): Promise<EcsRolloutStatus> {
   const newArn = requireNewRevision(progress);
   const service = await describeService(progress.cluster, progress.service);
   const ours = service.deployments?.find((d) => d.id === progress.deploymentId);
@@ -248,7 +262,12 @@ async function checkDeploymentRollout(progress: EcsProgress): Promise<RolloutSta
       `deployment ${progress.deploymentId} of ${label} did not complete by ${progress.rolloutDeadline}: ${ours.runningCount ?? 0}/${ours.desiredCount ?? 0} tasks running, ${ours.failedTasks ?? 0} failed. Raise rollout.timeoutSeconds if it is just slow.`,
     );
   }
-  return rolloutStatus(service, ours, 'IN_PROGRESS');
+  const clock = rolloutClock(service, progress, Date.now());
+  return {
+    ...rolloutStatus(service, ours, 'IN_PROGRESS'),
+    nextCheckSeconds: nextCheckSeconds(clock),
+    ...(clock.drainingSince === undefined ? {} : { drainingSince: new Date(clock.drainingSince).toISOString() }),
+  };
 }
 
 /**

@@ -62,6 +62,14 @@ interface EcsProgress {
   newTaskDefinitionArn?: string;
   /** The ECS deployment our UpdateService created (`ecs-svc/…`). */
   deploymentId?: string;
+  /**
+   * The longest deregistration delay of the service's target groups, read once after
+   * UpdateService: the old tasks drain that long before the rollout can complete.
+   * Absent for a service without a load balancer.
+   */
+  deregistrationDelaySeconds?: number;
+  /** Seconds before the first look at the rollout (functions/ecs/rollout-schedule.ts). */
+  nextCheckSeconds?: number;
   rollback?: EcsRollback;
 }
 
@@ -144,6 +152,14 @@ interface RolloutStatus {
   checkedAt: string;
 }
 
+/** A look at an ECS rollout: while IN_PROGRESS, when to look next. */
+interface EcsRolloutStatus extends RolloutStatus {
+  /** Seconds before the next look (set while IN_PROGRESS; functions/ecs/rollout-schedule.ts). */
+  nextCheckSeconds?: number;
+  /** When ECS began draining the old tasks' connections, once it has. */
+  drainingSince?: string;
+}
+
 interface SmokeCheckProgress {
   passed: boolean;
   attempts: number;
@@ -199,7 +215,7 @@ interface DeploymentState {
   batchTest?: BatchTestJob;
   lambda?: LambdaProgress;
   lambdaUpdate?: RolloutStatus;
-  rollout?: RolloutStatus;
+  rollout?: EcsRolloutStatus;
   verification?: { verifiedTasks: number; digests: string[] };
   smoke?: SmokeProgress;
   rollbackRollout?: RolloutStatus;
@@ -227,6 +243,7 @@ export type {
   BatchTestJob,
   LambdaProgress,
   RolloutStatus,
+  EcsRolloutStatus,
   RollbackVerdict,
   SmokeCheckProgress,
   SmokeProgress,

@@ -61,6 +61,15 @@ describeFaultMatrix({
       },
     },
     {
+      // The target groups' deregistration delay is read after UpdateService: throttling and a 5xx retry the step, which sends UpdateService again to no effect.
+      name: 'ELB throttles, then answers 5xx, while the target groups are read',
+      run: (account) => {
+        account.failNext('DescribeTargetGroupAttributes', 1, 'ThrottlingException');
+        account.failNext('DescribeTargetGroupAttributes', 1, 'ServiceUnavailableException');
+        return push(account);
+      },
+    },
+    {
       name: 'UpdateService is refused and the new revision deregistered',
       run: (account) => {
         account.failNext('UpdateService', 1, 'AccessDeniedException');

@@ -31,7 +31,15 @@ const ACCOUNT = 'arn:aws:ecs:us-east-1:123456789012';
  * Actions AWS offers no usable resource-level permission for (Service Authorization Reference:
  * Amazon Elastic Container Service, AWS Batch; ecs:ListTasks is scoped by ecs:cluster instead).
  */
-const UNSCOPABLE_ACTIONS = ['batch:DescribeJobDefinitions', 'batch:DescribeJobs', 'batch:ListJobs', 'ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:ListTasks'];
+const UNSCOPABLE_ACTIONS = [
+  'batch:DescribeJobDefinitions',
+  'batch:DescribeJobs',
+  'batch:ListJobs',
+  'ecs:DeregisterTaskDefinition',
+  'ecs:DescribeTaskDefinition',
+  'ecs:ListTasks',
+  'elasticloadbalancing:DescribeTargetGroupAttributes',
+];
 
 /** The function groups, by handler, and the role each has (README, "IAM: one role per function group"). */
 function groupRoleOf(handler: string): string {
@@ -64,6 +72,7 @@ const IAM_PREFIX: Record<string, string> = {
   AmazonEC2ContainerRegistry_V20150921: 'ecr',
   secretsmanager: 'secretsmanager',
   AmazonSSM: 'ssm',
+  ElasticLoadBalancing_v10: 'elasticloadbalancing',
 };
 /** Operations whose IAM action has another name. */
 const ACTION_OF_OPERATION: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };

@@ -92,7 +92,8 @@ function useStreamMlOnlyDeploymentsFile(): void {
 
 const stacks = new WeakMap<SimulatedAwsAccount, Promise<unknown>>();
 
-type StackOptions = Pick<LocalRunOptions, 'intercept'>;
+/** `intercept` wraps every step's Lambda; `waitMs` is how long waits last (default 0; `as-defined` on a virtual clock). */
+type StackOptions = Pick<LocalRunOptions, 'intercept' | 'waitMs'>;
 
 /** The stack around `account`, started once (fresh tables in the tests' local DynamoDB). */
 function withStack(account: SimulatedAwsAccount, options: StackOptions = {}): Promise<unknown> {
