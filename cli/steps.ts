@@ -102,7 +102,7 @@ function checksText(smoke: DeploymentState['smoke']): string {
 function describeSlotHold(state: DeploymentState): string {
   const hold = state.slotHold;
   if (!hold) return '';
-  if (hold.held) return `holds ${state.deployment.slot.key}${state.deployment.generation !== undefined ? ` (generation ${state.deployment.generation})` : ''}`;
+  if (hold.held) return `holds ${state.deployment.slot.key}${state.deployment.generation !== undefined ? ` (generation ${state.deployment.generation})` : ''}${hold.announced ? '; event → STARTED' : ''}`;
   if (hold.heldBy) return `${state.deployment.slot.key} is held by ${hold.heldBy}: waits its turn${hold.until ? ` until ${hold.until}` : ''}`;
   if (hold.merged) return `holds ${state.deployment.slot.key}; waits for the images of its other targets`;
   return `waits for ${state.deployment.slot.key}`;

@@ -128,11 +128,12 @@ function formatDuration(ms: number): string {
  */
 function renderTimeline(
   events: ExecutionEvent[],
-  definition: { States: Record<string, { Type: string; Resource?: string; SecondsPath?: string; Parameters?: { status?: string } }> },
+  definition: { States: Record<string, { Type: string; Resource?: string; SecondsPath?: string; Parameters?: { step?: string; payload?: { status?: string } } }> },
 ): string[] {
   const publishStatus: Record<string, string> = {};
   for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Parameters?.status && state.Resource?.includes('PublishDeploymentEvent')) publishStatus[name] = state.Parameters.status;
+    const status = state.Parameters?.payload?.status;
+    if (status && state.Parameters?.step === 'publishDeploymentEvent') publishStatus[name] = status;
   }
   const lines: string[] = [];
   const entered = new Map<string, number>();
