@@ -9,6 +9,7 @@ import type { SimulatedAwsAccount } from '../local/simulated-account';
 import { startLocalStack } from '../local/stack';
 import type { LocalRunResult } from '../local/state-machine';
 import type { EcsProgress, EcsRolloutStatus } from '../functions/shared/deployment';
+import { deployDefinitionJson } from '../statemachines/definition';
 import { inVirtualTime } from './virtual-time';
 
 /**
@@ -32,6 +33,8 @@ interface DeploymentCost {
   transitions: number;
   invocations: number;
   status: string;
+  /** The distinct Lambda functions its Task states invoked (at most one cold start each). */
+  functions: string[];
 }
 
 interface RolloutCost extends DeploymentCost {
@@ -160,8 +163,18 @@ async function pushToUpdateService(): Promise<PathFigures> {
   return { callsToUpdate: calls.slice(0, update + 1), invocationsToUpdate: tasks.slice(0, tasks.indexOf('EcsDeployNewRevision') + 1) };
 }
 
+/** Each Task state's function, as serverless.yml names it: `${DeploymentCoordinatorFunctionArn}` → `deployment-coordinator`. */
+const FUNCTION_OF_STATE: Record<string, string> = Object.fromEntries(
+  Object.entries((JSON.parse(deployDefinitionJson()) as { States: Record<string, { Resource?: string }> }).States).flatMap(([name, state]) => {
+    const placeholder = /^\$\{([A-Za-z]+)FunctionArn\}$/.exec(state.Resource ?? '')?.[1];
+    return placeholder ? [[name, placeholder.replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase()]] : [];
+  }),
+);
+
 function costOf(run: LocalRunResult): DeploymentCost {
-  return { transitions: run.events.filter((event) => event.type === 'StateEntered').length, invocations: run.events.filter(isTask).length, status: run.status };
+  const tasks = run.events.filter(isTask).map((event) => event.state?.name ?? '');
+  const functions = [...new Set(tasks.map((name) => FUNCTION_OF_STATE[name] ?? name))];
+  return { transitions: run.events.filter((event) => event.type === 'StateEntered').length, invocations: tasks.length, status: run.status, functions };
 }
 
 const ROLLOUT_LOOP_STATES = new Set(['WaitForEcsRollout', 'WaitForEcsRolloutAgain', 'EcsCheckRollout', 'EcsRolloutCompleted']);

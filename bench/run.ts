@@ -1,6 +1,6 @@
 import '../local/quiet';
 import { measureBundles } from './bundles';
-import { batchTestJobCost, ecsRolloutCost, ecsRolloutWithoutLoadBalancerCost, FIVE_MINUTE_ROLLOUT, lambdaCanaryCost, pushToUpdateService, type RolloutCost } from './critical-path';
+import { batchTestJobCost, ecsRolloutCost, ecsRolloutWithoutLoadBalancerCost, FIVE_MINUTE_ROLLOUT, lambdaCanaryCost, pushToUpdateService, type DeploymentCost, type RolloutCost } from './critical-path';
 import { runBurst, singleDeploymentSeconds, type BurstResult } from './burst';
 import { startDynamoDbProcess } from './dynamodb-process';
 
@@ -48,15 +48,21 @@ async function printBundleFigures(): Promise<void> {
 }
 
 /** The goals of the critical path (README, "Performance"): a five-minute rollout behind a load balancer in 5 looks, its completion seen within pollSeconds. */
-const GOALS = { callsToUpdate: 6, invocationsToUpdate: 3, rolloutTransitions: 30, rolloutChecks: 5 };
+const GOALS = { callsToUpdate: 6, invocationsToUpdate: 3, rolloutTransitions: 30, rolloutChecks: 5, functionsPerDeployment: 3 };
 
 const ratio = (figure: number, goal: number): string => `${(figure / goal).toFixed(2)}×`;
+
+/** A deployment meets at most three functions: at most three cold starts after a quiet hour. */
+function functionsFigure(cost: DeploymentCost): string {
+  return `${cost.functions.length} distinct functions (goal ${GOALS.functionsPerDeployment}: ${cost.functions.join(', ')})`;
+}
 
 /** The figures of a rollout's run: what it cost, how often it looked, how late it saw completion. */
 function rolloutFigures(cost: RolloutCost): string {
   return [
     `${cost.transitions} transitions (${cost.loopTransitions} in the rollout loop)`,
     `${cost.invocations} Lambda invocations`,
+    functionsFigure(cost),
     `${cost.checks} rollout checks`,
     `completion seen ${cost.detectionSeconds} s after it happened (at most ${cost.pollSeconds} s)`,
   ].join(', ');
@@ -79,9 +85,9 @@ async function printPathFigures(): Promise<void> {
     `bench: ECS deployment with a 5-minute rollout without a load balancer (tasks healthy after ${bare.rolloutSeconds} s): ${rolloutFigures(bare)} (floor ${floorChecks} checks, one every ${bare.pollSeconds} s, ${ratio(bare.checks, floorChecks)})`,
   );
   const batch = await batchTestJobCost();
-  console.log(`bench: Batch deployment with a test job: ${batch.transitions} transitions, ${batch.invocations} Lambda invocations`);
+  console.log(`bench: Batch deployment with a test job: ${batch.transitions} transitions, ${batch.invocations} Lambda invocations, ${functionsFigure(batch)}`);
   const lambda = await lambdaCanaryCost();
-  console.log(`bench: Lambda deployment with a canary (10 % for 300 s): ${lambda.transitions} transitions, ${lambda.invocations} Lambda invocations`);
+  console.log(`bench: Lambda deployment with a canary (10 % for 300 s): ${lambda.transitions} transitions, ${lambda.invocations} Lambda invocations, ${functionsFigure(lambda)}`);
 }
 
 async function main(): Promise<void> {
