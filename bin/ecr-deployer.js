@@ -9,7 +9,13 @@ require('tsx/cjs');
 const { main } = require('../cli/main.ts');
 
 process.once('SIGINT', () => {
-  process.stderr.write('\nstopped watching. A deployment that was started goes on: `npx ecr-deployer status` shows it, `watch <execution>` follows it again.\n');
+  // With --local the deployment runs in this process, and stops with it.
+  const local = process.argv.includes('--local');
+  process.stderr.write(
+    local
+      ? '\nstopped. With --local the deployment ran in this process and stopped with it; nothing is kept.\n'
+      : '\nstopped watching. A deployment that was started goes on: `npx ecr-deployer status` shows it, `watch <execution>` follows it again.\n',
+  );
   process.exit(130);
 });
 

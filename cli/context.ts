@@ -19,6 +19,8 @@ interface GlobalOptions {
   stage?: string;
   file?: string;
   local?: boolean;
+  /** With --local and --file: targets whose smoke tests fail in the rehearsal. */
+  failSmoke?: string[];
 }
 
 /** What the CLI gets from its surroundings; tests replace them. */
@@ -49,6 +51,8 @@ interface LocalSession {
   stateMachineArn: string;
   deploymentsFile: string;
   region: string;
+  /** What is simulated, in words (said on stderr before the command's output). */
+  simulated: string[];
   close(): Promise<void>;
 }
 
@@ -90,14 +94,19 @@ function createClients(config: ClientConfig): AwsClients {
  */
 async function findStateMachineArn(sfn: SFNClient, stage: string, region: string): Promise<string> {
   const name = `ecr-deployer-${stage}-deploy`;
+  const others: string[] = [];
   for await (const page of paginateListStateMachines({ client: sfn }, {})) {
     const found = page.stateMachines?.find((machine) => machine.name === name);
     if (found?.stateMachineArn) return found.stateMachineArn;
+    others.push(...(page.stateMachines ?? []).map((machine) => machine.name ?? '').filter((other) => /^ecr-deployer-.+-deploy$/.test(other)));
   }
+  const stages = others.map((other) => other.slice('ecr-deployer-'.length, -'-deploy'.length));
   throw new CliError(
     [
       `no state machine named ${name} in ${region}: ecr-deployer's stack for stage "${stage}" is not deployed here.`,
-      'Wrong region? Pass --region. Another stage? Pass --stage or set ECR_DEPLOYER_STAGE.',
+      stages.length > 0
+        ? `This region has ${others.join(', ')}: pass ${stages.map((other) => `--stage ${other}`).join(' or ')} (or set ECR_DEPLOYER_STAGE).`
+        : 'Wrong region? Pass --region. Another stage? Pass --stage or set ECR_DEPLOYER_STAGE.',
       'Or give the ARN with --state-machine-arn / ECR_DEPLOYER_STATE_MACHINE_ARN (the stack output DeployStateMachineArn).',
     ].join('\n'),
   );
@@ -123,7 +132,9 @@ async function openContext(options: GlobalOptions, deps: CliDeps): Promise<CliCo
   if (options.local) {
     // Loaded only for --local: the simulated account and the real state machine with every step handler.
     const { openLocalSession } = require('./local') as typeof import('./local');
-    local = await openLocalSession({ waitMs: deps.localWaitMs ?? 100 });
+    // With --file, the person's own deployments.yml is rehearsed; without, the sample world of `npm start`.
+    local = await openLocalSession({ waitMs: deps.localWaitMs ?? 100, file: options.file ? resolve(options.file) : undefined, failSmoke: options.failSmoke });
+    for (const line of local.simulated) out.error(`local: ${line}`);
     // Intercepted by the simulated account; were anything not, it would go to 127.0.0.1, never to AWS.
     clients = createClients({ region: local.region, endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
   } else {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployPush } from '../local/deploy-push';
 import { startLocalEnvironment } from '../local/environment';
+import { startRehearsal } from '../local/rehearsal';
 import { seedSampleImages } from '../local/sample-images';
 import type { LocalSession } from './context';
 
@@ -27,7 +28,35 @@ function readEvent(file: string): { detail: Record<string, string> } {
   return JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as { detail: Record<string, string> };
 }
 
-async function openLocalSession(options: { waitMs: number }): Promise<LocalSession> {
+/** `--local -f FILE`: the person's own file, rehearsed (local/rehearsal.ts). */
+async function openRehearsal(options: { waitMs: number; file: string; failSmoke?: string[] }): Promise<LocalSession> {
+  const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
+  const restoreEnv = () => {
+    for (const key of ENV_KEYS) {
+      if (savedEnv[key] === undefined) delete process.env[key];
+      else process.env[key] = savedEnv[key];
+    }
+  };
+  try {
+    const rehearsal = await startRehearsal({ ...options, firstDeployments: true });
+    process.env.DEPLOYMENTS_FILE = rehearsal.deploymentsFile;
+    const close = async () => {
+      try {
+        await rehearsal.close();
+      } finally {
+        restoreEnv();
+      }
+    };
+    return { stateMachineArn: rehearsal.account.stepFunctions.stateMachineArn, deploymentsFile: rehearsal.deploymentsFile, region: rehearsal.account.region, simulated: rehearsal.simulated, close };
+  } catch (error) {
+    restoreEnv();
+    throw error;
+  }
+}
+
+async function openLocalSession(options: { waitMs: number; file?: string; failSmoke?: string[] }): Promise<LocalSession> {
+  if (options.file) return openRehearsal({ ...options, file: options.file });
+  if (options.failSmoke?.length) throw new Error('--fail-smoke rehearses your own deployments.yml: pass it with --file');
   const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
   const environment = await startLocalEnvironment({ waitMs: options.waitMs });
   const { account, deploymentsFile } = environment;
@@ -52,7 +81,7 @@ async function openLocalSession(options: { waitMs: number }): Promise<LocalSessi
     await close();
     throw error;
   }
-  return { stateMachineArn: account.stepFunctions.stateMachineArn, deploymentsFile, region: account.region, close };
+  return { stateMachineArn: account.stepFunctions.stateMachineArn, deploymentsFile, region: account.region, simulated: [], close };
 }
 
 export { openLocalSession };

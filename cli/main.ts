@@ -28,6 +28,8 @@ Examples:
   npx ecr-deployer plan canvas-service --tag v2.1.0
   npx ecr-deployer validate
   npx ecr-deployer --local deploy stream-ml-service --tag v1.4.0 --wait   (no AWS needed)
+  npx ecr-deployer --local -f my.yml deploy web --tag v1.2.3 --wait        (rehearse your own file)
+  npx ecr-deployer --local -f my.yml --fail-smoke web deploy web --tag v1.2.4 --wait
 
 The state machine: --state-machine-arn, else ECR_DEPLOYER_STATE_MACHINE_ARN, else
 ecr-deployer-<stage>-deploy in the region (--stage, ECR_DEPLOYER_STAGE, default dev).
@@ -87,7 +89,8 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
     .option('--state-machine-arn <arn>', 'the deploy state machine (default: ECR_DEPLOYER_STATE_MACHINE_ARN, else found by stage)')
     .option('--stage <stage>', 'the stage ecr-deployer was deployed with, to find its state machine (default: ECR_DEPLOYER_STAGE or dev)')
     .option('-f, --file <path>', 'deployments.yml to read targets from (default: DEPLOYMENTS_FILE, ./deployments.yml, the repository\'s)')
-    .option('--local', "run against the embedded simulated AWS account of `npm start` (nothing leaves 127.0.0.1)")
+    .option('--local', 'run against a simulated AWS account in this process: with --file, built from your deployments.yml (a rehearsal); without, the sample world of `npm start`. Nothing leaves 127.0.0.1')
+    .option('--fail-smoke <targets>', 'with --local --file: these targets\' smoke tests fail (comma-separated), to rehearse a rollback', (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((name) => name.trim()).filter(Boolean)])
     .addHelpText('after', EXAMPLES)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()

@@ -35,6 +35,8 @@ const PAGE_SIZE = 2;
 class SimulatedBatch {
   public readonly jobDefinitions: JobDefinition[] = [];
   public readonly jobs: (JobDetail & { looks: number })[] = [];
+  /** Job definitions (by name) whose jobs fail whatever image they run: a rehearsal's --fail-smoke. */
+  public readonly failingJobDefinitions = new Set<string>();
   private readonly mock = mockClient(BatchClient);
 
   public constructor(
@@ -71,6 +73,7 @@ class SimulatedBatch {
 
   private outcomeOf(jobDefinitionArn: string | undefined): JobOutcome {
     const definition = this.jobDefinitions.find((d) => d.jobDefinitionArn === jobDefinitionArn);
+    if (definition?.jobDefinitionName && this.failingJobDefinitions.has(definition.jobDefinitionName)) return 'FAILED';
     const outcomes = definition ? findImageSlots(definition).map((slot) => this.outcomeOfImage(slot.image)) : [];
     if (outcomes.includes('FAILED')) return 'FAILED';
     if (outcomes.includes('STUCK')) return 'STUCK';

@@ -35,6 +35,11 @@ function fakeDigest(seed: string): string {
 class SimulatedEcr {
   /** Images by repository name, oldest push first. */
   public readonly repositories = new Map<string, SimulatedImage[]>();
+  /**
+   * A rehearsal (`--local -f FILE`): a tag looked up in a repository that has no image
+   * with it is pushed then, so any tag a person names exists.
+   */
+  public createsTagsOnFirstUse = false;
   private readonly mock = mockClient(ECRClient);
 
   public constructor(
@@ -91,6 +96,9 @@ class SimulatedEcr {
         }
         if (input.imageIds && input.imageIds.length > 0) {
           const found = input.imageIds.map((id) => {
+            if (!id.imageDigest && id.imageTag && this.createsTagsOnFirstUse && !images.some((i) => i.tags.includes(id.imageTag ?? ''))) {
+              this.pushImage(name, fakeDigest(`${name}:${id.imageTag}`), [id.imageTag]);
+            }
             const image = images.find((i) => (id.imageDigest ? i.digest === id.imageDigest : i.tags.includes(id.imageTag ?? '')));
             if (!image) {
               throw new ImageNotFoundException({

@@ -47,6 +47,10 @@ class SimulatedLambda {
   public readonly functions = new Map<string, SimulatedFunction>();
   /** Every invocation, as `name:qualifier`. */
   public readonly invocations: string[] = [];
+  /** What a healthy function answers when invoked, by function name (default: a small JSON response). */
+  public readonly answers = new Map<string, unknown>();
+  /** Functions (by name) whose invocations fail whatever image they run: a rehearsal's --fail-smoke. */
+  public readonly failingFunctions = new Set<string>();
   private readonly mock = mockClient(LambdaClient);
 
   public constructor(
@@ -215,10 +219,11 @@ class SimulatedLambda {
         const image = this.imageOf(fn, input.Qualifier);
         const executedVersion = input.Qualifier ? (fn.aliases.get(input.Qualifier)?.version ?? input.Qualifier) : '$LATEST';
         const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
-        if (this.behaviourOfImage(image) === 'errors-on-invoke') {
+        if (this.behaviourOfImage(image) === 'errors-on-invoke' || this.failingFunctions.has(fn.name)) {
           return { StatusCode: 200, FunctionError: 'Unhandled', ExecutedVersion: executedVersion, Payload: encode({ errorType: 'ModelLoadError', errorMessage: 'weights file /opt/ml/model.pt not found' }) };
         }
-        return { StatusCode: 200, ExecutedVersion: executedVersion, Payload: encode({ statusCode: 200, body: '{"prediction":"cat","ok":true}' }) };
+        const answer = this.answers.has(fn.name) ? this.answers.get(fn.name) : { statusCode: 200, body: '{"prediction":"cat","ok":true}' };
+        return { StatusCode: 200, ExecutedVersion: executedVersion, Payload: encode(answer) };
       }),
     );
   }

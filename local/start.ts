@@ -12,10 +12,12 @@ import { ML_INFERENCE, SHORT_DRAMA, SPLITTER, STREAM_ML } from './sample-world';
 import type { SimulatedAwsAccount } from './simulated-account';
 import { fakeDigest } from './simulated-ecr';
 import { loadDeployDefinition } from './state-machine';
+import { rehearseArguments, rehearseFile } from './rehearse-start';
 import { renderTimeline, shortImage } from './timeline';
 
 /**
- * `npm start`: the main job on the embedded local default. Sample ECR push events
+ * `npm start`: the main job on the embedded local default (`npm start -- -f FILE`
+ * rehearses your own deployments.yml instead, local/rehearse-start.ts). Sample ECR push events
  * go through the real trigger and the real state machine, against a simulated AWS
  * account (with a real DynamoDB implementation holding the slots) and a real
  * health endpoint on 127.0.0.1.
@@ -163,6 +165,8 @@ function printSlack(print: (line?: string) => void, events: DeploymentEventDetai
 
 async function main(): Promise<number> {
   process.env.AWS_REGION ??= 'us-east-1';
+  const rehearse = rehearseArguments(process.argv.slice(2));
+  if (rehearse) return rehearseFile(rehearse, (line = '') => console.log(line), LOCAL_WAIT_MS);
   const environment = await startLocalEnvironment({ waitMs: LOCAL_WAIT_MS });
   const { account } = environment;
   process.env.DEPLOYMENTS_FILE = environment.deploymentsFile;

@@ -73,18 +73,33 @@ const smokeUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an http:// 
   if (refused) ctx.addIssue({ code: 'custom', message: `${refused} (README, "HTTP smoke tests: what they may reach, and credentials")` });
 });
 
+/** `prediction.label`, `items.0.id`: keys (and array indices) from the top of a JSON response. */
+const JSON_PATH = /^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/;
+
 const httpSmokeTestSchema = z
   .object({
     url: smokeUrlSchema,
-    method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
     headers: headersSchema.optional(),
+    body: z
+      .unknown()
+      .optional()
+      .refine((body) => body === undefined || jsonBytes(body) <= MAX_INVOKE_PAYLOAD_BYTES, `at most ${MAX_INVOKE_PAYLOAD_BYTES / 1024} KiB: it travels in the deployment's state`)
+      .describe('Request body: a string is sent as it is (text/plain unless a content-type header says otherwise), anything else as JSON (application/json)'),
     expectStatus: z.number().int().min(100).max(599).default(200),
     bodyContains: z.string().min(1).max(1024).optional(),
+    expectJson: z
+      .record(z.string().regex(JSON_PATH, 'a path of keys and indices from the top of the JSON response, e.g. prediction.label or items.0.id'), z.unknown())
+      .refine((expected) => Object.keys(expected).length >= 1 && Object.keys(expected).length <= 10, '1 to 10 paths')
+      .refine((expected) => jsonBytes(expected) <= 4096, 'at most 4 KiB of expected values')
+      .optional()
+      .describe('The response is JSON and each path has this value, e.g. { status: ok, "model.ready": true }'),
     attempts: z.number().int().min(1).max(60).default(5),
     intervalSeconds: z.number().int().min(0).max(3600).default(10),
     timeoutSeconds: z.number().int().min(1).max(60).default(5),
   })
-  .strict();
+  .strict()
+  .refine((test) => test.body === undefined || !['GET', 'HEAD'].includes(test.method), { message: 'a body is sent with POST, PUT, PATCH or DELETE: set method', path: ['body'] });
 
 /**
  * Step Functions keeps at most 25,000 events per execution; each poll of a wait

@@ -174,14 +174,14 @@ async function deployNewRevision(deployment: Deployment): Promise<EcsProgress> {
   const now = Date.now();
   const deregistrationDelaySeconds = await longestDeregistrationDelay(updated.service);
   const started: EcsProgress = {
-    ...progressOf(deployment, service, previous, newTaskDefinitionArn, primary.id),
+    ...progressOf(deployment, service, previous, newTaskDefinitionArn, primary.id, now),
     ...(deregistrationDelaySeconds === undefined ? {} : { deregistrationDelaySeconds }),
   };
   return { ...started, nextCheckSeconds: nextCheckSeconds(rolloutClock(updated.service, started, now)) };
 }
 
 /** What the later steps of an ECS deployment need to know: the service, the revisions before and after, our ECS deployment. */
-function progressOf(deployment: Deployment, service: Service, previous: DescribedRevision, newTaskDefinitionArn: string | undefined, deploymentId: string | undefined): EcsProgress {
+function progressOf(deployment: Deployment, service: Service, previous: DescribedRevision, newTaskDefinitionArn: string | undefined, deploymentId: string | undefined, now = Date.now()): EcsProgress {
   const { cluster, service: serviceName } = ecsServiceOf(deployment);
   const breaker = service.deploymentConfiguration?.deploymentCircuitBreaker;
   return {
@@ -190,7 +190,7 @@ function progressOf(deployment: Deployment, service: Service, previous: Describe
     serviceArn: service.serviceArn ?? serviceName,
     previousTaskDefinitionArn: previous.taskDefinition.taskDefinitionArn,
     pollSeconds: deployment.settings.rollout.pollSeconds,
-    rolloutDeadline: secondsFromNow(deployment.settings.rollout.timeoutSeconds),
+    rolloutDeadline: secondsFromNow(deployment.settings.rollout.timeoutSeconds, now),
     circuitBreaker: { enable: breaker?.enable ?? false, rollback: breaker?.rollback ?? false },
     containers: changedContainers(previous.taskDefinition, deployment),
     ...(newTaskDefinitionArn ? { newTaskDefinitionArn } : {}),

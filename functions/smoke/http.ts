@@ -2,6 +2,7 @@ import dns from 'node:dns';
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import type { HttpSmokeTest } from '../config/schema';
 import { excerpt, redact } from '../shared/redact';
 import { describeAddress, literalRefusal, RUNTIME_API, refusalOf, runtimeApiEndpoint, sameHost } from './addresses';
@@ -107,15 +108,51 @@ async function resolveHeaders(headers: HttpSmokeTest['headers']): Promise<{ head
   return { headers: resolved, secrets };
 }
 
-function send(url: URL, method: string, headers: OutgoingHttpHeaders, signal: AbortSignal): Promise<IncomingMessage> {
+/** The request body and its content type: a string as it is, anything else as JSON. */
+function encodeBody(body: unknown, headers: OutgoingHttpHeaders): { payload?: Buffer; headers: OutgoingHttpHeaders } {
+  if (body === undefined) return { headers };
+  const text = typeof body === 'string';
+  const payload = Buffer.from(text ? body : JSON.stringify(body), 'utf8');
+  const typed = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
+  return { payload, headers: { ...(typed ? {} : { 'content-type': text ? 'text/plain; charset=utf-8' : 'application/json' }), ...headers, 'content-length': payload.length } };
+}
+
+function send(url: URL, method: string, headers: OutgoingHttpHeaders, signal: AbortSignal, payload?: Buffer): Promise<IncomingMessage> {
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     // A connection of its own (no pooled socket that an earlier lookup opened), to the address the lookup checked.
     const request = client.request(url, { method, headers, agent: false, lookup: guardedLookup(port), signal }, resolve);
     request.once('error', reject);
-    request.end();
+    request.end(payload);
   });
+}
+
+/** The value at `prediction.label` / `items.0.id` of a JSON document, or undefined. */
+function valueAt(document: unknown, path: string): unknown {
+  let value = document;
+  for (const key of path.split('.')) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/** Why the body does not hold `expected` (path → value), or undefined when it does. */
+function jsonMismatch(body: string, expected: Record<string, unknown>, secrets: readonly string[]): string | undefined {
+  let document: unknown;
+  try {
+    document = JSON.parse(body);
+  } catch {
+    return `the body is not JSON${body.length >= MAX_BODY_BYTES ? ` (or longer than ${MAX_BODY_BYTES / 1024} KiB)` : ''}: ${excerpt(body, BODY_EXCERPT_LENGTH, secrets)}`;
+  }
+  for (const [path, value] of Object.entries(expected)) {
+    const actual = valueAt(document, path);
+    if (!isDeepStrictEqual(actual, value)) {
+      return `${path} is ${actual === undefined ? 'missing' : excerpt(JSON.stringify(actual), BODY_EXCERPT_LENGTH, secrets)} (expected ${excerpt(JSON.stringify(value), BODY_EXCERPT_LENGTH, secrets)})`;
+    }
+  }
+  return undefined;
 }
 
 async function readBody(response: IncomingMessage): Promise<string> {
@@ -178,7 +215,8 @@ async function runHttpCheck(check: HttpSmokeTest): Promise<CheckResult> {
   const started = Date.now();
   const signal = AbortSignal.timeout(check.timeoutSeconds * 1000);
   try {
-    const response = await send(url, check.method, headers, signal);
+    const encoded = encodeBody(check.body, headers);
+    const response = await send(url, check.method, encoded.headers, signal, encoded.payload);
     const body = check.method === 'HEAD' ? '' : await readBody(response);
     response.destroy();
     const elapsed = Date.now() - started;
@@ -193,6 +231,8 @@ async function runHttpCheck(check: HttpSmokeTest): Promise<CheckResult> {
     if (check.bodyContains !== undefined && !body.includes(check.bodyContains)) {
       return result(false, `${status} but body lacks "${check.bodyContains}"`);
     }
+    const mismatch = check.expectJson ? jsonMismatch(body, check.expectJson, secrets) : undefined;
+    if (mismatch) return result(false, `${status} but ${mismatch}`);
     return result(true, `${status} in ${elapsed} ms`);
   } catch (error) {
     if (error instanceof RefusedAddress) return result(false, `refused: ${error.message}`, true);

@@ -274,6 +274,18 @@ describe('deploy', () => {
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
+  it('names the stages deployed in the region when the default stage is not one of them', async () => {
+    ecrHas(V140, ['v1.4.0']);
+    sfnMock.on(ListStateMachinesCommand).resolves({ stateMachines: [{ name: 'ecr-deployer-prod-deploy', stateMachineArn: STATE_MACHINE, type: 'STANDARD', creationDate: new Date() }, { name: 'other-machine', stateMachineArn: 'arn:other', type: 'STANDARD', creationDate: new Date() }] });
+
+    const result = await runCli(['deploy', 'stream-ml-service', '--tag', 'v1.4.0']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('error: no state machine named ecr-deployer-dev-deploy in us-east-1');
+    expect(result.stderr).toContain('This region has ecr-deployer-prod-deploy: pass --stage prod (or set ECR_DEPLOYER_STAGE).');
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
   it('says the region may be wrong when the state machine does not exist', async () => {
     ecrHas(V140, ['v1.4.0']);
     sfnMock.on(StartExecutionCommand).rejects(new StateMachineDoesNotExist({ message: 'State Machine Does Not Exist', $metadata: {} }));

@@ -9,6 +9,8 @@ let base: string;
 /** What a redirect of `server` points at: it must never be asked anything. */
 let elsewhere: LocalServer;
 let guard: ConnectionGuard;
+/** What the /predict route received: method, content type and body. */
+let received: { method?: string; contentType?: string; body: string } | undefined;
 
 beforeAll(async () => {
   elsewhere = await startServer((_, response) => response.writeHead(200).end('{"status":"ok"}'));
@@ -22,6 +24,14 @@ beforeAll(async () => {
     else if (path === '/moved') response.writeHead(301, { location: '/ok' }).end();
     else if (path === '/slow') setTimeout(() => response.writeHead(200).end('late'), 3000).unref();
     else if (path.startsWith('/query')) response.writeHead(500).end('no');
+    else if (path === '/predict') {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        received = { method: request.method, contentType: request.headers['content-type'], body };
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"prediction":{"label":"cat","score":0.97},"items":[{"id":7}],"model":{"ready":true}}');
+      });
+    }
     else response.writeHead(404).end();
   });
   base = server.base;
@@ -74,6 +84,47 @@ describe('runHttpCheck', () => {
 
     expect(detail).toBe(`GET ${base}/query/v1?token=…&page=… → 500 (expected 200): no`);
     expect(server.requests.at(-1)).toMatchObject({ path: '/query/v1?token=abc123secret&page=2' });
+  });
+});
+
+describe('requests with a body, and JSON answers', () => {
+  beforeEach(() => {
+    received = undefined;
+  });
+
+  it('sends a JSON body as application/json (as seed 000 tests POST /predict)', async () => {
+    const result = await runHttpCheck(check('/predict', { method: 'POST', body: { image: 'https://example.com/cat.jpg', topK: 1 } }));
+
+    expect(result).toMatchObject({ passed: true, detail: expect.stringMatching(/^POST .*\/predict → 200 in \d+ ms$/) });
+    expect(received).toEqual({ method: 'POST', contentType: 'application/json', body: '{"image":"https://example.com/cat.jpg","topK":1}' });
+  });
+
+  it('sends a string body as it is, with the content type a header gives', async () => {
+    await runHttpCheck(check('/predict', { method: 'PUT', body: 'a,b\n1,2', headers: { 'Content-Type': 'text/csv' } }));
+
+    expect(received).toEqual({ method: 'PUT', contentType: 'text/csv', body: 'a,b\n1,2' });
+  });
+
+  it('passes when every expectJson path has its value, arrays by index', async () => {
+    const expectJson = { 'prediction.label': 'cat', 'items.0.id': 7, 'model.ready': true };
+
+    await expect(runHttpCheck(check('/predict', { method: 'POST', body: {}, expectJson }))).resolves.toMatchObject({ passed: true });
+  });
+
+  it('fails naming the path, what it holds and what was expected', async () => {
+    const result = await runHttpCheck(check('/predict', { method: 'POST', body: {}, expectJson: { 'prediction.label': 'dog' } }));
+
+    expect(result).toEqual({ passed: false, detail: expect.stringContaining('→ 200 but prediction.label is "cat" (expected "dog")') });
+  });
+
+  it('fails on a missing path, and on a body that is not JSON', async () => {
+    await expect(runHttpCheck(check('/predict', { method: 'POST', body: {}, expectJson: { 'model.version': 3 } }))).resolves.toMatchObject({ passed: false, detail: expect.stringContaining('model.version is missing') });
+    await expect(runHttpCheck(check('/error', { expectStatus: 500, expectJson: { status: 'ok' } }))).resolves.toMatchObject({ passed: false, detail: expect.stringContaining('the body is not JSON: boom') });
+  });
+
+  it('refuses, in deployments.yml, a body on a GET and a path that is not one', () => {
+    expect(httpSmokeTestSchema.safeParse({ url: `${base}/predict`, body: { a: 1 } }).error?.issues).toEqual([expect.objectContaining({ path: ['body'], message: expect.stringContaining('set method') })]);
+    expect(httpSmokeTestSchema.safeParse({ url: `${base}/predict`, expectJson: { '$..label': 'cat' } }).success).toBe(false);
   });
 });
 

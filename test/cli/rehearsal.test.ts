@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import { linesOf, type CliRun } from './support';
+
+/**
+ * `--local -f FILE`: a person's own deployments.yml, rehearsed against a simulated
+ * account built from it (local/rehearsal.ts). The files are the README's examples,
+ * one per seed layout; each is driven through validate, plan, deploy (passing, and
+ * with a smoke test made to fail), status and rollback, as a new user would.
+ */
+
+const EXAMPLES = join(__dirname, '..', '..', 'examples');
+
+/** Each command as in its own process: a fresh module registry and a fresh rehearsal. */
+function runCli(argv: string[]): Promise<CliRun> {
+  jest.resetModules();
+  const support = require('./support') as typeof import('./support');
+  return support.runCli(argv);
+}
+
+interface Layout {
+  file: string;
+  target: string;
+  tag: string;
+  /** What the CLI says runs after a deployment SUCCEEDED. */
+  runs: RegExp;
+}
+
+const LAYOUTS: Layout[] = [
+  { file: 'ecs-service-behind-alb.yml', target: 'api', tag: 'v1.2.3', runs: /✔ SUCCEEDED in \S+ — api runs api:\d+ \(v1\.2\.3 @ sha256:[0-9a-f]{12}\)/ },
+  { file: 'ecs-two-containers.yml', target: 'canvas', tag: 'v2.0.0', runs: /✔ SUCCEEDED in \S+ — short-drama-backend runs short-drama-backend:\d+/ },
+  { file: 'lambda-canary.yml', target: 'inference', tag: '9a8b7c6', runs: /✔ SUCCEEDED in \S+ — ml-inference-function:live → version \d+ \(9a8b7c6 @ sha256:[0-9a-f]{12}\)/ },
+  { file: 'batch-three-environments.yml', target: 'splitter-staging', tag: 'rc-2', runs: /✔ SUCCEEDED in \S+ — jobs submitted as splitter-staging get splitter-staging:\d+/ },
+];
+
+describe.each(LAYOUTS)('rehearsing examples/$file', ({ file, target, tag, runs }) => {
+  const local = ['--local', '-f', join(EXAMPLES, file)];
+
+  it('validates the file and lists its targets, saying what is simulated', async () => {
+    const result = await runCli([...local, 'validate']);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(target);
+    expect(result.stderr).toContain(`local: AWS is simulated in this process, built from ${join(EXAMPLES, file)}`);
+  });
+
+  it('plans a tag that was never pushed anywhere, changing nothing', async () => {
+    const result = await runCli([...local, 'plan', target, '--tag', tag]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(tag);
+  });
+
+  it('deploys that tag and follows it to SUCCEEDED, exit code 0', async () => {
+    const result = await runCli([...local, 'deploy', target, '--tag', tag, '--wait']);
+
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code: 0, stdout: expect.stringMatching(runs) });
+  });
+
+  it('with --fail-smoke, sees the deployment fail its smoke test and rolled back, exit code 1', async () => {
+    const result = await runCli([...local, '--fail-smoke', target, 'deploy', target, '--tag', tag, '--wait']);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/✘ ROLLED BACK in \S+ — SmokeTestFailed: /);
+    expect(result.stderr).toContain(`failing for ${target}`);
+  });
+
+  it('shows the deployment the rehearsal starts from in status, and rolls back to what ran before it', async () => {
+    const status = await runCli([...local, 'status', target]);
+    const rollback = await runCli([...local, 'rollback', target, '--wait']);
+
+    expect(status.code).toBe(0);
+    expect(linesOf(status.stdout).find((line) => line.includes(target))).toMatch(/SUCCEEDED\s+\S+\s+push/);
+    expect(rollback.code).toBe(0);
+    expect(rollback.stdout).toContain('rehearsal-start @ sha256:');
+    expect(rollback.stdout).toMatch(/✔ SUCCEEDED in /);
+  });
+});
+
+describe('rehearsal input', () => {
+  it('refuses --fail-smoke for a target the file does not have, exit code 1', async () => {
+    const result = await runCli(['--local', '-f', join(EXAMPLES, 'lambda-canary.yml'), '--fail-smoke', 'nope', 'status']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--fail-smoke names nope, not a target of');
+  });
+
+  it('refuses --fail-smoke for a target without smoke tests: there would be nothing to fail', async () => {
+    const result = await runCli(['--local', '-f', join(EXAMPLES, 'ecs-two-containers.yml'), '--fail-smoke', 'orchestrator', 'status']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--fail-smoke names orchestrator, which has no smokeTests');
+  });
+
+  it('refuses --fail-smoke without a file to rehearse', async () => {
+    const result = await runCli(['--local', '--fail-smoke', 'stream-ml-service', 'status']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--fail-smoke rehearses your own deployments.yml: pass it with --file');
+  });
+
+  it('names the field of an invalid file and starts nothing', async () => {
+    const result = await runCli(['--local', '-f', join(__dirname, '..', '..', 'package.json'), 'status']);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/error: ConfigError: [\s\S]*- targets: /);
+    expect(result.stderr).not.toContain('local: AWS is simulated');
+  });
+});
+
+describe('npm start -- -f FILE', () => {
+  it('pushes each target once through the real trigger and says how each deployment ended', async () => {
+    jest.resetModules();
+    const { rehearseFile } = require('../../local/rehearse-start') as typeof import('../../local/rehearse-start');
+    const lines: string[] = [];
+
+    const code = await rehearseFile({ file: join(EXAMPLES, 'batch-three-environments.yml'), failSmoke: ['splitter-prod'] }, (line = '') => lines.push(line), 0);
+
+    expect(code).toBe(0);
+    expect(lines.filter((line) => line.startsWith('━━ '))).toEqual(['━━ 1. splitter-dev (Batch, dev)', '━━ 2. splitter-staging (Batch, staging)', '━━ 3. splitter-prod (Batch, prod)']);
+    expect(lines).toContain('✘ ROLLED BACK (failed, then restored)');
+    expect(lines.filter((line) => line === '✔ SUCCEEDED').length).toBeGreaterThanOrEqual(2);
+    expect(lines.at(-1)).toBe('Every deployment ended as rehearsed.');
+  });
+});
