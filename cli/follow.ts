@@ -192,11 +192,12 @@ async function printOutcome(context: CliContext, result: FollowResult, view: Pro
  * const result = await followExecution(context, executionArn);
  * process.exitCode = result.outcome === 'SUCCEEDED' ? 0 : 1;
  */
-async function followExecution(context: CliContext, executionArn: string): Promise<FollowResult> {
+async function followExecution(context: CliContext, executionArn: string, limit: { timeoutSeconds?: number; watchHint?: string } = {}): Promise<FollowResult> {
   const { sfn } = context.clients;
   const reader = new HistoryReader(sfn, executionArn);
   const view = new ProgressView(context);
   const pollMs = context.deps.pollMs ?? (context.local ? 20 : 2000);
+  const giveUpAt = limit.timeoutSeconds === undefined ? undefined : context.deps.now().getTime() + limit.timeoutSeconds * 1000;
   for (;;) {
     const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     view.add(await reader.next());
@@ -207,6 +208,11 @@ async function followExecution(context: CliContext, executionArn: string): Promi
       const result: FollowResult = { outcome: outcomeOf(described.status, view.failState), described, lastState: parseState(described.output) ?? view.lastState };
       await printOutcome(context, result, view);
       return result;
+    }
+    if (giveUpAt !== undefined && context.deps.now().getTime() >= giveUpAt) {
+      context.out.clearStatus();
+      context.out.line(`… still ${described.status} after ${limit.timeoutSeconds} s (--timeout): it goes on${limit.watchHint ? `; follow it again with ${limit.watchHint}` : ''}`);
+      return { outcome: 'RUNNING', described, lastState: view.lastState };
     }
     view.tick(context.deps.now());
     await context.deps.sleep(pollMs);

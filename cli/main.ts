@@ -20,20 +20,22 @@ import { Output } from './output';
 
 const EXAMPLES = `
 Examples:
-  npx ecr-deployer deploy stream-ml-service --tag v1.4.0 --wait
-  npx ecr-deployer rollback stream-ml-service --wait
+  npx ecr-deployer deploy stream-ml-service --tag v1.4.0              (follows it to the end)
+  npx ecr-deployer deploy stream-ml-service --tag v1.4.0 --no-wait    (starts it and returns)
+  npx ecr-deployer rollback stream-ml-service
   npx ecr-deployer rollback stream-ml-service --to v1.3.0
   npx ecr-deployer status stream-ml-service
   npx ecr-deployer watch stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79
   npx ecr-deployer plan canvas-service --tag v2.1.0
   npx ecr-deployer validate
-  npx ecr-deployer --local deploy stream-ml-service --tag v1.4.0 --wait   (no AWS needed)
-  npx ecr-deployer --local -f my.yml deploy web --tag v1.2.3 --wait        (rehearse your own file)
-  npx ecr-deployer --local -f my.yml --fail-smoke web deploy web --tag v1.2.4 --wait
+  npx ecr-deployer --local deploy stream-ml-service --tag v1.4.0   (no AWS needed)
+  npx ecr-deployer --local -f my.yml deploy web --tag v1.2.3        (rehearse your own file)
+  npx ecr-deployer --local -f my.yml --fail-smoke web deploy web --tag v1.2.4
 
 The state machine: --state-machine-arn, else ECR_DEPLOYER_STATE_MACHINE_ARN, else
 ecr-deployer-<stage>-deploy in the region (--stage, ECR_DEPLOYER_STAGE, default dev).
-Exit codes: 0 done (a followed deployment SUCCEEDED), 1 failed or refused, 2 usage.`;
+Exit codes: 0 done (a followed deployment SUCCEEDED; with --no-wait, started), 1 failed, refused
+or still running at --timeout, 2 usage.`;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string };
@@ -104,16 +106,20 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
     .argument('<target>', 'a target of deployments.yml')
     .option('--tag <tag>', 'the image tag (looked up in ECR now; the digest is deployed)')
     .option('--digest <digest>', 'the image digest, sha256:…')
-    .option('--wait', 'follow the deployment until it ends; exit 0 only if it SUCCEEDED')
-    .action((target: string, options: { tag?: string; digest?: string; wait?: boolean }, command: Command) => run(command, (context) => deployCommand(context, target, options)));
+    .option('--wait', 'follow the deployment until it ends; exit 0 only if it SUCCEEDED (the default)')
+    .option('--no-wait', 'start it and return: exit 0 once started')
+    .option('--timeout <seconds>', 'stop following after this long (the deployment goes on); exit 1', positiveInteger)
+    .action((target: string, options: { tag?: string; digest?: string; wait: boolean; timeout?: number }, command: Command) => run(command, (context) => deployCommand(context, target, options)));
 
   program
     .command('rollback')
     .description('go back to the image the target ran before its last successful deployment (or to --to TAG)')
     .argument('<target>', 'a target of deployments.yml')
     .option('--to <tag>', 'deploy this tag instead')
-    .option('--wait', 'follow the rollback until it ends; exit 0 only if it SUCCEEDED')
-    .action((target: string, options: { to?: string; wait?: boolean }, command: Command) => run(command, (context) => rollbackCommand(context, target, options)));
+    .option('--wait', 'follow the rollback until it ends; exit 0 only if it SUCCEEDED (the default)')
+    .option('--no-wait', 'start it and return: exit 0 once started')
+    .option('--timeout <seconds>', 'stop following after this long (the rollback goes on); exit 1', positiveInteger)
+    .action((target: string, options: { to?: string; wait: boolean; timeout?: number }, command: Command) => run(command, (context) => rollbackCommand(context, target, options)));
 
   program
     .command('watch')

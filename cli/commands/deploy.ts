@@ -50,15 +50,16 @@ async function targetAndImage(context: CliContext, targetName: string, options: 
   return { target, image, tag: options.tag ?? tagForPeople(image.tags, (candidate) => target.tags.some((glob) => new RegExp(tagPattern(glob)).test(candidate))) };
 }
 
-/** `deploy <target> --tag T | --digest D [--wait]`. */
-async function deployCommand(context: CliContext, targetName: string, options: ImageOptions & { wait?: boolean }): Promise<number> {
+/** `deploy <target> --tag T | --digest D [--no-wait] [--timeout S]`: follows the deployment unless --no-wait. */
+async function deployCommand(context: CliContext, targetName: string, options: ImageOptions & { wait?: boolean; timeout?: number }): Promise<number> {
   const { target, image, tag } = await targetAndImage(context, targetName, options);
   context.out.line(`deploy ${target.name}: ${target.repository} ${imageLabel({ tag, digest: image.digest })}`);
   return startExecution(context, {
     executionName: executionName('manual', target.name, image.digest, context.deps.now()),
     // By tag: the digest goes along, so what runs is what was looked up even if the tag moves meanwhile.
     input: options.tag !== undefined ? { target: target.name, tag: options.tag, digest: image.digest } : { target: target.name, digest: image.digest },
-    wait: options.wait === true,
+    wait: options.wait !== false,
+    timeoutSeconds: options.timeout,
   });
 }
 

@@ -13,12 +13,12 @@ function registryOf(stateMachineArn: string): string {
 }
 
 /**
- * `rollback <target> [--to TAG] [--wait]`. Without --to, the state machine goes
+ * `rollback <target> [--to TAG] [--no-wait] [--timeout S]`. Without --to, the state machine goes
  * back to the image the target ran before its last successful deployment (the
  * same choice is shown here first, with the same code); with --to, it deploys
  * that tag. Either way through the same verified path as any deployment.
  */
-async function rollbackCommand(context: CliContext, targetName: string, options: { to?: string; wait?: boolean }): Promise<number> {
+async function rollbackCommand(context: CliContext, targetName: string, options: { to?: string; wait?: boolean; timeout?: number }): Promise<number> {
   const { out } = context;
   if (options.to !== undefined) {
     const { target, image } = await targetAndImage(context, targetName, { tag: options.to });
@@ -26,7 +26,8 @@ async function rollbackCommand(context: CliContext, targetName: string, options:
     return startExecution(context, {
       executionName: executionName('rollback', target.name, image.digest, context.deps.now()),
       input: { target: target.name, tag: options.to, digest: image.digest },
-      wait: options.wait === true,
+      wait: options.wait !== false,
+      timeoutSeconds: options.timeout,
     });
   }
   const target = findTargetIn(context, targetName);
@@ -40,7 +41,8 @@ async function rollbackCommand(context: CliContext, targetName: string, options:
   return startExecution(context, {
     executionName: executionName('rollback', target.name, undefined, context.deps.now()),
     input: { target: target.name, rollback: true },
-    wait: options.wait === true,
+    wait: options.wait !== false,
+    timeoutSeconds: options.timeout,
   });
 }
 

@@ -24,11 +24,14 @@ interface StartRequest {
   executionName: string;
   input: ConsoleInput;
   wait: boolean;
+  /** Stop following (not the deployment) after this long; exit 1. */
+  timeoutSeconds?: number;
 }
 
 /**
  * Starts an execution of the deploy state machine with a console-style input
- * and, with `wait`, follows it to the end. Exit code: 0 started (or succeeded), 1 not.
+ * and, with `wait`, follows it to the end (or `timeoutSeconds`). Exit code: 0
+ * started (or succeeded), 1 not (or not within the time).
  */
 async function startExecution(context: CliContext, request: StartRequest): Promise<number> {
   const { out } = context;
@@ -41,11 +44,11 @@ async function startExecution(context: CliContext, request: StartRequest): Promi
   const url = consoleUrl(context, executionArn, await context.region());
   if (url) out.line(`  ${url}`);
   if (!request.wait) {
-    out.line(context.local ? '  (local: it runs in this process until it ends; add --wait to follow it)' : `  follow it: ${cliCommand(context)} watch ${request.executionName}`);
+    out.line(context.local ? '  (local: it runs in this process until it ends; leave out --no-wait to follow it)' : `  follow it: ${cliCommand(context)} watch ${request.executionName}`);
     return 0;
   }
   context.errorContext.action = 'states:DescribeExecution / states:GetExecutionHistory';
-  const result = await followExecution(context, executionArn);
+  const result = await followExecution(context, executionArn, { timeoutSeconds: request.timeoutSeconds, watchHint: `${cliCommand(context)} watch ${request.executionName}` });
   return result.outcome === 'SUCCEEDED' ? 0 : 1;
 }
 

@@ -157,7 +157,7 @@ describe('deploy', () => {
     ecrHas(V140, ['v1.4.0']);
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date(T0) });
 
-    const result = await runCli(['deploy', 'stream-ml-service', '--tag', 'v1.4.0', '--state-machine-arn', STATE_MACHINE]);
+    const result = await runCli(['deploy', '--no-wait', 'stream-ml-service', '--tag', 'v1.4.0', '--state-machine-arn', STATE_MACHINE]);
 
     expect(result.code).toBe(0);
     expect(ecrMock).toHaveReceivedCommandWith(DescribeImagesCommand, { repositoryName: 'stream-ml-service', imageIds: [{ imageTag: 'v1.4.0' }] });
@@ -179,11 +179,35 @@ describe('deploy', () => {
     ecrHas(V140, ['v1.4.0']);
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION });
 
-    const result = await runCli(['deploy', 'stream-ml-service', '--digest', V140, '--state-machine-arn', STATE_MACHINE]);
+    const result = await runCli(['deploy', '--no-wait', 'stream-ml-service', '--digest', V140, '--state-machine-arn', STATE_MACHINE]);
 
     expect(result.code).toBe(0);
     expect(JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}')).toMatchObject({ target: 'stream-ml-service', digest: V140 });
     expect(ecrMock).toHaveReceivedCommandWith(DescribeImagesCommand, { imageIds: [{ imageDigest: V140 }] });
+  });
+
+  it('follows the deployment without being asked (--wait is the default)', async () => {
+    ecrHas(V140, ['v1.4.0']);
+    execution(successfulRun(), { status: 'SUCCEEDED' });
+
+    const result = await runCli(['deploy', 'stream-ml-service', '--tag', 'v1.4.0', '--state-machine-arn', STATE_MACHINE]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/✔ SUCCEEDED in .+ — stream-ml-service-1 runs stream-ml-service:8/);
+  });
+
+  it('with --timeout, stops following a deployment still running, says it goes on, exit code 1', async () => {
+    ecrHas(V140, ['v1.4.0']);
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION, startDate: new Date(T0) });
+    sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: EXECUTION, name: NAME, status: 'RUNNING', startDate: new Date(T0) });
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events: successfulRun().events.slice(0, 6) });
+    let clock = Date.parse('2026-11-23T10:15:05.000Z');
+
+    const result = await runCli(['deploy', 'stream-ml-service', '--tag', 'v1.4.0', '--timeout', '30', '--state-machine-arn', STATE_MACHINE], { now: () => new Date((clock += 10_000)) });
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/… still RUNNING after 30 s \(--timeout\): it goes on; follow it again with npx ecr-deployer watch manual-stream-ml-service-7f5b2640fe6f-\d{8}T\d{6}Z\n/);
+    expect(sfnMock.commandCalls(DescribeExecutionCommand).length).toBeLessThanOrEqual(4);
   });
 
   it('with --wait, follows the phases and ends with the outcome and exit code 0', async () => {
@@ -255,7 +279,7 @@ describe('deploy', () => {
     sfnMock.on(ListStateMachinesCommand).resolves({ stateMachines: [{ name: 'ecr-deployer-dev-deploy', stateMachineArn: 'arn:dev', type: 'STANDARD', creationDate: new Date() }, { name: 'ecr-deployer-prod-deploy', stateMachineArn: STATE_MACHINE, type: 'STANDARD', creationDate: new Date() }] });
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION });
 
-    const result = await runCli(['deploy', 'stream-ml-service', '--tag', 'v1.4.0'], { env: { ECR_DEPLOYER_STAGE: 'prod' } });
+    const result = await runCli(['deploy', '--no-wait', 'stream-ml-service', '--tag', 'v1.4.0'], { env: { ECR_DEPLOYER_STAGE: 'prod' } });
 
     expect(result.code).toBe(0);
     expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: STATE_MACHINE });
@@ -265,7 +289,7 @@ describe('deploy', () => {
     ecrHas(V140, ['v1.4.0']);
     sfnMock.on(ListStateMachinesCommand).resolves({ stateMachines: [] });
 
-    const result = await runCli(['deploy', 'stream-ml-service', '--tag', 'v1.4.0']);
+    const result = await runCli(['deploy', '--no-wait', 'stream-ml-service', '--tag', 'v1.4.0']);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('error: no state machine named ecr-deployer-dev-deploy in us-east-1');
@@ -278,7 +302,7 @@ describe('deploy', () => {
     ecrHas(V140, ['v1.4.0']);
     sfnMock.on(ListStateMachinesCommand).resolves({ stateMachines: [{ name: 'ecr-deployer-prod-deploy', stateMachineArn: STATE_MACHINE, type: 'STANDARD', creationDate: new Date() }, { name: 'other-machine', stateMachineArn: 'arn:other', type: 'STANDARD', creationDate: new Date() }] });
 
-    const result = await runCli(['deploy', 'stream-ml-service', '--tag', 'v1.4.0']);
+    const result = await runCli(['deploy', '--no-wait', 'stream-ml-service', '--tag', 'v1.4.0']);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('error: no state machine named ecr-deployer-dev-deploy in us-east-1');
@@ -290,7 +314,7 @@ describe('deploy', () => {
     ecrHas(V140, ['v1.4.0']);
     sfnMock.on(StartExecutionCommand).rejects(new StateMachineDoesNotExist({ message: 'State Machine Does Not Exist', $metadata: {} }));
 
-    const result = await runCli(['deploy', 'stream-ml-service', '--tag', 'v1.4.0', '--state-machine-arn', STATE_MACHINE.replace('us-east-1', 'eu-west-1')]);
+    const result = await runCli(['deploy', '--no-wait', 'stream-ml-service', '--tag', 'v1.4.0', '--state-machine-arn', STATE_MACHINE.replace('us-east-1', 'eu-west-1')]);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('does not exist in eu-west-1');
@@ -298,7 +322,7 @@ describe('deploy', () => {
   });
 
   it('refuses an unknown target before calling AWS, naming the known ones', async () => {
-    const result = await runCli(['deploy', 'nope', '--tag', 'v1', '--state-machine-arn', STATE_MACHINE]);
+    const result = await runCli(['deploy', '--no-wait', 'nope', '--tag', 'v1', '--state-machine-arn', STATE_MACHINE]);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/error: unknown target: no target named "nope" in \S+deployments\.yml \(known: stream-ml-service, canvas-service/);
@@ -309,7 +333,7 @@ describe('deploy', () => {
   it('refuses a tag ECR does not have, without starting anything', async () => {
     ecrMock.on(DescribeImagesCommand).rejects(new ImageNotFoundException({ message: 'The image with imageId … does not exist', $metadata: {} }));
 
-    const result = await runCli(['deploy', 'stream-ml-service', '--tag', 'v9.9.9', '--state-machine-arn', STATE_MACHINE]);
+    const result = await runCli(['deploy', '--no-wait', 'stream-ml-service', '--tag', 'v9.9.9', '--state-machine-arn', STATE_MACHINE]);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('error: ImageNotFound: ECR repository "stream-ml-service" has no image with tag "v9.9.9"');
@@ -339,7 +363,7 @@ describe('rollback', () => {
     ecrHas(V130, ['v1.3.0']);
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION });
 
-    const result = await runCli(['rollback', 'stream-ml-service', '--state-machine-arn', STATE_MACHINE]);
+    const result = await runCli(['rollback', '--no-wait', 'stream-ml-service', '--state-machine-arn', STATE_MACHINE]);
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`roll back stream-ml-service: undo ${previous} (v1.4.0 @ sha256:7f5b2640fe6f)`);
@@ -352,7 +376,7 @@ describe('rollback', () => {
   it('refuses with the reason when there is nothing to roll back to', async () => {
     sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
 
-    const result = await runCli(['rollback', 'stream-ml-service', '--state-machine-arn', STATE_MACHINE]);
+    const result = await runCli(['rollback', '--no-wait', 'stream-ml-service', '--state-machine-arn', STATE_MACHINE]);
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('NoRollbackTarget: there is no successful deployment of stream-ml-service left to undo');
@@ -363,7 +387,7 @@ describe('rollback', () => {
     ecrHas(V130, ['v1.3.0']);
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION });
 
-    const result = await runCli(['rollback', 'stream-ml-service', '--to', 'v1.3.0', '--state-machine-arn', STATE_MACHINE]);
+    const result = await runCli(['rollback', '--no-wait', 'stream-ml-service', '--to', 'v1.3.0', '--state-machine-arn', STATE_MACHINE]);
 
     expect(result.code).toBe(0);
     const start = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input;
@@ -552,7 +576,7 @@ describe('endpoints', () => {
     ecrHas(V140, ['v1.4.0']);
     sfnMock.on(StartExecutionCommand).resolves({ executionArn: EXECUTION });
 
-    const result = await runCli(['deploy', 'stream-ml-service', '--tag', 'v1.4.0', '--state-machine-arn', STATE_MACHINE], { env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:4567' } });
+    const result = await runCli(['deploy', '--no-wait', 'stream-ml-service', '--tag', 'v1.4.0', '--state-machine-arn', STATE_MACHINE], { env: { AWS_ENDPOINT_URL: 'http://127.0.0.1:4567' } });
 
     const client = ecrMock.send.getCall(0).thisValue as ECRClient;
     expect(await client.config.endpoint?.()).toMatchObject({ hostname: '127.0.0.1', port: 4567 });

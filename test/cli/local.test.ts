@@ -59,12 +59,12 @@ describe('--local deploy', () => {
     expect(result.stderr).toContain('error: unknown target: no target named "nope"');
   });
 
-  it('without --wait, starts the execution and says it runs in this process', async () => {
-    const result = await runCli(['--local', 'deploy', 'canvas-service', '--tag', 'v2.1.0']);
+  it('with --no-wait, starts the execution and says it runs in this process', async () => {
+    const result = await runCli(['--local', 'deploy', 'canvas-service', '--tag', 'v2.1.0', '--no-wait']);
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('started execution manual-canvas-service-');
-    expect(result.stdout).toContain('(local: it runs in this process until it ends; add --wait to follow it)');
+    expect(result.stdout).toContain('(local: it runs in this process until it ends; leave out --no-wait to follow it)');
   });
 });
 
