@@ -132,7 +132,8 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
     .description('recent deployments, newest first: when, image, outcome, duration')
     .argument('[target]', 'only this target')
     .option('-n, --limit <n>', 'how many', positiveInteger, 10)
-    .action((target: string | undefined, options: { limit: number }, command: Command) => run(command, (context) => statusCommand(context, target, options)));
+    .option('--json', 'one JSON document on stdout ({ stateMachineArn, deployments: [...] }), for scripts')
+    .action((target: string | undefined, options: { limit: number; json?: boolean }, command: Command) => run(command, (context) => statusCommand(context, target, options)));
 
   program
     .command('plan')

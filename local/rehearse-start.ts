@@ -2,7 +2,7 @@ import type { DeploymentEventDetail } from '../functions/events/deployment-event
 import { deliverPush, runsSince } from './deploy-push';
 import { startRehearsal } from './rehearsal';
 import { loadDeployDefinition } from './state-machine';
-import { renderTimeline } from './timeline';
+import { outcomeWords, renderTimeline } from './timeline';
 
 /**
  * `npm start -- -f FILE [--fail-smoke TARGET,…]`: the person's own deployments.yml,
@@ -28,22 +28,6 @@ function rehearseArguments(argv: string[]): RehearseArguments | undefined {
     else throw new Error(`npm start takes -f FILE and --fail-smoke TARGET,… (got ${arg})`);
   }
   return file ? { file, failSmoke } : undefined;
-}
-
-/** One wording per outcome, as the CLI says it. */
-function outcomeLine(status: string | undefined): string {
-  switch (status) {
-    case 'SUCCEEDED':
-      return '✔ SUCCEEDED';
-    case 'ROLLED_BACK':
-      return '✘ ROLLED BACK (failed, then restored)';
-    case 'ROLLBACK_FAILED':
-      return '✘ ROLLBACK FAILED (a person must look)';
-    case 'SKIPPED':
-      return '⏭ SKIPPED';
-    default:
-      return '✘ FAILED (nothing changed)';
-  }
 }
 
 async function rehearseFile(args: RehearseArguments, print: (line?: string) => void, waitMs: number): Promise<number> {
@@ -74,7 +58,7 @@ async function rehearseFile(args: RehearseArguments, print: (line?: string) => v
         print(`execution ${run.executionName}:`);
         for (const line of renderTimeline(run.events, definition)) print(line);
         const published: DeploymentEventDetail[] = account.events.slice(eventsBefore).filter((e) => e.deploymentId === run.executionName);
-        print(outcomeLine(published.at(-1)?.status));
+        print(outcomeWords(published.at(-1)?.status));
         if (run.cause) print(`  reason: ${run.cause}`);
         print(`  events published: ${published.map((e) => `${e.target} ${e.status}`).join(' → ')}`);
         // A push may deploy several targets (their globs all match): each run is judged by its own targets.

@@ -13,7 +13,7 @@ import type { SimulatedAwsAccount } from './simulated-account';
 import { fakeDigest } from './simulated-ecr';
 import { loadDeployDefinition } from './state-machine';
 import { rehearseArguments, rehearseFile } from './rehearse-start';
-import { renderTimeline, shortImage } from './timeline';
+import { outcomeWords, renderTimeline, shortImage } from './timeline';
 
 /**
  * `npm start`: the main job on the embedded local default (`npm start -- -f FILE`
@@ -204,9 +204,9 @@ async function main(): Promise<number> {
         print(`execution ${run.executionName}:`);
         for (const line of renderTimeline(run.events, definition)) print(line);
         const took = (run.events.at(-1)?.timestamp ?? 0) - (run.events[0]?.timestamp ?? 0);
-        print(run.status === 'SUCCEEDED' ? `✔ SUCCEEDED in ${took} ms` : `✘ ${run.status} (${run.error ?? ''}) in ${took} ms`);
-        if (run.cause) print(`  reason: ${run.cause}`);
         const published = account.events.slice(eventsBefore).filter((e) => e.deploymentId === run.executionName);
+        print(`${outcomeWords(published.at(-1)?.status)} in ${took} ms${run.error ? ` — ${run.error}` : ''}`);
+        if (run.cause) print(`  reason: ${run.cause}`);
         print(`  events published: ${published.map((e) => `${e.target} ${e.status}`).join(' → ')}`);
         printSlack(print, published);
       }

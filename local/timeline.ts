@@ -163,4 +163,23 @@ function renderTimeline(
   return lines;
 }
 
-export { renderTimeline, shortImage };
+/**
+ * How a deployment ended, in the words the CLI uses (README, "Operating"): from its
+ * last event, since the execution's own status says FAILED for a rollback too.
+ */
+function outcomeWords(lastEventStatus: string | undefined): string {
+  switch (lastEventStatus) {
+    case 'SUCCEEDED':
+      return '✔ SUCCEEDED';
+    case 'ROLLED_BACK':
+      return '✘ ROLLED BACK (failed, then restored)';
+    case 'ROLLBACK_FAILED':
+      return '✘ ROLLBACK FAILED (a person must look)';
+    case 'SKIPPED':
+      return '⏭ SKIPPED';
+    default:
+      return '✘ FAILED (nothing changed)';
+  }
+}
+
+export { outcomeWords, renderTimeline, shortImage };

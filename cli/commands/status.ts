@@ -57,8 +57,32 @@ function table(rows: string[][]): string[] {
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  '));
 }
 
-/** `status [<target>] [--limit N]`: the most recent deployments, newest first. */
-async function statusCommand(context: CliContext, targetName: string | undefined, options: { limit: number }): Promise<number> {
+/** One deployment as `status --json` gives it: stable keys, ISO times, null for what is not known. */
+function jsonRow(row: StatusRow) {
+  const { record } = row;
+  const seconds = record.startDate && record.stopDate ? Math.round((record.stopDate.getTime() - record.startDate.getTime()) / 1000) : null;
+  return {
+    executionName: record.executionName,
+    executionArn: record.executionArn,
+    target: record.target ?? null,
+    targets: record.targets ?? (record.target ? [record.target] : []),
+    kind: record.kind ?? null,
+    outcome: row.outcome,
+    phase: row.phase ?? null,
+    startedAt: record.startDate?.toISOString() ?? null,
+    stoppedAt: record.stopDate?.toISOString() ?? null,
+    durationSeconds: seconds,
+    trigger: triggerLabel(record),
+    requestedBy: record.request.requestedBy ?? null,
+    image: record.image ? { repository: record.image.repository ?? null, tag: record.image.tag ?? null, digest: record.image.digest } : null,
+    revisions: { previous: record.revisions?.previous ?? null, next: record.revisions?.next ?? null },
+    rollbackOf: record.rollbackOf ?? null,
+    error: record.error ?? null,
+  };
+}
+
+/** `status [<target>] [--limit N] [--json]`: the most recent deployments, newest first. */
+async function statusCommand(context: CliContext, targetName: string | undefined, options: { limit: number; json?: boolean }): Promise<number> {
   const { out } = context;
   if (targetName !== undefined) findTargetIn(context, targetName);
   const stateMachineArn = await context.stateMachineArn();
@@ -70,6 +94,10 @@ async function statusCommand(context: CliContext, targetName: string | undefined
     if (rows.length >= options.limit) break;
   }
   const what = targetName ? ` of ${targetName}` : '';
+  if (options.json) {
+    out.line(JSON.stringify({ stateMachineArn, deployments: rows.map(jsonRow) }, null, 2));
+    return 0;
+  }
   if (rows.length === 0) {
     out.line(`no deployments${what} found among the ${stats.listed} most recent executions of ${stateMachineArn}.`);
     return 0;

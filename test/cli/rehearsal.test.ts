@@ -64,6 +64,14 @@ describe.each(LAYOUTS)('rehearsing examples/$file', ({ file, target, tag, runs }
     expect(result.stderr).toContain(`failing for ${target}`);
   });
 
+  it('gives status as JSON a script can read', async () => {
+    const result = await runCli([...local, 'status', target, '--json']);
+
+    expect(result.code).toBe(0);
+    const parsed = JSON.parse(result.stdout) as { deployments: { target: string; outcome: string; trigger: string; image: { digest: string } | null }[] };
+    expect(parsed.deployments).toEqual([expect.objectContaining({ target, outcome: 'SUCCEEDED', trigger: 'push', image: expect.objectContaining({ digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) }) })]);
+  });
+
   it('shows the deployment the rehearsal starts from in status, and rolls back to what ran before it', async () => {
     const status = await runCli([...local, 'status', target]);
     const rollback = await runCli([...local, 'rollback', target, '--wait']);
