@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { deployCommand } from './commands/deploy';
+import { initCommand } from './commands/init';
 import { planCommand } from './commands/plan';
 import { rollbackCommand } from './commands/rollback';
 import { statusCommand } from './commands/status';
@@ -28,6 +29,7 @@ Examples:
   npx ecr-deployer watch stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79
   npx ecr-deployer plan canvas-service --tag v2.1.0
   npx ecr-deployer validate
+  npx ecr-deployer init --cluster prod --service api      (prints a target for deployments.yml)
   npx ecr-deployer --local deploy stream-ml-service --tag v1.4.0   (no AWS needed)
   npx ecr-deployer --local -f my.yml deploy web --tag v1.2.3        (rehearse your own file)
   npx ecr-deployer --local -f my.yml --fail-smoke web deploy web --tag v1.2.4
@@ -142,6 +144,16 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
     .option('--tag <tag>', 'the image tag')
     .option('--digest <digest>', 'the image digest, sha256:…')
     .action((target: string, options: { tag?: string; digest?: string }, command: Command) => run(command, (context) => planCommand(context, target, options)));
+
+  program
+    .command('init')
+    .description("print the targets for deployments.yml of a service, job definition or function, read from AWS (read-only)")
+    .option('--cluster <cluster>', 'the ECS cluster (with --service)')
+    .option('--service <service>', 'the ECS service')
+    .option('--job-definition <name>', 'the AWS Batch job definition')
+    .option('--function <name>', 'the container-image Lambda function')
+    .option('--environment <environment>', 'the targets\' environment label', 'default')
+    .action((options: { cluster?: string; service?: string; jobDefinition?: string; function?: string; environment: string }, command: Command) => run(command, (context) => initCommand(context, options)));
 
   program
     .command('validate')
