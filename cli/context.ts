@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { join, resolve } from 'node:path';
 import { BatchClient } from '@aws-sdk/client-batch';
 import { ECRClient } from '@aws-sdk/client-ecr';
@@ -44,6 +46,9 @@ interface AwsClients {
   ecs: ECSClient;
   batch: BatchClient;
   lambda: LambdaClient;
+  /** `verify` only: DescribeSecret and DescribeParameters, never a value. */
+  secrets: SecretsManagerClient;
+  ssm: SSMClient;
 }
 
 /** The embedded simulated account of --local (cli/local.ts). */
@@ -84,7 +89,15 @@ interface ClientConfig {
 
 function createClients(config: ClientConfig): AwsClients {
   const defined = Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined)) as ClientConfig;
-  return { sfn: new SFNClient(defined), ecr: new ECRClient(defined), ecs: new ECSClient(defined), batch: new BatchClient(defined), lambda: new LambdaClient(defined) };
+  return {
+    sfn: new SFNClient(defined),
+    ecr: new ECRClient(defined),
+    ecs: new ECSClient(defined),
+    batch: new BatchClient(defined),
+    lambda: new LambdaClient(defined),
+    secrets: new SecretsManagerClient(defined),
+    ssm: new SSMClient(defined),
+  };
 }
 
 /**

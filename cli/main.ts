@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { deployCommand } from './commands/deploy';
 import { initCommand } from './commands/init';
+import { verifyCommand } from './commands/verify';
 import { planCommand } from './commands/plan';
 import { rollbackCommand } from './commands/rollback';
 import { statusCommand } from './commands/status';
@@ -30,6 +31,7 @@ Examples:
   npx ecr-deployer plan canvas-service --tag v2.1.0
   npx ecr-deployer validate
   npx ecr-deployer init --cluster prod --service api      (prints a target for deployments.yml)
+  npx ecr-deployer verify stream-ml-service                (read-only checks before the first push)
   npx ecr-deployer --local deploy stream-ml-service --tag v1.4.0   (no AWS needed)
   npx ecr-deployer --local -f my.yml deploy web --tag v1.2.3        (rehearse your own file)
   npx ecr-deployer --local -f my.yml --fail-smoke web deploy web --tag v1.2.4
@@ -154,6 +156,12 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
     .option('--function <name>', 'the container-image Lambda function')
     .option('--environment <environment>', 'the targets\' environment label', 'default')
     .action((options: { cluster?: string; service?: string; jobDefinition?: string; function?: string; environment: string }, command: Command) => run(command, (context) => initCommand(context, options)));
+
+  program
+    .command('verify')
+    .description('check against AWS, read-only, what a deployment of the target needs: the resource, its roles in passRoles, the repository, the secrets it references')
+    .argument('<target>', 'a target of deployments.yml')
+    .action((target: string, _options: object, command: Command) => run(command, (context) => verifyCommand(context, target)));
 
   program
     .command('validate')
