@@ -1,12 +1,22 @@
 #!/usr/bin/env node
 'use strict';
 
-// `npx ecr-deployer …`: runs the TypeScript CLI (cli/main.ts) through tsx, the project's
-// TypeScript runner, so there is no build step.
+// `npx ecr-deployer …`: in a clone, the TypeScript CLI (cli/main.ts) through tsx, with no build
+// step; installed from the packed tarball, dist/cli.cjs (built by `npm pack`, scripts/build-cli.ts).
 // The SDK's notice that its 2027 releases need Node 22 is for maintainers (README), not for each command.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-require('tsx/cjs');
-const { main } = require('../cli/main.ts');
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+// A clone has the sources: run them, never a dist/ built from older ones.
+const source = join(__dirname, '..', 'cli', 'main.ts');
+let main;
+if (existsSync(source)) {
+  require('tsx/cjs');
+  ({ main } = require(source));
+} else {
+  ({ main } = require(join(__dirname, '..', 'dist', 'cli.cjs')));
+}
 
 process.once('SIGINT', () => {
   // With --local the deployment runs in this process, and stops with it.

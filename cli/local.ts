@@ -39,7 +39,7 @@ async function openRehearsal(options: { waitMs: number; file: string; failSmoke?
   };
   try {
     const rehearsal = await startRehearsal({ ...options, firstDeployments: true });
-    process.env.DEPLOYMENTS_FILE = rehearsal.deploymentsFile;
+    process.env.DEPLOYMENTS_FILE = rehearsal.compiledFile;
     const close = async () => {
       try {
         await rehearsal.close();
@@ -61,8 +61,8 @@ async function openLocalSession(options: { waitMs: number; file?: string; failSm
   const environment = await startLocalEnvironment({ waitMs: options.waitMs });
   const { account, deploymentsFile } = environment;
   seedSampleImages(account);
-  // What the step Lambdas of the stack see.
-  process.env.DEPLOYMENTS_FILE = deploymentsFile;
+  // What the step Lambdas of the stack see: the file compiled, as packaging leaves it.
+  process.env.DEPLOYMENTS_FILE = environment.compiledFile;
 
   const close = async () => {
     try {

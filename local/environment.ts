@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compileDeploymentsText } from '../functions/config/compile';
 import { startHealthServer } from './health-server';
 import { createSampleWorld, STREAM_ML } from './sample-world';
 import type { SimulatedAwsAccount } from './simulated-account';
@@ -20,6 +21,8 @@ interface LocalEnvironment {
   healthUrl: string;
   /** local/deployments.local.yml with the health endpoint's real URL in it. */
   deploymentsFile: string;
+  /** The same, compiled as packaging compiles it: what the stack's functions read (DEPLOYMENTS_FILE). */
+  compiledFile: string;
   close: () => Promise<void>;
 }
 
@@ -42,11 +45,15 @@ async function startLocalEnvironment(options: { waitMs?: LocalRunOptions['waitMs
   });
   const dir = mkdtempSync(join(tmpdir(), 'ecr-deployer-local-'));
   const deploymentsFile = join(dir, 'deployments.yml');
-  writeFileSync(deploymentsFile, readFileSync(join(ROOT, 'local', 'deployments.local.yml'), 'utf8').replaceAll('LOCAL_HEALTH_URL', health.url));
+  const text = readFileSync(join(ROOT, 'local', 'deployments.local.yml'), 'utf8').replaceAll('LOCAL_HEALTH_URL', health.url);
+  writeFileSync(deploymentsFile, text);
+  const compiledFile = join(dir, 'deployments.json');
+  writeFileSync(compiledFile, JSON.stringify(compileDeploymentsText(text, deploymentsFile)));
   return {
     account,
     healthUrl: health.url,
     deploymentsFile,
+    compiledFile,
     close: async () => {
       try {
         await account.stepFunctions.settle();

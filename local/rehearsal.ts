@@ -8,7 +8,7 @@ import type { ContainerDefinition } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { tagPattern } from '../functions/config/compile';
+import { compileDeployments, tagPattern } from '../functions/config/compile';
 import { loadDeploymentsFile } from '../functions/config/load';
 import type { DeploymentsFile, HttpSmokeTest, TargetConfig } from '../functions/config/schema';
 import { SimulatedAwsAccount } from './simulated-account';
@@ -43,8 +43,10 @@ interface RehearsalOptions {
 
 interface Rehearsal {
   account: SimulatedAwsAccount;
-  /** The person's file, its smoke-test URLs pointed at the stand-in: what the stack's functions read. */
+  /** The person's file, its smoke-test URLs pointed at the stand-in. */
   deploymentsFile: string;
+  /** The same, compiled as packaging compiles it: what the stack's functions read (DEPLOYMENTS_FILE). */
+  compiledFile: string;
   config: DeploymentsFile;
   /** What is simulated, in words, for the output. */
   simulated: string[];
@@ -271,6 +273,8 @@ async function startRehearsal(options: RehearsalOptions): Promise<Rehearsal> {
   const deploymentsFile = join(dir, 'deployments.yml');
   // JSON is YAML: the functions read the file as they read any deployments.yml.
   writeFileSync(deploymentsFile, JSON.stringify(rewritten, null, 2));
+  const compiledFile = join(dir, 'deployments.json');
+  writeFileSync(compiledFile, JSON.stringify(compileDeployments(rewritten, options.file)));
 
   const kinds = (kind: 'ecs' | 'batch' | 'lambda') => config.targets.filter((t) => t[kind]).length;
   const simulated = [
@@ -311,7 +315,7 @@ async function startRehearsal(options: RehearsalOptions): Promise<Rehearsal> {
     }
   };
   if (options.firstDeployments) {
-    process.env.DEPLOYMENTS_FILE = deploymentsFile;
+    process.env.DEPLOYMENTS_FILE = compiledFile;
     try {
       for (const target of config.targets) {
         const push = pushOf(target);
@@ -327,6 +331,7 @@ async function startRehearsal(options: RehearsalOptions): Promise<Rehearsal> {
   return {
     account,
     deploymentsFile,
+    compiledFile,
     config,
     simulated,
     pushOf,

@@ -32,7 +32,7 @@ function rehearseArguments(argv: string[]): RehearseArguments | undefined {
 
 async function rehearseFile(args: RehearseArguments, print: (line?: string) => void, waitMs: number): Promise<number> {
   const rehearsal = await startRehearsal({ file: args.file, failSmoke: args.failSmoke, waitMs });
-  process.env.DEPLOYMENTS_FILE = rehearsal.deploymentsFile;
+  process.env.DEPLOYMENTS_FILE = rehearsal.compiledFile;
   const { account } = rehearsal;
   const definition = loadDeployDefinition() as unknown as Parameters<typeof renderTimeline>[1];
   print(`ecr-deployer — rehearsal of ${args.file}: the real trigger and state machine against a simulated AWS account`);

@@ -169,7 +169,7 @@ async function main(): Promise<number> {
   if (rehearse) return rehearseFile(rehearse, (line = '') => console.log(line), LOCAL_WAIT_MS);
   const environment = await startLocalEnvironment({ waitMs: LOCAL_WAIT_MS });
   const { account } = environment;
-  process.env.DEPLOYMENTS_FILE = environment.deploymentsFile;
+  process.env.DEPLOYMENTS_FILE = environment.compiledFile;
 
   const definition = loadDeployDefinition() as unknown as Parameters<typeof renderTimeline>[1];
   const print = (line = '') => console.log(line);

@@ -9,7 +9,8 @@ import { parse } from 'yaml';
  * and the local run execute it (local/state-machine.ts): one source, one result.
  */
 
-const SOURCE = join(__dirname, 'deploy.asl.yaml');
+// From the package root: the same path from statemachines/ and from the packed CLI's dist/.
+const SOURCE = join(__dirname, '..', 'statemachines', 'deploy.asl.yaml');
 
 interface AslDefinition {
   Comment?: string;
