@@ -138,7 +138,7 @@ function deploymentsFileOf(options: GlobalOptions, env: NodeJS.ProcessEnv): stri
  * the embedded simulated account (nothing leaves 127.0.0.1).
  */
 async function openContext(options: GlobalOptions, deps: CliDeps): Promise<CliContext> {
-  const out = new Output(deps.stdout, deps.stderr);
+  const out = new Output(deps.stdout, deps.stderr, deps.env);
   let local: LocalSession | undefined;
   let clients: AwsClients;
   const endpoint = options.endpointUrl ?? deps.env.AWS_ENDPOINT_URL;

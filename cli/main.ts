@@ -71,7 +71,7 @@ async function execute(command: Command, deps: CliDeps, work: (context: CliConte
     context = await openContext(command.optsWithGlobals<GlobalOptions>(), deps);
     code = await work(context);
   } catch (error) {
-    const out = context?.out ?? new Output(deps.stdout, deps.stderr);
+    const out = context?.out ?? new Output(deps.stdout, deps.stderr, deps.env);
     out.error(`error: ${explainError(error, context?.errorContext)}`);
     code = error instanceof CliError ? error.exitCode : 1;
   }

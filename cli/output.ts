@@ -8,13 +8,33 @@ interface Writer {
 
 const CLEAR_LINE = '\r\x1b[2K';
 
+/** The colour of a line by its first mark: outcomes and failed steps. */
+const COLOURS: [RegExp, string][] = [
+  [/^✔/, '\x1b[32m'],
+  [/^(✘|\s+✗)/, '\x1b[31m'],
+  [/^(⏭|…)/, '\x1b[33m'],
+];
+const RESET = '\x1b[0m';
+
+/**
+ * Colours only on a terminal, and not when NO_COLOR is set (no-color.org) or the
+ * terminal is dumb: piped output stays plain text for scripts.
+ */
+function wantsColour(stdout: Writer, env: NodeJS.ProcessEnv): boolean {
+  return stdout.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
 class Output {
   private statusShown = false;
+  private readonly colour: boolean;
 
   public constructor(
     private readonly stdout: Writer,
     private readonly stderr: Writer,
-  ) {}
+    env: NodeJS.ProcessEnv = {},
+  ) {
+    this.colour = wantsColour(stdout, env);
+  }
 
   /** True on a terminal: progress is redrawn in place; piped output gets plain lines only. */
   public get isTTY(): boolean {
@@ -23,7 +43,8 @@ class Output {
 
   public line(text = ''): void {
     this.clearStatus();
-    this.stdout.write(`${text}\n`);
+    const colour = this.colour ? COLOURS.find(([mark]) => mark.test(text))?.[1] : undefined;
+    this.stdout.write(colour ? `${colour}${text}${RESET}\n` : `${text}\n`);
   }
 
   public error(text: string): void {

@@ -247,7 +247,19 @@ describe('deploy', () => {
     // Cleared before the next permanent line, and nothing left behind at the end.
     expect(result.stdout).toMatch(/\r\x1b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] [^\r\n]*\r\x1b\[2K {2}\+\d+s\s+rollout/);
     expect(result.stdout.slice(result.stdout.lastIndexOf('\x1b'))).not.toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/);
-    expect(result.stdout).toMatch(/\n✔ SUCCEEDED in 1m 36s — stream-ml-service-1 runs stream-ml-service:8/);
+    expect(result.stdout).toMatch(/\n\x1b\[32m✔ SUCCEEDED in 1m 36s — stream-ml-service-1 runs stream-ml-service:8 [^\n]*\x1b\[0m\n/);
+  });
+
+  it('colours outcomes only on a terminal, and not with NO_COLOR', async () => {
+    ecrHas(V140, ['v1.4.0']);
+    execution(successfulRun(), { status: 'SUCCEEDED' });
+    const noColour = await runCli(['deploy', 'stream-ml-service', '--tag', 'v1.4.0', '--state-machine-arn', STATE_MACHINE], { tty: true, env: { NO_COLOR: '1' } });
+    execution(successfulRun(), { status: 'SUCCEEDED' });
+    const piped = await runCli(['deploy', 'stream-ml-service', '--tag', 'v1.4.0', '--state-machine-arn', STATE_MACHINE]);
+
+    expect(noColour.stdout).toContain('\n✔ SUCCEEDED in');
+    expect(noColour.stdout).not.toContain('\x1b[32m');
+    expect(piped.stdout).not.toMatch(/\x1b\[/);
   });
 
   it('with --wait, a rolled-back deployment ends with the reason, where to look, and exit code 1', async () => {
