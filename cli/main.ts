@@ -113,7 +113,8 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
     .option('--wait', 'follow the deployment until it ends; exit 0 only if it SUCCEEDED (the default)')
     .option('--no-wait', 'start it and return: exit 0 once started')
     .option('--timeout <seconds>', 'stop following after this long (the deployment goes on); exit 1', positiveInteger)
-    .action((target: string, options: { tag?: string; digest?: string; wait: boolean; timeout?: number }, command: Command) => run(command, (context) => deployCommand(context, target, options)));
+    .option('--json', 'at the end, one JSON document on stdout (execution, outcome, target, image, times); the progress goes to stderr')
+    .action((target: string, options: { tag?: string; digest?: string; wait: boolean; timeout?: number; json?: boolean }, command: Command) => run(command, (context) => deployCommand(context, target, options)));
 
   program
     .command('rollback')
@@ -123,7 +124,8 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
     .option('--wait', 'follow the rollback until it ends; exit 0 only if it SUCCEEDED (the default)')
     .option('--no-wait', 'start it and return: exit 0 once started')
     .option('--timeout <seconds>', 'stop following after this long (the rollback goes on); exit 1', positiveInteger)
-    .action((target: string, options: { to?: string; wait: boolean; timeout?: number }, command: Command) => run(command, (context) => rollbackCommand(context, target, options)));
+    .option('--json', 'at the end, one JSON document on stdout (execution, outcome, target, image, times); the progress goes to stderr')
+    .action((target: string, options: { to?: string; wait: boolean; timeout?: number; json?: boolean }, command: Command) => run(command, (context) => rollbackCommand(context, target, options)));
 
   program
     .command('watch')

@@ -27,6 +27,8 @@ function wantsColour(stdout: Writer, env: NodeJS.ProcessEnv): boolean {
 class Output {
   private statusShown = false;
   private readonly colour: boolean;
+  /** `--json`: the lines people read go to stderr, stdout holds the one document. */
+  private linesToStderr = false;
 
   public constructor(
     private readonly stdout: Writer,
@@ -43,8 +45,23 @@ class Output {
 
   public line(text = ''): void {
     this.clearStatus();
+    if (this.linesToStderr) {
+      this.stderr.write(`${text}\n`);
+      return;
+    }
     const colour = this.colour ? COLOURS.find(([mark]) => mark.test(text))?.[1] : undefined;
     this.stdout.write(colour ? `${colour}${text}${RESET}\n` : `${text}\n`);
+  }
+
+  /** From now on, lines for people go to stderr; `json` writes the result to stdout. */
+  public sendLinesToStderr(): void {
+    this.linesToStderr = true;
+  }
+
+  /** The one JSON document of a `--json` command, on stdout. */
+  public json(value: unknown): void {
+    this.clearStatus();
+    this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   }
 
   public error(text: string): void {
@@ -54,7 +71,7 @@ class Output {
 
   /** A transient line, redrawn in place (terminals only; ignored when piped). */
   public status(text: string): void {
-    if (!this.isTTY) return;
+    if (!this.isTTY || this.linesToStderr) return;
     const width = Math.max(20, (this.stdout.columns || 100) - 1);
     this.stdout.write(`${CLEAR_LINE}${text.length > width ? `${text.slice(0, width - 1)}…` : text}`);
     this.statusShown = true;

@@ -51,7 +51,8 @@ async function targetAndImage(context: CliContext, targetName: string, options: 
 }
 
 /** `deploy <target> --tag T | --digest D [--no-wait] [--timeout S]`: follows the deployment unless --no-wait. */
-async function deployCommand(context: CliContext, targetName: string, options: ImageOptions & { wait?: boolean; timeout?: number }): Promise<number> {
+async function deployCommand(context: CliContext, targetName: string, options: ImageOptions & { wait?: boolean; timeout?: number; json?: boolean }): Promise<number> {
+  if (options.json) context.out.sendLinesToStderr();
   const { target, image, tag } = await targetAndImage(context, targetName, options);
   context.out.line(`deploy ${target.name}: ${target.repository} ${imageLabel({ tag, digest: image.digest })}`);
   return startExecution(context, {
@@ -60,6 +61,7 @@ async function deployCommand(context: CliContext, targetName: string, options: I
     input: options.tag !== undefined ? { target: target.name, tag: options.tag, digest: image.digest } : { target: target.name, digest: image.digest },
     wait: options.wait !== false,
     timeoutSeconds: options.timeout,
+    json: options.json,
   });
 }
 

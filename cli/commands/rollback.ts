@@ -18,7 +18,8 @@ function registryOf(stateMachineArn: string): string {
  * same choice is shown here first, with the same code); with --to, it deploys
  * that tag. Either way through the same verified path as any deployment.
  */
-async function rollbackCommand(context: CliContext, targetName: string, options: { to?: string; wait?: boolean; timeout?: number }): Promise<number> {
+async function rollbackCommand(context: CliContext, targetName: string, options: { to?: string; wait?: boolean; timeout?: number; json?: boolean }): Promise<number> {
+  if (options.json) context.out.sendLinesToStderr();
   const { out } = context;
   if (options.to !== undefined) {
     const { target, image } = await targetAndImage(context, targetName, { tag: options.to });
@@ -28,6 +29,7 @@ async function rollbackCommand(context: CliContext, targetName: string, options:
       input: { target: target.name, tag: options.to, digest: image.digest },
       wait: options.wait !== false,
       timeoutSeconds: options.timeout,
+      json: options.json,
     });
   }
   const target = findTargetIn(context, targetName);
@@ -43,6 +45,7 @@ async function rollbackCommand(context: CliContext, targetName: string, options:
     input: { target: target.name, rollback: true },
     wait: options.wait !== false,
     timeoutSeconds: options.timeout,
+    json: options.json,
   });
 }
 

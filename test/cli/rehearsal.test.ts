@@ -64,6 +64,16 @@ describe.each(LAYOUTS)('rehearsing examples/$file', ({ file, target, tag, runs }
     expect(result.stderr).toContain(`failing for ${target}`);
   });
 
+  it('gives the outcome of deploy --json as one document on stdout, the progress on stderr', async () => {
+    const passed = await runCli([...local, 'deploy', target, '--tag', tag, '--json']);
+    const failed = await runCli([...local, '--fail-smoke', target, 'deploy', target, '--tag', tag, '--json']);
+
+    expect(JSON.parse(passed.stdout)).toMatchObject({ outcome: 'SUCCEEDED', target, image: { tag, digest: expect.stringMatching(/^sha256:/) }, error: null });
+    expect(passed.stderr).toContain('release         slot released');
+    expect(failed.code).toBe(1);
+    expect(JSON.parse(failed.stdout)).toMatchObject({ outcome: 'ROLLED_BACK', target, error: 'SmokeTestFailed' });
+  });
+
   it('gives status as JSON a script can read', async () => {
     const result = await runCli([...local, 'status', target, '--json']);
 
