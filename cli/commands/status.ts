@@ -1,11 +1,12 @@
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { deploymentRecords, withRecordedState, type DeploymentRecord, type ScanStats } from '../../functions/deployment/history';
-import { shortDigest } from '../../functions/shared/image';
+import { parseImageReference, shortDigest } from '../../functions/shared/image';
 import type { CliContext } from '../context';
 import { outcomeOf, type Outcome } from '../follow';
 import { formatDuration, formatTime } from '../names';
 import { imageLabel, parseState, phaseOf } from '../steps';
 import { findTargetIn } from './deploy';
+import { runningNow, type RunningNow } from './running';
 import { cliCommand } from './start';
 
 interface StatusRow {
@@ -81,10 +82,25 @@ function jsonRow(row: StatusRow) {
   };
 }
 
-/** `status [<target>] [--limit N] [--json]`: the most recent deployments, newest first. */
+/** `status [<target>] [--limit N] [--json]`: what the target runs now, and the most recent deployments, newest first. */
+/** What runs now, and the deployment of the list that put it there (the newest SUCCEEDED one with its digest). */
+function runningDocument(now: RunningNow | undefined, rows: StatusRow[]) {
+  if (!now) return null;
+  const digests = now.images.map((image) => parseImageReference(image).digest).filter((digest): digest is string => Boolean(digest));
+  const by = rows.find((row) => row.outcome === 'SUCCEEDED' && row.record.image && digests.includes(row.record.image.digest));
+  return { revision: now.revision, images: now.images, since: now.since?.toISOString() ?? null, deployment: by?.record.executionName ?? null };
+}
+
+function runningLine(target: string, running: NonNullable<ReturnType<typeof runningDocument>>): string {
+  const images = running.images.map((image) => image.replace(/^[^/]+\.amazonaws\.com(\.cn)?\//, '').replace(/@sha256:([a-f0-9]{12})[a-f0-9]+/, '@sha256:$1')).join(', ') || 'no image of its repository';
+  const since = running.since ? ` since ${formatTime(new Date(running.since))} UTC` : '';
+  const by = running.deployment ? `, by deployment ${running.deployment}` : ', not by a deployment listed here';
+  return `now: ${target} runs ${running.revision} (${images})${since}${by}`;
+}
+
 async function statusCommand(context: CliContext, targetName: string | undefined, options: { limit: number; json?: boolean }): Promise<number> {
   const { out } = context;
-  if (targetName !== undefined) findTargetIn(context, targetName);
+  const target = targetName !== undefined ? findTargetIn(context, targetName) : undefined;
   const stateMachineArn = await context.stateMachineArn();
   context.errorContext.action = 'states:ListExecutions / states:DescribeExecution / states:GetExecutionHistory';
   const stats: ScanStats = { listed: 0, described: 0, limited: false };
@@ -94,10 +110,13 @@ async function statusCommand(context: CliContext, targetName: string | undefined
     if (rows.length >= options.limit) break;
   }
   const what = targetName ? ` of ${targetName}` : '';
+  context.errorContext.action = 'read-only Describe/Get calls on the target';
+  const running = target ? runningDocument(await runningNow(context, target), rows) : undefined;
   if (options.json) {
-    out.line(JSON.stringify({ stateMachineArn, deployments: rows.map(jsonRow) }, null, 2));
+    out.json({ stateMachineArn, ...(target ? { running } : {}), deployments: rows.map(jsonRow) });
     return 0;
   }
+  if (target) out.line(running ? runningLine(target.name, running) : `now: ${target.name}'s ${target.kind} resource was not found`);
   if (rows.length === 0) {
     out.line(`no deployments${what} found among the ${stats.listed} most recent executions of ${stateMachineArn}.`);
     return 0;

@@ -437,13 +437,20 @@ describe('status', () => {
       ],
     });
 
+    // What runs now: the revision the successful deployment registered, since its ECS deployment began.
+    ecsMock.on(DescribeServicesCommand).resolves({
+      services: [{ serviceName: 'stream-ml-service-1', status: 'ACTIVE', taskDefinition: taskDefinitionArn('stream-ml-service', 8), deployments: [{ status: 'PRIMARY', createdAt: new Date(T0 + 30_000) }] }],
+    });
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { containerDefinitions: [{ name: 'stream-ml-service', image: `${REGISTRY}/stream-ml-service@${V140}` }, { name: 'sidecar', image: 'public.ecr.aws/x/y:1' }] } });
+
     const result = await runCli(['status', 'stream-ml-service', '--state-machine-arn', STATE_MACHINE]);
 
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
-    expect(lines[0]).toMatch(/^STARTED \(UTC\)\s+TARGET\s+IMAGE\s+OUTCOME\s+TOOK\s+BY\s+EXECUTION$/);
-    expect(lines[1]).toMatch(new RegExp(`^2026-11-23 11:15:05  stream-ml-service  v1\\.4\\.1 @ sha256:42b526eda7ef  ROLLED_BACK\\s+12s\\s+manual\\s+${failed}$`));
-    expect(lines[2]).toMatch(new RegExp(`^2026-11-23 10:15:05  stream-ml-service  v1\\.4\\.0 @ sha256:7f5b2640fe6f  SUCCEEDED\\s+2m 34s\\s+push\\s+${ok}$`));
+    expect(lines[0]).toBe(`now: stream-ml-service runs stream-ml-service:8 (stream-ml-service@sha256:7f5b2640fe6f) since 2026-11-23 10:15:35 UTC, by deployment ${ok}`);
+    expect(lines[1]).toMatch(/^STARTED \(UTC\)\s+TARGET\s+IMAGE\s+OUTCOME\s+TOOK\s+BY\s+EXECUTION$/);
+    expect(lines[2]).toMatch(new RegExp(`^2026-11-23 11:15:05  stream-ml-service  v1\\.4\\.1 @ sha256:42b526eda7ef  ROLLED_BACK\\s+12s\\s+manual\\s+${failed}$`));
+    expect(lines[3]).toMatch(new RegExp(`^2026-11-23 10:15:05  stream-ml-service  v1\\.4\\.0 @ sha256:7f5b2640fe6f  SUCCEEDED\\s+2m 34s\\s+push\\s+${ok}$`));
     expect(sfnMock).toHaveReceivedCommandWith(GetExecutionHistoryCommand, { executionArn: arn(failed), reverseOrder: true });
   });
 

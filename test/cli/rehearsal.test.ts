@@ -78,8 +78,11 @@ describe.each(LAYOUTS)('rehearsing examples/$file', ({ file, target, tag, runs }
     const result = await runCli([...local, 'status', target, '--json']);
 
     expect(result.code).toBe(0);
-    const parsed = JSON.parse(result.stdout) as { deployments: { target: string; outcome: string; trigger: string; image: { digest: string } | null }[] };
+    const parsed = JSON.parse(result.stdout) as { running: { deployment: string | null; images: string[] }; deployments: { executionName: string; target: string; outcome: string; trigger: string; image: { digest: string } | null }[] };
     expect(parsed.deployments).toEqual([expect.objectContaining({ target, outcome: 'SUCCEEDED', trigger: 'push', image: expect.objectContaining({ digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) }) })]);
+    // What runs now is what that deployment put there.
+    expect(parsed.running.deployment).toBe(parsed.deployments[0]?.executionName);
+    expect(parsed.running.images.join(' ')).toContain(parsed.deployments[0]?.image?.digest);
   });
 
   it('shows the deployment the rehearsal starts from in status, and rolls back to what ran before it', async () => {
@@ -87,7 +90,8 @@ describe.each(LAYOUTS)('rehearsing examples/$file', ({ file, target, tag, runs }
     const rollback = await runCli([...local, 'rollback', target, '--wait']);
 
     expect(status.code).toBe(0);
-    expect(linesOf(status.stdout).find((line) => line.includes(target))).toMatch(/SUCCEEDED\s+\S+\s+push/);
+    expect(linesOf(status.stdout)[0]).toMatch(new RegExp(`^now: ${target} runs \\S+.* \\(.*@sha256:[0-9a-f]{12}.*\\).*, by deployment \\S+$`));
+    expect(linesOf(status.stdout).find((line) => line.includes(target) && !line.startsWith('now:'))).toMatch(/SUCCEEDED\s+\S+\s+push/);
     expect(rollback.code).toBe(0);
     expect(rollback.stdout).toContain('rehearsal-start @ sha256:');
     expect(rollback.stdout).toMatch(/✔ SUCCEEDED in /);
