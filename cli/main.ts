@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { deployCommand } from './commands/deploy';
 import { initCommand } from './commands/init';
+import { snapshotCommand } from './commands/snapshot';
 import { verifyCommand } from './commands/verify';
 import { planCommand } from './commands/plan';
 import { rollbackCommand } from './commands/rollback';
@@ -158,6 +159,12 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
     .option('--function <name>', 'the container-image Lambda function')
     .option('--environment <environment>', 'the targets\' environment label', 'default')
     .action((options: { cluster?: string; service?: string; jobDefinition?: string; function?: string; environment: string }, command: Command) => run(command, (context) => initCommand(context, options)));
+
+  program
+    .command('snapshot')
+    .description('save what the targets run (task definition, job definition, function image) beside deployments.yml, for --local -f to rehearse on (read-only)')
+    .argument('[targets...]', 'targets of deployments.yml (default: all)')
+    .action((targets: string[], _options: object, command: Command) => run(command, (context) => snapshotCommand(context, targets)));
 
   program
     .command('verify')

@@ -4,16 +4,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RegisterJobDefinitionCommandInput } from '@aws-sdk/client-batch';
-import type { ContainerDefinition } from '@aws-sdk/client-ecs';
+import type { ContainerDefinition, RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { compileDeployments, tagPattern } from '../functions/config/compile';
+import { findImageSlots } from '../functions/batch/job-definition';
 import { loadDeploymentsFile } from '../functions/config/load';
+import { parseImageReference } from '../functions/shared/image';
 import type { DeploymentsFile, HttpSmokeTest, TargetConfig } from '../functions/config/schema';
 import { SimulatedAwsAccount } from './simulated-account';
 import { deployPush } from './deploy-push';
 import { fakeDigest } from './simulated-ecr';
+import { inRegistry, readSnapshot, type TargetSnapshot } from './snapshots';
 import { startLocalStack } from './stack';
 import type { LocalRunOptions } from './state-machine';
 
@@ -103,7 +106,7 @@ function firstImage(account: SimulatedAwsAccount, repository: string): string {
 }
 
 /** One service per cluster/service, its containers those of every target that deploys to it. */
-function buildServices(account: SimulatedAwsAccount, targets: TargetConfig[]): void {
+function buildServices(account: SimulatedAwsAccount, targets: TargetConfig[], snapshotOf: SnapshotLookup): void {
   const byService = new Map<string, TargetConfig[]>();
   for (const target of targets) {
     if (!target.ecs) continue;
@@ -112,6 +115,14 @@ function buildServices(account: SimulatedAwsAccount, targets: TargetConfig[]): v
   }
   for (const sharing of byService.values()) {
     const { cluster, service } = sharing[0]!.ecs!;
+    const snapshot = sharing.map((target) => snapshotOf(target)).find((found) => found?.kind === 'ecs');
+    if (snapshot?.kind === 'ecs') {
+      const { taskDefinition, tags } = inRegistry(snapshot, account.registry);
+      for (const target of sharing) for (const container of taskDefinition.containerDefinitions ?? []) pushRunningImage(account, target.repository, container.image);
+      const registered = account.registerTaskDefinition({ ...(taskDefinition as RegisterTaskDefinitionCommandInput), tags });
+      account.createService({ cluster, name: service, taskDefinitionArn: registered.taskDefinitionArn ?? '', desiredCount: 2 });
+      continue;
+    }
     const containers: ContainerDefinition[] = sharing.flatMap((target) =>
       (target.ecs?.containers ?? [containerNameOf(target.repository)]).map((name) => ({
         name,
@@ -162,18 +173,41 @@ function jobDefinitionOf(account: SimulatedAwsAccount, target: TargetConfig): Re
   } as RegisterJobDefinitionCommandInput;
 }
 
-/** The account a file describes: its services, job definitions and functions, each on a first image. */
-function buildRehearsalWorld(config: DeploymentsFile): SimulatedAwsAccount {
+type SnapshotLookup = (target: TargetConfig) => TargetSnapshot | undefined;
+
+/** A snapshot's image of the repository, in the simulated ECR: by its digest, or pushed under its tag. */
+function pushRunningImage(account: SimulatedAwsAccount, repository: string, image: string | undefined): void {
+  if (!image) return;
+  const parsed = parseImageReference(image);
+  if (parsed.registry !== account.registry || parsed.repository !== repository) return;
+  account.ecr.pushImage(repository, parsed.digest ?? fakeDigest(`${repository}:${parsed.tag ?? 'latest'}`), parsed.digest ? [] : [parsed.tag ?? 'latest']);
+}
+
+/**
+ * The account a file describes: its services, job definitions and functions, each
+ * from its snapshot when one was saved (`ecr-deployer snapshot`), else plausible and
+ * on a first image.
+ */
+function buildRehearsalWorld(config: DeploymentsFile, snapshotOf: SnapshotLookup = () => undefined): SimulatedAwsAccount {
   const account = new SimulatedAwsAccount();
-  buildServices(account, config.targets);
+  buildServices(account, config.targets, snapshotOf);
   const jobDefinitions = new Set<string>();
   for (const target of config.targets) {
+    const snapshot = snapshotOf(target);
     if (target.batch && !jobDefinitions.has(target.batch.jobDefinition)) {
       jobDefinitions.add(target.batch.jobDefinition);
-      account.batch.registerJobDefinition(jobDefinitionOf(account, target));
+      if (snapshot?.kind === 'batch') {
+        const { jobDefinition } = inRegistry(snapshot, account.registry);
+        for (const slot of findImageSlots(jobDefinition)) pushRunningImage(account, target.repository, slot.image);
+        account.batch.registerJobDefinition(jobDefinition as RegisterJobDefinitionCommandInput);
+      } else {
+        account.batch.registerJobDefinition(jobDefinitionOf(account, target));
+      }
     }
     if (target.lambda && !account.lambda.functions.has(target.lambda.function)) {
-      account.lambda.createFunction({ name: target.lambda.function, imageUri: firstImage(account, target.repository), version: '1', alias: target.lambda.alias });
+      const imageUri = snapshot?.kind === 'lambda' ? inRegistry(snapshot, account.registry).imageUri : firstImage(account, target.repository);
+      if (snapshot?.kind === 'lambda') pushRunningImage(account, target.repository, imageUri);
+      account.lambda.createFunction({ name: target.lambda.function, imageUri, version: '1', alias: target.lambda.alias });
       // What its invoke smoke tests expect, so that a healthy rehearsal passes them.
       const expected = target.smokeTests.flatMap((test) => ('invoke' in test && test.invoke.expectPayloadContains ? [test.invoke.expectPayloadContains] : []));
       account.lambda.answers.set(target.lambda.function, { statusCode: 200, body: expected.join(' ') || 'ok', rehearsal: true });
@@ -252,7 +286,11 @@ async function startRehearsal(options: RehearsalOptions): Promise<Rehearsal> {
   const untested = config.targets.filter((target) => failSmoke.has(target.name) && target.smokeTests.length === 0).map((target) => target.name);
   if (untested.length > 0) throw new Error(`--fail-smoke names ${untested.join(', ')}, which has no smokeTests in ${options.file}: nothing to fail. Add a smoke test to rehearse its rollback.`);
 
-  const account = buildRehearsalWorld(config);
+  const snapshots = new Map(config.targets.flatMap((target) => {
+    const snapshot = readSnapshot(options.file, target.name);
+    return snapshot ? [[target.name, snapshot] as const] : [];
+  }));
+  const account = buildRehearsalWorld(config, (target) => snapshots.get(target.name));
   // Failing only once the first deployments are in, if any: they are the known-good state a rollback returns to.
   // HTTP tests fail at the stand-in; test jobs and invocations fail for the target's job definition or function.
   const failingNow = new Set<string>();
@@ -278,7 +316,9 @@ async function startRehearsal(options: RehearsalOptions): Promise<Rehearsal> {
 
   const kinds = (kind: 'ecs' | 'batch' | 'lambda') => config.targets.filter((t) => t[kind]).length;
   const simulated = [
-    `AWS is simulated in this process, built from ${options.file}: ${kinds('ecs')} ECS target(s), ${kinds('batch')} Batch, ${kinds('lambda')} Lambda, each running ${FIRST_TAG} of its repository`,
+    `AWS is simulated in this process, built from ${options.file}: ${kinds('ecs')} ECS target(s), ${kinds('batch')} Batch, ${kinds('lambda')} Lambda, ${
+      snapshots.size > 0 ? `from the snapshots of ${[...snapshots.keys()].join(', ')} (ecr-deployer snapshot), the others ` : 'each '
+    }running ${FIRST_TAG} of its repository`,
     'any tag you name exists in the simulated ECR (pushed on first use)',
     `HTTP smoke tests are answered by a stand-in on ${served.url}${failSmoke.size > 0 ? `, failing for ${[...failSmoke].join(', ')}` : ''}; secrets read as placeholders`,
     'real: the trigger, the state machine and every step handler, the slot table (DynamoDB in memory)',
