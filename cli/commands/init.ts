@@ -1,11 +1,11 @@
-import { DescribeJobDefinitionsCommand, type JobDefinition } from '@aws-sdk/client-batch';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { GetFunctionCommand, ListAliasesCommand } from '@aws-sdk/client-lambda';
 import { stringify } from 'yaml';
 import { findImageSlots } from '../../functions/batch/job-definition';
 import { targetSchema } from '../../functions/config/schema';
 import { parseImageReference } from '../../functions/shared/image';
 import type { CliContext } from '../context';
+import { describeLiveService, latestActiveJobDefinition } from '../live';
 import { CliError, UsageError } from '../errors';
 
 /**
@@ -81,9 +81,8 @@ function targetsOf(images: FoundImage[], registry: string, place: (containers: s
 }
 
 async function initService(context: CliContext, cluster: string, service: string, environment: string) {
-  const described = await context.clients.ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
-  const found = described.services?.find((s) => s.serviceName === service && s.status !== 'INACTIVE');
-  if (!found?.taskDefinition) throw new CliError(`no ECS service "${service}" in cluster "${cluster}" (${described.failures?.[0]?.reason ?? 'not found'}): check the names and --region.`);
+  const { service: found, reason } = await describeLiveService(context, cluster, service);
+  if (!found?.taskDefinition) throw new CliError(`no ECS service "${service}" in cluster "${cluster}" (${reason || 'MISSING'}): check the names and --region.`);
   const { taskDefinition } = await context.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: found.taskDefinition }));
   const images = (taskDefinition?.containerDefinitions ?? []).map((c) => ({ container: c.name, image: c.image ?? '' }));
   const passRoles = [...roleNameOf(taskDefinition?.executionRoleArn), ...roleNameOf(taskDefinition?.taskRoleArn)];
@@ -92,8 +91,7 @@ async function initService(context: CliContext, cluster: string, service: string
 }
 
 async function initJobDefinition(context: CliContext, name: string, environment: string) {
-  const described = await context.clients.batch.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: name, status: 'ACTIVE' }));
-  const latest = (described.jobDefinitions ?? []).sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0))[0] as JobDefinition | undefined;
+  const latest = await latestActiveJobDefinition(context, name);
   if (!latest) throw new CliError(`no ACTIVE revision of job definition "${name}": check the name and --region.`);
   const images = findImageSlots(latest).map((slot) => ({ container: slot.name, image: slot.image }));
   const properties = latest.containerProperties;

@@ -1,5 +1,4 @@
-import { paginateDescribeJobDefinitions, type JobDefinition } from '@aws-sdk/client-batch';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { GetAliasCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { buildJobDefinitionRevisionInput, replacingWith, jobDefinitionLabel, selectImageSlots, type ImageSlot } from '../../functions/batch/job-definition';
 import { buildRevisionInput, DEPLOYMENT_TAG_KEY, selectContainers, taskDefinitionLabel } from '../../functions/ecs/task-definition';
@@ -7,6 +6,7 @@ import type { ResolvedTarget } from '../../functions/shared/deployment';
 import { DeploymentError } from '../../functions/shared/errors';
 import { ecrRegistry, imageRef, type ImageRef } from '../../functions/shared/image';
 import type { CliContext } from '../context';
+import { describeLiveService, latestActiveJobDefinition } from '../live';
 import { CliError } from '../errors';
 import { diffJson, type JsonChange } from '../diff';
 import { imageLabel } from '../steps';
@@ -46,11 +46,9 @@ function describeOthers(others: JsonChange[], source: string): string[] {
 async function planEcs(context: CliContext, target: ResolvedTarget, image: ImageRef): Promise<PlanLines> {
   const ecsTarget = target.ecs;
   if (!ecsTarget) throw new Error(`target ${target.name} is not an ECS target`);
-  context.errorContext.action = 'ecs:DescribeServices';
-  const described = await context.clients.ecs.send(new DescribeServicesCommand({ cluster: ecsTarget.cluster, services: [ecsTarget.service] }));
-  const service = described.services?.find((s) => s.serviceName === ecsTarget.service && s.status !== 'INACTIVE');
+  const { service, reason } = await describeLiveService(context, ecsTarget.cluster, ecsTarget.service);
   if (!service?.taskDefinition) {
-    return { lines: [], wouldFail: `DefinitionNotFound: ECS service "${ecsTarget.service}" not found in cluster "${ecsTarget.cluster}" (${described.failures?.[0]?.reason ?? 'MISSING'}).` };
+    return { lines: [], wouldFail: `DefinitionNotFound: ECS service "${ecsTarget.service}" not found in cluster "${ecsTarget.cluster}" (${reason || 'MISSING'}).` };
   }
   context.errorContext.action = 'ecs:DescribeTaskDefinition';
   const current = await context.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition, include: ['TAGS'] }));
@@ -83,16 +81,6 @@ async function planEcs(context: CliContext, target: ResolvedTarget, image: Image
     `  Then: service ${ecsTarget.service} → the new revision, wait for the rollout (up to ${target.rollout.timeoutSeconds} s), check the running digest, ${smokeTestsText(target)}.`,
   ];
   return { lines };
-}
-
-/** Every ACTIVE revision of a job definition, newest first. */
-async function latestActiveJobDefinition(context: CliContext, name: string): Promise<JobDefinition | undefined> {
-  context.errorContext.action = 'batch:DescribeJobDefinitions';
-  const revisions: JobDefinition[] = [];
-  for await (const page of paginateDescribeJobDefinitions({ client: context.clients.batch }, { jobDefinitionName: name, status: 'ACTIVE' })) {
-    revisions.push(...(page.jobDefinitions ?? []).filter((d) => d.status === 'ACTIVE' && d.jobDefinitionName === name));
-  }
-  return revisions.sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0))[0];
 }
 
 function pathOf(slot: ImageSlot): string {

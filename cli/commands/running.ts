@@ -1,11 +1,11 @@
-import { paginateDescribeJobDefinitions, type JobDefinition } from '@aws-sdk/client-batch';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { GetAliasCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { findImageSlots, jobDefinitionLabel } from '../../functions/batch/job-definition';
 import { taskDefinitionLabel } from '../../functions/ecs/task-definition';
 import type { ResolvedTarget } from '../../functions/shared/deployment';
 import { parseImageReference } from '../../functions/shared/image';
 import type { CliContext } from '../context';
+import { describeLiveService, latestActiveJobDefinition } from '../live';
 
 /**
  * What a target runs now, read from the target itself (Describe/Get calls):
@@ -28,8 +28,7 @@ function ofRepository(target: ResolvedTarget, images: (string | undefined)[]): s
 
 async function ecsRunning(context: CliContext, target: ResolvedTarget): Promise<RunningNow | undefined> {
   const ecs = target.ecs!;
-  const described = await context.clients.ecs.send(new DescribeServicesCommand({ cluster: ecs.cluster, services: [ecs.service] }));
-  const service = described.services?.find((s) => s.serviceName === ecs.service && s.status !== 'INACTIVE');
+  const { service } = await describeLiveService(context, ecs.cluster, ecs.service);
   if (!service?.taskDefinition) return undefined;
   const primary = service.deployments?.find((d) => d.status === 'PRIMARY');
   const { taskDefinition } = await context.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }));
@@ -38,10 +37,7 @@ async function ecsRunning(context: CliContext, target: ResolvedTarget): Promise<
 }
 
 async function batchRunning(context: CliContext, target: ResolvedTarget): Promise<RunningNow | undefined> {
-  let latest: JobDefinition | undefined;
-  for await (const page of paginateDescribeJobDefinitions({ client: context.clients.batch }, { jobDefinitionName: target.batch!.jobDefinition, status: 'ACTIVE' })) {
-    for (const definition of page.jobDefinitions ?? []) if ((definition.revision ?? 0) > (latest?.revision ?? 0)) latest = definition;
-  }
+  const latest = await latestActiveJobDefinition(context, target.batch!.jobDefinition);
   if (!latest?.jobDefinitionArn) return undefined;
   return { revision: jobDefinitionLabel(latest.jobDefinitionArn), images: ofRepository(target, findImageSlots(latest).map((slot) => slot.image)) };
 }

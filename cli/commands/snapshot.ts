@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { paginateDescribeJobDefinitions, type JobDefinition } from '@aws-sdk/client-batch';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { snapshotDirOf, snapshotFileOf, type TargetSnapshot } from '../../local/snapshots';
 import type { ResolvedTarget } from '../../functions/shared/deployment';
 import type { CliContext } from '../context';
+import { describeLiveService, latestActiveJobDefinition } from '../live';
 import { CliError } from '../errors';
 import { findTargetIn } from './deploy';
 
@@ -19,17 +19,13 @@ import { findTargetIn } from './deploy';
 async function snapshotOf(context: CliContext, target: ResolvedTarget): Promise<TargetSnapshot> {
   if (target.ecs) {
     const { cluster, service } = target.ecs;
-    const described = await context.clients.ecs.send(new DescribeServicesCommand({ cluster, services: [service] }));
-    const found = described.services?.find((s) => s.serviceName === service && s.status !== 'INACTIVE');
+    const { service: found } = await describeLiveService(context, cluster, service);
     if (!found?.taskDefinition) throw new CliError(`${target.name}: no ECS service "${service}" in cluster "${cluster}": check deployments.yml and --region.`);
     const { taskDefinition, tags } = await context.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: found.taskDefinition, include: ['TAGS'] }));
     return { kind: 'ecs', taskDefinition: taskDefinition ?? {}, tags: tags ?? [] };
   }
   if (target.batch) {
-    let latest: JobDefinition | undefined;
-    for await (const page of paginateDescribeJobDefinitions({ client: context.clients.batch }, { jobDefinitionName: target.batch.jobDefinition, status: 'ACTIVE' })) {
-      for (const definition of page.jobDefinitions ?? []) if ((definition.revision ?? 0) > (latest?.revision ?? 0)) latest = definition;
-    }
+    const latest = await latestActiveJobDefinition(context, target.batch.jobDefinition);
     if (!latest) throw new CliError(`${target.name}: job definition "${target.batch.jobDefinition}" has no ACTIVE revision.`);
     return { kind: 'batch', jobDefinition: latest };
   }

@@ -1,12 +1,12 @@
-import { paginateDescribeJobDefinitions, type JobDefinition } from '@aws-sdk/client-batch';
 import { DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
-import { DescribeServicesCommand, DescribeTaskDefinitionCommand, type TaskDefinition } from '@aws-sdk/client-ecs';
+import { DescribeTaskDefinitionCommand, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { GetAliasCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { DescribeParametersCommand } from '@aws-sdk/client-ssm';
 import { isPassableRole } from '../../functions/shared/pass-roles';
 import type { ResolvedTarget } from '../../functions/shared/deployment';
 import type { CliContext } from '../context';
+import { describeLiveService, latestActiveJobDefinition } from '../live';
 import { CliError } from '../errors';
 import { findTargetIn } from './deploy';
 
@@ -65,8 +65,7 @@ function containerSecrets(definitions: { secrets?: { valueFrom?: string }[] }[] 
 
 async function verifyEcs(context: CliContext, target: ResolvedTarget): Promise<Check[]> {
   const ecs = target.ecs!;
-  const described = await context.clients.ecs.send(new DescribeServicesCommand({ cluster: ecs.cluster, services: [ecs.service] }));
-  const service = described.services?.find((s) => s.serviceName === ecs.service && s.status !== 'INACTIVE');
+  const { service } = await describeLiveService(context, ecs.cluster, ecs.service);
   if (!service?.taskDefinition) return [{ ok: false, what: `ECS service ${ecs.cluster}/${ecs.service} does not exist`, fix: 'create it, or fix ecs.cluster / ecs.service' }];
   const { taskDefinition } = await context.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }));
   const definition: TaskDefinition = taskDefinition ?? {};
@@ -85,10 +84,7 @@ async function verifyEcs(context: CliContext, target: ResolvedTarget): Promise<C
 
 async function verifyBatch(context: CliContext, target: ResolvedTarget): Promise<Check[]> {
   const batch = target.batch!;
-  let latest: JobDefinition | undefined;
-  for await (const page of paginateDescribeJobDefinitions({ client: context.clients.batch }, { jobDefinitionName: batch.jobDefinition, status: 'ACTIVE' })) {
-    for (const definition of page.jobDefinitions ?? []) if ((definition.revision ?? 0) > (latest?.revision ?? 0)) latest = definition;
-  }
+  const latest = await latestActiveJobDefinition(context, batch.jobDefinition);
   if (!latest) return [{ ok: false, what: `job definition ${batch.jobDefinition} has no ACTIVE revision`, fix: 'register one, or fix batch.jobDefinition' }];
   const properties = latest.containerProperties;
   return [
