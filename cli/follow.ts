@@ -1,4 +1,5 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, type DescribeExecutionCommandOutput, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { outcomeText } from '../functions/events/statuses';
 import type { DeploymentState } from '../functions/shared/deployment';
 import { consoleUrl, type CliContext } from './context';
 import { formatDuration } from './names';
@@ -156,11 +157,11 @@ async function printOutcome(context: CliContext, result: FollowResult, view: Pro
       out.line(`✔ SUCCEEDED${took} — ${describeSuccess(lastState)}`);
       return;
     case 'ROLLED_BACK':
-      out.line(`✘ ROLLED BACK${took} — ${reason}`);
+      out.line(`✘ ${outcomeText('ROLLED_BACK')}${took} — ${reason}`);
       out.line(`  ${describeRolledBack(lastState)}: the failed image is not running.`);
       break;
     case 'ROLLBACK_FAILED':
-      out.line(`✘ ROLLBACK FAILED${took} — ${reason}`);
+      out.line(`✘ ${outcomeText('ROLLBACK_FAILED')}${took} — ${reason}`);
       out.line(`  ${targetLabel(lastState)} may be on neither image: a person must look now.`);
       break;
     case 'REJECTED':
@@ -168,7 +169,7 @@ async function printOutcome(context: CliContext, result: FollowResult, view: Pro
       out.line('  The input was refused before anything changed.');
       return;
     case 'FAILED':
-      out.line(`✘ FAILED${took} — ${reason}`);
+      out.line(`✘ ${outcomeText('FAILED')}${took} — ${reason}`);
       out.line(`  It failed before ${targetLabel(lastState)} changed: it still runs what it ran.`);
       break;
     default:

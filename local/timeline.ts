@@ -1,6 +1,7 @@
 import { jobDefinitionLabel } from '../functions/batch/job-definition';
 import { taskDefinitionLabel } from '../functions/ecs/task-definition';
 import type { DeploymentState } from '../functions/shared/deployment';
+import { isOutcomeStatus, OUTCOME_WORDS, outcomeText } from '../functions/events/statuses';
 import { shortDigest } from '../functions/shared/image';
 import { describeSlotHold, describeSlotRelease, targetPlace } from '../cli/steps';
 import type { ExecutionEvent } from './state-machine';
@@ -168,18 +169,9 @@ function renderTimeline(
  * last event, since the execution's own status says FAILED for a rollback too.
  */
 function outcomeWords(lastEventStatus: string | undefined): string {
-  switch (lastEventStatus) {
-    case 'SUCCEEDED':
-      return '✔ SUCCEEDED';
-    case 'ROLLED_BACK':
-      return '✘ ROLLED BACK (failed, then restored)';
-    case 'ROLLBACK_FAILED':
-      return '✘ ROLLBACK FAILED (a person must look)';
-    case 'SKIPPED':
-      return '⏭ SKIPPED';
-    default:
-      return '✘ FAILED (nothing changed)';
-  }
+  const status = lastEventStatus && isOutcomeStatus(lastEventStatus) ? lastEventStatus : 'FAILED';
+  const mark = status === 'SUCCEEDED' ? '✔' : status === 'SKIPPED' ? '⏭' : '✘';
+  return `${mark} ${status === 'SUCCEEDED' || status === 'SKIPPED' ? OUTCOME_WORDS[status].name : outcomeText(status)}`;
 }
 
 export { outcomeWords, renderTimeline, shortImage };

@@ -128,7 +128,7 @@ async function statusCommand(context: CliContext, targetName: string | undefined
       formatTime(row.record.startDate),
       row.record.target ?? '?',
       requestLabel(row.record),
-      row.phase ? `${row.outcome} (${row.phase})` : row.outcome,
+      row.phase ? `${row.outcome} (${row.phase})` : row.outcome.replace(/_/g, ' '),
       duration(row, now),
       triggerLabel(row.record),
       row.record.executionName,

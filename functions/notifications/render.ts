@@ -1,4 +1,5 @@
 import type { DeploymentEventDetail, DeploymentStatus } from '../events/deployment-events';
+import { isOutcomeStatus, outcomeText } from '../events/statuses';
 
 /**
  * Slack messages for deployment events, as pure functions of the event: Block Kit
@@ -39,6 +40,11 @@ const STATUS_STYLE: Record<DeploymentStatus, StatusStyle> = {
   ROLLBACK_FAILED: { emoji: '🚨', headline: (t, e) => `${t} on ${e}: rollback failed, a person must look` },
   SKIPPED: { emoji: '⏭️', headline: (t, e) => `${t} on ${e}: deployment skipped` },
 };
+
+/** The status in the words of README, the CLI and `npm start`: `ROLLED BACK (failed, then restored)`. */
+function statusText(status: DeploymentStatus): string {
+  return isOutcomeStatus(status) ? outcomeText(status) : status.replace(/_/g, ' ');
+}
 
 /** Block Kit limits (api.slack.com/reference/block-kit/blocks), with room to spare. */
 const HEADER_MAX = 150;
@@ -219,7 +225,7 @@ function renderSlackMessage(detail: DeploymentEventDetail): SlackMessage {
   ];
   const revisions = describeRevisions(detail);
   if (revisions) fields.push(field('Revision', code(revisions)));
-  fields.push(field('Status', `${STATUS_STYLE[detail.status].emoji} ${detail.status}`));
+  fields.push(field('Status', `${STATUS_STYLE[detail.status].emoji} ${statusText(detail.status)}`));
   const duration = elapsed(detail);
   if (detail.status === 'STARTED') fields.push(field('Started', formatTime(detail.startedAt)));
   else if (detail.status === 'SKIPPED') fields.push(field('Pushed', formatTime(detail.startedAt)));

@@ -277,7 +277,7 @@ describe('deploy', () => {
       expect.arrayContaining([
         '  smoke test      ✗ SmokeTestFailed: GET http://lb/health → 500 (expected 200) (after 5 attempts)',
         '  rollback        service → stream-ml-service:7 (the recorded revision)',
-        '✘ ROLLED BACK in 1m 36s — SmokeTestFailed: GET http://lb/health → 500 (expected 200) (after 5 attempts)',
+        '✘ ROLLED BACK (failed, then restored) in 1m 36s — SmokeTestFailed: GET http://lb/health → 500 (expected 200) (after 5 attempts)',
         '  stream-ml-service-1 is back on stream-ml-service:7: the failed image is not running.',
         '    step logs          CloudWatch log group /aws/lambda/ecr-deployer-prod-run-smoke-tests',
         "    service events     aws ecs describe-services --cluster emotional-parrot --services stream-ml-service-1 --query 'services[0].events[:10]'",
@@ -449,7 +449,7 @@ describe('status', () => {
     const lines = result.stdout.split('\n');
     expect(lines[0]).toBe(`now: stream-ml-service runs stream-ml-service:8 (stream-ml-service@sha256:7f5b2640fe6f) since 2026-11-23 10:15:35 UTC, by deployment ${ok}`);
     expect(lines[1]).toMatch(/^STARTED \(UTC\)\s+TARGET\s+IMAGE\s+OUTCOME\s+TOOK\s+BY\s+EXECUTION$/);
-    expect(lines[2]).toMatch(new RegExp(`^2026-11-23 11:15:05  stream-ml-service  v1\\.4\\.1 @ sha256:42b526eda7ef  ROLLED_BACK\\s+12s\\s+manual\\s+${failed}$`));
+    expect(lines[2]).toMatch(new RegExp(`^2026-11-23 11:15:05  stream-ml-service  v1\\.4\\.1 @ sha256:42b526eda7ef  ROLLED BACK\\s+12s\\s+manual\\s+${failed}$`));
     expect(lines[3]).toMatch(new RegExp(`^2026-11-23 10:15:05  stream-ml-service  v1\\.4\\.0 @ sha256:7f5b2640fe6f  SUCCEEDED\\s+2m 34s\\s+push\\s+${ok}$`));
     expect(sfnMock).toHaveReceivedCommandWith(GetExecutionHistoryCommand, { executionArn: arn(failed), reverseOrder: true });
   });

@@ -40,7 +40,7 @@ describe('--local deploy', () => {
 
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('✗ SmokeTestFailed: GET http://127.0.0.1:');
-    expect(result.stdout).toMatch(/✘ ROLLED BACK in \S+ — SmokeTestFailed: GET http:\/\/127\.0\.0\.1:\d+\/health → 500/);
+    expect(result.stdout).toMatch(/✘ ROLLED BACK \(failed, then restored\) in \S+ — SmokeTestFailed: GET http:\/\/127\.0\.0\.1:\d+\/health → 500/);
     expect(result.stdout).toContain('stream-ml-service-1 is back on stream-ml-service:2: the failed image is not running.');
   });
 
@@ -86,7 +86,7 @@ describe('--local status and watch', () => {
 
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
-    expect(lines[1]).toMatch(/stream-ml-service\s+v1\.4\.1 @ sha256:42b526eda7ef\s+ROLLED_BACK\s+\S+\s+push\s+ecs-emotional-parrot-stream-ml-service-1-9a3822-g2/);
+    expect(lines[1]).toMatch(/stream-ml-service\s+v1\.4\.1 @ sha256:42b526eda7ef\s+ROLLED BACK\s+\S+\s+push\s+ecs-emotional-parrot-stream-ml-service-1-9a3822-g2/);
     expect(lines[2]).toMatch(/stream-ml-service\s+v1\.4\.0 @ sha256:7f5b2640fe6f\s+SUCCEEDED\s+\S+\s+push\s+ecs-emotional-parrot-stream-ml-service-1-9a3822-g1/);
   });
 

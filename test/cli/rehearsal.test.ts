@@ -60,7 +60,7 @@ describe.each(LAYOUTS)('rehearsing examples/$file', ({ file, target, tag, runs }
     const result = await runCli([...local, '--fail-smoke', target, 'deploy', target, '--tag', tag, '--wait']);
 
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/✘ ROLLED BACK in \S+ — SmokeTestFailed: /);
+    expect(result.stdout).toMatch(/✘ ROLLED BACK \(failed, then restored\) in \S+ — SmokeTestFailed: /);
     expect(result.stderr).toContain(`failing for ${target}`);
   });
 

@@ -40,7 +40,7 @@ describe('renderSlackMessage', () => {
       '*Environment*\nprod',
       '*Image*\n`stream-ml-service:v1.4.0` @ `7f5b2640fe6f`',
       '*Revision*\n`stream-ml-service:7 → stream-ml-service:8`',
-      '*Status*\n✅ SUCCEEDED',
+      '*Status*\n✅ SUCCEEDED (the new image runs)',
       '*Duration*\n2m 36s',
     ]);
   });
@@ -207,7 +207,7 @@ describe('renderMessageForTerminal', () => {
 
     expect(lines[0]).toBe(`  Slack: ${renderSlackMessage(eventFor('ROLLED_BACK')).text}`);
     expect(lines.slice(1)).toEqual([
-      '     │ Target stream-ml-service (ecs) · Environment prod · Image stream-ml-service:v1.4.0 @ 7f5b2640fe6f · Revision back on stream-ml-service:7 · Status ↩️ ROLLED_BACK · Duration 3m 57s',
+      '     │ Target stream-ml-service (ecs) · Environment prod · Image stream-ml-service:v1.4.0 @ 7f5b2640fe6f · Revision back on stream-ml-service:7 · Status ↩️ ROLLED BACK (failed, then restored) · Duration 3m 57s',
       '     │ Failed in smoke-test: SmokeTestFailed: GET http://lb.example/health → 500 (expected 200): {"status":"error"} (after 5 attempts)',
       `     │ Step Functions execution <https://us-east-1.console.aws.amazon.com/states/home?region=us-east-1#/v2/executions/details/${EXECUTION_ARN}> · deployment stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79 · 2026-11-23 10:19:02 UTC`,
     ]);
