@@ -7,7 +7,7 @@ import { snapshotCommand } from './commands/snapshot';
 import { verifyCommand } from './commands/verify';
 import { planCommand } from './commands/plan';
 import { rollbackCommand } from './commands/rollback';
-import { statusCommand } from './commands/status';
+import { historyCommand, statusCommand } from './commands/status';
 import { validateCommand } from './commands/validate';
 import { watchCommand } from './commands/watch';
 import { openContext, type CliContext, type CliDeps, type GlobalOptions } from './context';
@@ -28,6 +28,7 @@ Examples:
   npx ecr-deployer rollback stream-ml-service
   npx ecr-deployer rollback stream-ml-service --to v1.3.0
   npx ecr-deployer status stream-ml-service
+  npx ecr-deployer history stream-ml-service --json
   npx ecr-deployer watch stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79
   npx ecr-deployer plan canvas-service --tag v2.1.0
   npx ecr-deployer validate
@@ -143,12 +144,21 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
     .action((target: string | undefined, options: { limit: number; json?: boolean }, command: Command) => run(command, (context) => statusCommand(context, target, options)));
 
   program
+    .command('history')
+    .description("a target's deployments, newest first: when, image, outcome, duration, who (Step Functions keeps executions 90 days)")
+    .argument('<target>', 'a target of deployments.yml')
+    .option('-n, --limit <n>', 'how many', positiveInteger, 20)
+    .option('--json', 'one JSON document on stdout ({ stateMachineArn, deployments: [...] }, as status --json), for scripts')
+    .action((target: string, options: { limit: number; json?: boolean }, command: Command) => run(command, (context) => historyCommand(context, target, options)));
+
+  program
     .command('plan')
     .description('dry run: what deploying an image would change in the live definition (changes nothing)')
     .argument('<target>', 'a target of deployments.yml')
     .option('--tag <tag>', 'the image tag')
     .option('--digest <digest>', 'the image digest, sha256:…')
-    .action((target: string, options: { tag?: string; digest?: string }, command: Command) => run(command, (context) => planCommand(context, target, options)));
+    .option('--json', 'one JSON document on stdout ({ target, kind, image, live, images: [{ name, before, after, changes }], otherChanges, then, wouldFail }), for scripts')
+    .action((target: string, options: { tag?: string; digest?: string; json?: boolean }, command: Command) => run(command, (context) => planCommand(context, target, options)));
 
   program
     .command('init')

@@ -22,10 +22,25 @@ import { targetAndImage, type ImageOptions } from './deploy';
 /** Stands in for the execution name in the marker tag of the revision a deployment would register. */
 const PLAN_DEPLOYMENT_ID = '<execution name>';
 
+/** What `plan --json` prints of one image the deployment would set: a container, a job's image slot, the function. */
+interface ImageChange {
+  name: string;
+  before: string | null;
+  after: string;
+  changes: boolean;
+}
+
 interface PlanLines {
   lines: string[];
   /** Set when a deployment would stop before changing anything (e.g. ContainerNotFound). */
   wouldFail?: string;
+  /** The revision, job definition revision or function the target runs now. */
+  live?: string;
+  images?: ImageChange[];
+  /** Fields besides the images that the new revision would change (none, when the copy is faithful). */
+  otherChanges?: JsonChange[];
+  /** What the deployment does after registering, in one sentence. */
+  then?: string;
 }
 
 function wouldStop(error: unknown): string {
@@ -59,7 +74,7 @@ async function planEcs(context: CliContext, target: ResolvedTarget, image: Image
   try {
     names = selectContainers(taskDefinition, image.repository, ecsTarget.containers, image.registry).map((c) => c.name ?? '');
   } catch (error) {
-    return { lines: [`  live: ${live}, the task definition service ${ecsTarget.service} runs`], wouldFail: wouldStop(error) };
+    return { lines: [`  live: ${live}, the task definition service ${ecsTarget.service} runs`], live, wouldFail: wouldStop(error) };
   }
   // The live revision as a deployment copies it, without and with the new image: the difference is what the deployment changes.
   const copied = buildRevisionInput(taskDefinition, current.tags, {}, PLAN_DEPLOYMENT_ID);
@@ -68,6 +83,12 @@ async function planEcs(context: CliContext, target: ResolvedTarget, image: Image
   const containers = taskDefinition.containerDefinitions ?? [];
   const imagePaths = containers.map((_, index) => `containerDefinitions[${index}].image`);
   const width = Math.max(...containers.map((c) => (c.name ?? '').length));
+  const images = containers.map((container, index): ImageChange => {
+    const change = changes.find((c) => c.path === `containerDefinitions[${index}].image`);
+    return { name: container.name ?? String(index), before: container.image ?? null, after: change ? String(change.after) : (container.image ?? ''), changes: Boolean(change) };
+  });
+  const others = otherChanges(changes, imagePaths);
+  const then = `service ${ecsTarget.service} → the new revision, wait for the rollout (up to ${target.rollout.timeoutSeconds} s), check the running digest, ${smokeTestsText(target)}`;
   const lines = [
     `  live: ${live}, the task definition service ${ecsTarget.service} runs`,
     `  A deployment would register a new revision of ${taskDefinition.family} (from ${live}) with:`,
@@ -76,11 +97,11 @@ async function planEcs(context: CliContext, target: ResolvedTarget, image: Image
       const name = `container ${(container.name ?? String(index)).padEnd(width)}`;
       return change ? `    ~ ${name}  image ${String(change.before)}\n      ${' '.repeat(name.length)}     → ${String(change.after)}` : `    = ${name}  image ${container.image ?? '-'} (unchanged)`;
     }),
-    ...describeOthers(otherChanges(changes, imagePaths), live),
+    ...describeOthers(others, live),
     `  Its tags are ${live}'s, with ${DEPLOYMENT_TAG_KEY} set to the execution's name.`,
-    `  Then: service ${ecsTarget.service} → the new revision, wait for the rollout (up to ${target.rollout.timeoutSeconds} s), check the running digest, ${smokeTestsText(target)}.`,
+    `  Then: ${then}.`,
   ];
-  return { lines };
+  return { lines, live, images, otherChanges: others, then };
 }
 
 function pathOf(slot: ImageSlot): string {
@@ -97,12 +118,15 @@ async function planBatch(context: CliContext, target: ResolvedTarget, image: Ima
   try {
     slots = selectImageSlots(current, image.repository, image.registry, batchTarget.containers);
   } catch (error) {
-    return { lines: [`  live: ${live}, the latest ACTIVE revision`], wouldFail: wouldStop(error) };
+    return { lines: [`  live: ${live}, the latest ACTIVE revision`], live, wouldFail: wouldStop(error) };
   }
   const copied = buildJobDefinitionRevisionInput(current, [], PLAN_DEPLOYMENT_ID);
   const next = buildJobDefinitionRevisionInput(current, replacingWith(slots, image.uri), PLAN_DEPLOYMENT_ID);
   const changes = diffJson(copied, next);
   const imagePaths = slots.map(pathOf);
+  const images = slots.map((slot): ImageChange => ({ name: slot.label, before: slot.image, after: String(changes.find((c) => c.path === pathOf(slot))?.after ?? image.uri), changes: true }));
+  const others = otherChanges(changes, imagePaths);
+  const then = `${smokeTestsText(target)}; on failure the new revision is deregistered`;
   const lines = [
     `  live: ${live}, the latest ACTIVE revision (what jobs submitted by name get)`,
     `  A deployment would register a new revision of ${batchTarget.jobDefinition} (from ${live}) with:`,
@@ -110,11 +134,11 @@ async function planBatch(context: CliContext, target: ResolvedTarget, image: Ima
       const change = changes.find((c) => c.path === pathOf(slot));
       return `    ~ ${slot.label}  image ${slot.image}\n      ${' '.repeat(slot.label.length)}  → ${String(change?.after ?? image.uri)}`;
     }),
-    ...describeOthers(otherChanges(changes, imagePaths), live),
+    ...describeOthers(others, live),
     `  Its tags are ${live}'s, with ${DEPLOYMENT_TAG_KEY} set to the execution's name.`,
-    `  Then: ${smokeTestsText(target)}; on failure the new revision is deregistered.`,
+    `  Then: ${then}.`,
   ];
-  return { lines };
+  return { lines, live, images, otherChanges: others, then };
 }
 
 async function planLambda(context: CliContext, target: ResolvedTarget, image: ImageRef): Promise<PlanLines> {
@@ -125,20 +149,24 @@ async function planLambda(context: CliContext, target: ResolvedTarget, image: Im
   if (fn.Configuration?.PackageType !== 'Image') {
     return { lines: [], wouldFail: `NotAnImageFunction: ${lambdaTarget.function} is a ${fn.Configuration?.PackageType ?? 'zip'} function; ecr-deployer deploys container images only.` };
   }
-  const lines = [`  live: ${lambdaTarget.function} runs ${fn.Code?.ResolvedImageUri ?? fn.Code?.ImageUri ?? '?'}`];
+  const live = fn.Code?.ResolvedImageUri ?? fn.Code?.ImageUri ?? '?';
+  const images: ImageChange[] = [{ name: lambdaTarget.function, before: fn.Code?.ImageUri ?? null, after: image.uri, changes: fn.Code?.ImageUri !== image.uri }];
+  const lines = [`  live: ${lambdaTarget.function} runs ${live}`];
   lines.push(`    ~ function ${lambdaTarget.function}  image ${fn.Code?.ImageUri ?? '?'}`, `      ${' '.repeat(lambdaTarget.function.length + 9)}  → ${image.uri}`);
   lines.push('  Nothing else changes: UpdateFunctionCode sets only the image; the configuration stays as it is.');
+  let then: string;
   if (lambdaTarget.alias) {
     context.errorContext.action = 'lambda:GetAlias';
     const alias = await context.clients.lambda.send(new GetAliasCommand({ FunctionName: lambdaTarget.function, Name: lambdaTarget.alias }));
     const canary = lambdaTarget.canary;
     const steps = canary ? ('steps' in canary ? canary.steps : [canary]) : [];
     const shift = steps.length > 0 ? `${steps.map((s) => `${s.weightPercent} % for ${s.bakeSeconds} s`).join(', then ')}, then 100 %` : 'all at once';
-    lines.push(`  Then: publish a version; alias ${lambdaTarget.alias} (now version ${alias.FunctionVersion ?? '?'}) → the new version, ${shift}; ${smokeTestsText(target)}.`);
+    then = `publish a version; alias ${lambdaTarget.alias} (now version ${alias.FunctionVersion ?? '?'}) → the new version, ${shift}; ${smokeTestsText(target)}`;
   } else {
-    lines.push(`  Then: $LATEST runs it (no alias); ${smokeTestsText(target)}.`);
+    then = `$LATEST runs it (no alias); ${smokeTestsText(target)}`;
   }
-  return { lines };
+  lines.push(`  Then: ${then}.`);
+  return { lines, live, images, otherChanges: [], then };
 }
 
 function smokeTestsText(target: ResolvedTarget): string {
@@ -147,13 +175,11 @@ function smokeTestsText(target: ResolvedTarget): string {
 }
 
 /** `plan <target> --tag T | --digest D`: what a deployment would change, without changing anything. Exit 1 if it would stop. */
-async function planCommand(context: CliContext, targetName: string, options: ImageOptions): Promise<number> {
+async function planCommand(context: CliContext, targetName: string, options: ImageOptions & { json?: boolean }): Promise<number> {
   const { out } = context;
   const { target, image: found, tag } = await targetAndImage(context, targetName, options);
   const region = await context.region();
   const image = imageRef(ecrRegistry(found.registryId, region), target.repository, found.digest, tag);
-  out.line(`plan ${target.name} (${target.kind}): ${target.repository} ${imageLabel(image)}`);
-  out.line(`  image: ${image.uri}`);
   let plan: PlanLines;
   switch (target.kind) {
     case 'ecs':
@@ -168,6 +194,21 @@ async function planCommand(context: CliContext, targetName: string, options: Ima
     default:
       throw new CliError(`plan does not know targets of kind ${String(target.kind)} yet.`);
   }
+  if (options.json) {
+    out.json({
+      target: target.name,
+      kind: target.kind,
+      image: { repository: target.repository, tag: tag ?? null, digest: found.digest, uri: image.uri },
+      live: plan.live ?? null,
+      images: plan.images ?? [],
+      otherChanges: (plan.otherChanges ?? []).map((change) => ({ path: change.path, before: change.before ?? null, after: change.after ?? null })),
+      then: plan.then ?? null,
+      wouldFail: plan.wouldFail ?? null,
+    });
+    return plan.wouldFail ? 1 : 0;
+  }
+  out.line(`plan ${target.name} (${target.kind}): ${target.repository} ${imageLabel(image)}`);
+  out.line(`  image: ${image.uri}`);
   for (const line of plan.lines) out.line(line);
   if (plan.wouldFail) out.line(`  A deployment would stop here, before changing anything: ${plan.wouldFail}`);
   out.line('Dry run: nothing was registered, updated or started.');

@@ -82,7 +82,6 @@ function jsonRow(row: StatusRow) {
   };
 }
 
-/** `status [<target>] [--limit N] [--json]`: what the target runs now, and the most recent deployments, newest first. */
 /** What runs now, and the deployment of the list that put it there (the newest SUCCEEDED one with its digest). */
 function runningDocument(now: RunningNow | undefined, rows: StatusRow[]) {
   if (!now) return null;
@@ -98,7 +97,22 @@ function runningLine(target: string, running: NonNullable<ReturnType<typeof runn
   return `now: ${target} runs ${running.revision} (${images})${since}${by}`;
 }
 
-async function statusCommand(context: CliContext, targetName: string | undefined, options: { limit: number; json?: boolean }): Promise<number> {
+interface ListOptions {
+  limit: number;
+  json?: boolean;
+}
+
+/** `status [<target>] [--limit N] [--json]`: what the target runs now, then its most recent deployments. */
+function statusCommand(context: CliContext, targetName: string | undefined, options: ListOptions): Promise<number> {
+  return listDeployments(context, targetName, options, { running: true });
+}
+
+/** `history <target> [--limit N] [--json]`: the target's deployments only, newest first (as far back as Step Functions keeps executions, 90 days). */
+function historyCommand(context: CliContext, targetName: string, options: ListOptions): Promise<number> {
+  return listDeployments(context, targetName, options, { running: false });
+}
+
+async function listDeployments(context: CliContext, targetName: string | undefined, options: ListOptions, show: { running: boolean }): Promise<number> {
   const { out } = context;
   const target = targetName !== undefined ? findTargetIn(context, targetName) : undefined;
   const stateMachineArn = await context.stateMachineArn();
@@ -111,12 +125,12 @@ async function statusCommand(context: CliContext, targetName: string | undefined
   }
   const what = targetName ? ` of ${targetName}` : '';
   context.errorContext.action = 'read-only Describe/Get calls on the target';
-  const running = target ? runningDocument(await runningNow(context, target), rows) : undefined;
+  const running = target && show.running ? runningDocument(await runningNow(context, target), rows) : undefined;
   if (options.json) {
-    out.json({ stateMachineArn, ...(target ? { running } : {}), deployments: rows.map(jsonRow) });
+    out.json({ stateMachineArn, ...(target && show.running ? { running } : {}), deployments: rows.map(jsonRow) });
     return 0;
   }
-  if (target) out.line(running ? runningLine(target.name, running) : `now: ${target.name}'s ${target.kind} resource was not found`);
+  if (target && show.running) out.line(running ? runningLine(target.name, running) : `now: ${target.name}'s ${target.kind} resource was not found`);
   if (rows.length === 0) {
     out.line(`no deployments${what} found among the ${stats.listed} most recent executions of ${stateMachineArn}.`);
     return 0;
@@ -140,4 +154,4 @@ async function statusCommand(context: CliContext, targetName: string | undefined
   return 0;
 }
 
-export { statusCommand, requestLabel };
+export { historyCommand, statusCommand, requestLabel };

@@ -452,6 +452,15 @@ describe('status', () => {
     expect(lines[2]).toMatch(new RegExp(`^2026-11-23 11:15:05  stream-ml-service  v1\\.4\\.1 @ sha256:42b526eda7ef  ROLLED BACK\\s+12s\\s+manual\\s+${failed}$`));
     expect(lines[3]).toMatch(new RegExp(`^2026-11-23 10:15:05  stream-ml-service  v1\\.4\\.0 @ sha256:7f5b2640fe6f  SUCCEEDED\\s+2m 34s\\s+push\\s+${ok}$`));
     expect(sfnMock).toHaveReceivedCommandWith(GetExecutionHistoryCommand, { executionArn: arn(failed), reverseOrder: true });
+
+    // history: the same deployments, without reading the target.
+    ecsMock.reset();
+    const history = await runCli(['history', 'stream-ml-service', '--state-machine-arn', STATE_MACHINE, '--json']);
+    expect(history.code).toBe(0);
+    const document = JSON.parse(history.stdout) as { running?: unknown; deployments: { executionName: string; outcome: string }[] };
+    expect(document.running).toBeUndefined();
+    expect(document.deployments.map((d) => [d.executionName, d.outcome])).toEqual([[failed, 'ROLLED_BACK'], [ok, 'SUCCEEDED']]);
+    expect(ecsMock.calls()).toHaveLength(0);
   });
 
   it('says so when there are no deployments', async () => {
@@ -539,6 +548,25 @@ describe('plan', () => {
     ]);
   });
 
+  it('with --json, prints one document: the live revision and each container, old and new image', async () => {
+    const result = await runCli(['plan', 'canvas-service', '--tag', 'v2.1.0', '--json']);
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({
+      target: 'canvas-service',
+      kind: 'ecs',
+      image: { repository: 'canvas-service', tag: 'v2.1.0', digest: V210, uri: `${REGISTRY}/canvas-service@${V210}` },
+      live: 'short-drama-backend:12',
+      images: [
+        { name: 'canvas-service', before: `${REGISTRY}/canvas-service:v2.0.3`, after: `${REGISTRY}/canvas-service@${V210}`, changes: true },
+        { name: 'orchestrator', before: `${REGISTRY}/orchestrator:v1.8.0`, after: `${REGISTRY}/orchestrator:v1.8.0`, changes: false },
+      ],
+      otherChanges: [],
+      then: 'service short-drama-backend → the new revision, wait for the rollout (up to 900 s), check the running digest, no smoke tests',
+      wouldFail: null,
+    });
+  });
+
   it('makes only Describe calls: nothing is registered, updated or started', async () => {
     await runCli(['plan', 'canvas-service', '--tag', 'v2.1.0']);
 
@@ -555,6 +583,10 @@ describe('plan', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('A deployment would stop here, before changing anything: ContainerNotFound: no container of short-drama-backend runs an image from repository');
     expect(result.stdout).toContain('Dry run: nothing was registered, updated or started.');
+
+    const json = await runCli(['plan', 'stream-ml-service', '--tag', 'v1.4.0', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ live: 'short-drama-backend:12', images: [], wouldFail: expect.stringMatching(/^ContainerNotFound: /) });
   });
 });
 

@@ -48,6 +48,11 @@ describe.each(LAYOUTS)('rehearsing examples/$file', ({ file, target, tag, runs }
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(tag);
+
+    const json = await runCli([...local, 'plan', target, '--tag', tag, '--json']);
+    const plan = JSON.parse(json.stdout) as { image: { tag: string; uri: string }; images: { after: string; changes: boolean }[]; wouldFail: string | null };
+    expect(plan).toMatchObject({ image: { tag }, wouldFail: null });
+    expect(plan.images.filter((image) => image.changes).map((image) => image.after)).toContain(plan.image.uri);
   });
 
   it('deploys that tag and follows it to SUCCEEDED, exit code 0', async () => {
