@@ -178,9 +178,10 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
 
   program
     .command('verify')
-    .description('check against AWS, read-only, what a deployment of the target needs: the resource, its roles in passRoles, the repository, the secrets it references')
+    .description('check against AWS, read-only, what a deployment of the target needs: the resource, its roles in passRoles, the repository, the secrets it references, the image\'s platform')
     .argument('<target>', 'a target of deployments.yml')
-    .action((target: string, _options: object, command: Command) => run(command, (context) => verifyCommand(context, target)));
+    .option('--tag <tag>', "check this image's platform (default: the newest image with a tag the target deploys)")
+    .action((target: string, options: { tag?: string }, command: Command) => run(command, (context) => verifyCommand(context, target, options)));
 
   program
     .command('validate')

@@ -9,6 +9,8 @@ import type { CliContext } from '../context';
 import { describeLiveService, latestActiveJobDefinition } from '../live';
 import { CliError } from '../errors';
 import { findTargetIn } from './deploy';
+import { tagPattern } from '../../functions/config/compile';
+import { imagePlatforms, imageToCheck, platformLabel, platformOfFunction, platformOfRuntime, type ImagePlatforms, type Platform } from '../platform';
 
 /**
  * `verify <target>`: before the first push, checks against AWS what a deployment
@@ -21,6 +23,16 @@ interface Check {
   what: string;
   /** What to do about a failed check. */
   fix?: string;
+  /** Not checked, for a reason `what` gives; neither passed nor failed. */
+  skipped?: boolean;
+}
+
+/** What the target's compute runs on, and the field that says so; or why that is not known ahead. */
+type RunsOn = { platform: Platform; where: string; field: string } | { unknown: string };
+
+interface TargetChecks {
+  checks: Check[];
+  runsOn?: RunsOn;
 }
 
 /** The roles a definition names, as passRoles lists them (`service-role/x`). */
@@ -63,10 +75,10 @@ function containerSecrets(definitions: { secrets?: { valueFrom?: string }[] }[] 
   return (definitions ?? []).flatMap((container) => (container.secrets ?? []).flatMap((secret) => (secret.valueFrom ? [secret.valueFrom] : [])));
 }
 
-async function verifyEcs(context: CliContext, target: ResolvedTarget): Promise<Check[]> {
+async function verifyEcs(context: CliContext, target: ResolvedTarget): Promise<TargetChecks> {
   const ecs = target.ecs!;
   const { service } = await describeLiveService(context, ecs.cluster, ecs.service);
-  if (!service?.taskDefinition) return [{ ok: false, what: `ECS service ${ecs.cluster}/${ecs.service} does not exist`, fix: 'create it, or fix ecs.cluster / ecs.service' }];
+  if (!service?.taskDefinition) return { checks: [{ ok: false, what: `ECS service ${ecs.cluster}/${ecs.service} does not exist`, fix: 'create it, or fix ecs.cluster / ecs.service' }] };
   const { taskDefinition } = await context.clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition }));
   const definition: TaskDefinition = taskDefinition ?? {};
   const containers = (ecs.containers ?? []).map((name) =>
@@ -74,27 +86,43 @@ async function verifyEcs(context: CliContext, target: ResolvedTarget): Promise<C
       ? { ok: true, what: `container ${name} exists` }
       : { ok: false, what: `container ${name} is not in ${definition.family ?? 'the task definition'}`, fix: 'fix ecs.containers' },
   );
-  return [
-    { ok: true, what: `ECS service ${ecs.cluster}/${ecs.service} exists, running ${service.taskDefinition.slice(service.taskDefinition.lastIndexOf('/') + 1)}` },
-    ...containers,
-    ...passRoleChecks(rolesOf([definition.executionRoleArn, definition.taskRoleArn]), ecs.passRoles, 'ecs.passRoles'),
-    ...(await secretChecks(context, containerSecrets(definition.containerDefinitions))),
-  ];
+  const revision = service.taskDefinition.slice(service.taskDefinition.lastIndexOf('/') + 1);
+  const declared = definition.runtimePlatform !== undefined || (definition.requiresCompatibilities ?? []).includes('FARGATE');
+  const runsOn: RunsOn = declared
+    ? { platform: platformOfRuntime(definition.runtimePlatform), where: `task definition ${revision}`, field: 'its runtimePlatform' }
+    : { unknown: `task definition ${revision} declares no runtimePlatform: the EC2 instances decide` };
+  return {
+    checks: [
+      { ok: true, what: `ECS service ${ecs.cluster}/${ecs.service} exists, running ${revision}` },
+      ...containers,
+      ...passRoleChecks(rolesOf([definition.executionRoleArn, definition.taskRoleArn]), ecs.passRoles, 'ecs.passRoles'),
+      ...(await secretChecks(context, containerSecrets(definition.containerDefinitions))),
+    ],
+    runsOn,
+  };
 }
 
-async function verifyBatch(context: CliContext, target: ResolvedTarget): Promise<Check[]> {
+async function verifyBatch(context: CliContext, target: ResolvedTarget): Promise<TargetChecks> {
   const batch = target.batch!;
   const latest = await latestActiveJobDefinition(context, batch.jobDefinition);
-  if (!latest) return [{ ok: false, what: `job definition ${batch.jobDefinition} has no ACTIVE revision`, fix: 'register one, or fix batch.jobDefinition' }];
+  if (!latest) return { checks: [{ ok: false, what: `job definition ${batch.jobDefinition} has no ACTIVE revision`, fix: 'register one, or fix batch.jobDefinition' }] };
   const properties = latest.containerProperties;
-  return [
-    { ok: true, what: `job definition ${batch.jobDefinition}:${latest.revision ?? '?'} is ACTIVE` },
-    ...passRoleChecks(rolesOf([properties?.executionRoleArn, properties?.jobRoleArn]), batch.passRoles, 'batch.passRoles'),
-    ...(await secretChecks(context, containerSecrets(properties ? [properties] : []))),
-  ];
+  const revision = `${batch.jobDefinition}:${latest.revision ?? '?'}`;
+  const declared = properties?.runtimePlatform !== undefined || (latest.platformCapabilities ?? []).includes('FARGATE');
+  const runsOn: RunsOn = declared
+    ? { platform: platformOfRuntime(properties?.runtimePlatform), where: `job definition ${revision}`, field: 'its runtimePlatform' }
+    : { unknown: `job definition ${revision} runs on EC2: the compute environment's instances decide` };
+  return {
+    checks: [
+      { ok: true, what: `job definition ${revision} is ACTIVE` },
+      ...passRoleChecks(rolesOf([properties?.executionRoleArn, properties?.jobRoleArn]), batch.passRoles, 'batch.passRoles'),
+      ...(await secretChecks(context, containerSecrets(properties ? [properties] : []))),
+    ],
+    runsOn,
+  };
 }
 
-async function verifyLambda(context: CliContext, target: ResolvedTarget): Promise<Check[]> {
+async function verifyLambda(context: CliContext, target: ResolvedTarget): Promise<TargetChecks> {
   const lambda = target.lambda!;
   const fn = await context.clients.lambda.send(new GetFunctionCommand({ FunctionName: lambda.function }));
   const checks: Check[] = [
@@ -110,17 +138,17 @@ async function verifyLambda(context: CliContext, target: ResolvedTarget): Promis
       checks.push({ ok: false, what: `alias ${lambda.alias} does not exist`, fix: `create it (aws lambda create-alias --function-name ${lambda.function} --name ${lambda.alias} --function-version 1)` });
     }
   }
-  return checks;
+  return { checks, runsOn: { platform: platformOfFunction(fn.Configuration?.Architectures), where: `function ${lambda.function}`, field: 'its Architectures' } };
 }
 
 /** A Lambda function, a service or a job definition that does not exist is a failed check, not an error. */
-async function targetChecks(context: CliContext, target: ResolvedTarget): Promise<Check[]> {
+async function targetChecks(context: CliContext, target: ResolvedTarget): Promise<TargetChecks> {
   try {
     if (target.ecs) return await verifyEcs(context, target);
     if (target.batch) return await verifyBatch(context, target);
     return await verifyLambda(context, target);
   } catch (error) {
-    if (error instanceof Error && /NotFound/.test(error.name)) return [{ ok: false, what: `${target.name}'s ${target.kind} resource does not exist (${error.name})`, fix: 'create it, or fix deployments.yml' }];
+    if (error instanceof Error && /NotFound/.test(error.name)) return { checks: [{ ok: false, what: `${target.name}'s ${target.kind} resource does not exist (${error.name})`, fix: 'create it, or fix deployments.yml' }] };
     throw error;
   }
 }
@@ -135,16 +163,46 @@ async function repositoryCheck(context: CliContext, target: ResolvedTarget): Pro
   }
 }
 
-async function verifyCommand(context: CliContext, targetName: string): Promise<number> {
+/** Whether the image (the tag asked for, else the newest the target would deploy) is built for the platform the target runs on. */
+async function platformCheck(context: CliContext, target: ResolvedTarget, runsOn: RunsOn, tag: string | undefined): Promise<Check> {
+  if ('unknown' in runsOn) return { ok: true, skipped: true, what: `image platform not checked: ${runsOn.unknown}` };
+  const wanted = platformLabel(runsOn.platform);
+  const image = await imageToCheck(context, target, tag);
+  if (!image?.imageDigest) {
+    if (tag !== undefined) return { ok: false, what: `tag ${tag} is not in ${target.repository}`, fix: 'push it, or name a tag that exists' };
+    return { ok: true, skipped: true, what: `image platform not checked yet: no image of ${target.repository} has a tag matching ${target.tags.join(', ')} (${runsOn.where} runs ${wanted}; pass --tag to check one)` };
+  }
+  const label = `${target.repository}:${tag ?? image.imageTags?.find((candidate) => target.tags.some((glob) => new RegExp(tagPattern(glob)).test(candidate))) ?? image.imageTags?.[0] ?? '?'}`;
+  let found: ImagePlatforms;
+  try {
+    found = await imagePlatforms(context, target.repository, image.imageDigest);
+  } catch (error) {
+    return { ok: false, what: `the platform of ${label} could not be read (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)})`, fix: 'allow ecr:BatchGetImage and ecr:GetDownloadUrlForLayer on the repository, or check it by hand' };
+  }
+  const built = found.platforms.map(platformLabel).join(', ') || 'no platform';
+  if (target.kind === 'lambda' && found.isIndex) {
+    return { ok: false, what: `image ${label} is an image index (${built}); Lambda runs single-platform images only`, fix: `build it for one platform: docker buildx build --platform ${wanted} --provenance=false …` };
+  }
+  if (found.platforms.some((platform) => platformLabel(platform) === wanted)) return { ok: true, what: `image ${label} is built for ${wanted}, as ${runsOn.where} runs` };
+  return { ok: false, what: `image ${label} is built for ${built}, but ${runsOn.where} runs ${wanted}`, fix: `build it for ${wanted} (docker buildx build --platform ${wanted} …), or change ${runsOn.field}` };
+}
+
+async function verifyCommand(context: CliContext, targetName: string, options: { tag?: string } = {}): Promise<number> {
   if (context.local) throw new CliError('verify checks your AWS account; with --local there is nothing real to check (rehearse with `--local -f FILE deploy …` instead)');
   const target = findTargetIn(context, targetName);
   context.errorContext.action = 'read-only Describe/Get calls (ecs, batch, lambda, ecr, secretsmanager:DescribeSecret, ssm:DescribeParameters)';
-  const checks = [await repositoryCheck(context, target), ...(await targetChecks(context, target))];
+  const repository = await repositoryCheck(context, target);
+  const { checks: resourceChecks, runsOn } = await targetChecks(context, target);
+  const checks = [repository, ...resourceChecks];
+  if (repository.ok && runsOn) checks.push(await platformCheck(context, target, runsOn, options.tag));
   const { out } = context;
   out.line(`verify ${target.name} (${target.kind}) in ${await context.region()}:`);
-  for (const check of checks) out.line(`  ${check.ok ? '✔' : '✘'} ${check.what}${check.fix ? `: ${check.fix}` : ''}`);
+  for (const check of checks) out.line(`  ${check.skipped ? '–' : check.ok ? '✔' : '✘'} ${check.what}${check.fix ? `: ${check.fix}` : ''}`);
   const failed = checks.filter((check) => !check.ok).length;
-  out.line(failed === 0 ? `ready: ${checks.length} check(s) passed.` : `${failed} of ${checks.length} check(s) failed.`);
+  const passed = checks.filter((check) => check.ok && !check.skipped).length;
+  const skipped = checks.length - failed - passed;
+  const notChecked = skipped > 0 ? `, ${skipped} not checked` : '';
+  out.line(failed === 0 ? `ready: ${passed} check(s) passed${notChecked}.` : `${failed} of ${checks.length} check(s) failed${notChecked}.`);
   return failed === 0 ? 0 : 1;
 }
 
