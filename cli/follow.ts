@@ -13,13 +13,14 @@ import { causeMessage, describeRolledBack, describeStep, describeSuccess, isPoll
  */
 
 /** How a deployment ended, from the Fail state it ended in (or its execution status). */
-type Outcome = 'SUCCEEDED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'FAILED' | 'REJECTED' | 'TIMED_OUT' | 'ABORTED' | 'RUNNING';
+type Outcome = 'SUCCEEDED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'FAILED' | 'SKIPPED' | 'REJECTED' | 'TIMED_OUT' | 'ABORTED' | 'RUNNING';
 
 const OUTCOME_BY_FAIL_STATE: Record<string, Outcome> = {
   RejectInput: 'REJECTED',
   DeploymentFailed: 'FAILED',
   DeploymentRolledBack: 'ROLLED_BACK',
   RollbackFailed: 'ROLLBACK_FAILED',
+  DeploymentNotApproved: 'SKIPPED',
 };
 
 function outcomeOf(status: string | undefined, failState: string | undefined): Outcome {
@@ -164,6 +165,10 @@ async function printOutcome(context: CliContext, result: FollowResult, view: Pro
       out.line(`✘ ${outcomeText('ROLLBACK_FAILED')}${took} — ${reason}`);
       out.line(`  ${targetLabel(lastState)} may be on neither image: a person must look now.`);
       break;
+    case 'SKIPPED':
+      out.line(`⏭ ${outcomeText('SKIPPED')} — ${described.cause ?? 'not approved'}`);
+      out.line(`  ${targetLabel(lastState)} was not changed.`);
+      return;
     case 'REJECTED':
       out.line(`✘ REJECTED — ${reason}`);
       out.line('  The input was refused before anything changed.');

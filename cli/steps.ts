@@ -12,6 +12,7 @@ import { shortDigest } from '../functions/shared/image';
 const PHASES: [RegExp, string][] = [
   [/^ResolveDeployment$/, 'resolve'],
   [/^(HoldSlot|WaitForSlot)$/, 'slot'],
+  [/^(RequestApproval|WaitForApproval|CheckApproval)$/, 'approval'],
   [/^Release[A-Za-z]+$/, 'release'],
   [/^(AnnounceStarted|Publish[A-Za-z]+)$/, 'event'],
   [/^LambdaPrepareFunction$/, 'prepare'],
@@ -35,7 +36,7 @@ function phaseOf(stateName: string): string {
 
 /** Steps that look again and again while waiting: a line only when what they see changes. */
 function isPollingStep(stateName: string): boolean {
-  return /^(EcsCheckRollout|EcsCheckRollback|BatchCheckTestJob|LambdaCheckUpdate|LambdaCheckRollback|LambdaCheckCanary|RunSmokeTests)$/.test(stateName);
+  return /^(CheckApproval|EcsCheckRollout|EcsCheckRollback|BatchCheckTestJob|LambdaCheckUpdate|LambdaCheckRollback|LambdaCheckCanary|RunSmokeTests)$/.test(stateName);
 }
 
 /** Steps not worth a line of their own: publishing events (the outcome says where it ended). */
@@ -108,6 +109,15 @@ function describeSlotHold(state: DeploymentState): string {
   return `waits for ${state.deployment.slot.key}`;
 }
 
+/** Where an approval stands: waiting (until when, and the command that decides it), or decided. */
+function approvalText(state: DeploymentState): string {
+  const approval = state.approval;
+  if (!approval) return '';
+  if (approval.status === 'pending') return `waits for approval until ${approval.until}: npx ecr-deployer approve ${state.deployment.id}`;
+  if (approval.status === 'approved') return `approved by ${approval.by} at ${approval.at}`;
+  return `${approval.status}: ${approval.reason}`;
+}
+
 /** What a release did: gave the slot up, and started the next deployment. */
 function describeSlotRelease(state: DeploymentState): string {
   const release = state.slotRelease;
@@ -125,7 +135,11 @@ function describeStep(stateName: string, state: DeploymentState | undefined): st
       return `${changesText(state)} (${targetPlace(state)})`;
     case 'HoldSlot':
       return describeSlotHold(state);
+    case 'RequestApproval':
+    case 'CheckApproval':
+      return approvalText(state);
     case 'ReleaseAfterSucceeded':
+    case 'ReleaseAfterNotApproved':
     case 'ReleaseAfterFailed':
     case 'ReleaseAfterRolledBack':
     case 'ReleaseAfterRollbackFailed':

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ML_INFERENCE, ML_INFERENCE_CURRENT_DIGEST, SPLITTER, STREAM_ML_CURRENT_DIGEST } from './sample-world';
+import { ML_INFERENCE, ML_INFERENCE_CURRENT_DIGEST, SPLITTER, SPLITTER_ENVIRONMENTS, STREAM_ML_CURRENT_DIGEST } from './sample-world';
 import { digestOf, type SimulatedAwsAccount } from './simulated-account';
 import { fakeDigest } from './simulated-ecr';
 
@@ -36,6 +36,7 @@ function seedSampleImages(account: SimulatedAwsAccount): void {
   ecr.pushImage('orchestrator', fakeDigest('orchestrator:v1.9.0'), ['v1.9.0']);
   ecr.pushImage(SPLITTER.repository, byTag(account, SPLITTER.repository, '3f9c2e1'), ['3f9c2e1']);
   ecr.pushImage(SPLITTER.repository, byTag(account, SPLITTER.repository, '8a1d4b7'), ['8a1d4b7']);
+  for (const { repository } of [SPLITTER_ENVIRONMENTS.staging, SPLITTER_ENVIRONMENTS.prod]) ecr.pushImage(repository, byTag(account, repository, '8a1d4b7'), ['8a1d4b7']);
   ecr.pushImage(ML_INFERENCE.repository, ML_INFERENCE_CURRENT_DIGEST, ['4d3c2b1']);
   for (const image of pushedImages()) ecr.pushImage(image.repository, image.digest, image.tag ? [image.tag] : []);
 }

@@ -86,12 +86,18 @@ function shortDramaTaskDefinition(account: SimulatedAwsAccount): RegisterTaskDef
   };
 }
 
-const SPLITTER = { jobDefinition: 'upscaler-splitter-job-dev', repository: 'upscaler-splitter-dev-ecr', jobQueue: 'upscaler-dev-queue' };
+/** Seed 004's video splitter, one job definition and one repository per environment. */
+const SPLITTER_ENVIRONMENTS = {
+  dev: { jobDefinition: 'upscaler-splitter-job-dev', repository: 'upscaler-splitter-dev-ecr', jobQueue: 'upscaler-dev-queue' },
+  staging: { jobDefinition: 'upscaler-splitter-job-staging', repository: 'upscaler-splitter-staging-ecr', jobQueue: 'upscaler-staging-queue' },
+  prod: { jobDefinition: 'upscaler-splitter-job-prod', repository: 'upscaler-splitter-prod-ecr', jobQueue: 'upscaler-prod-queue' },
+};
+const SPLITTER = SPLITTER_ENVIRONMENTS.dev;
 
 /** The video splitter's job definition as Terraform created it (seed 004), at a given image. */
-function splitterJobDefinition(account: SimulatedAwsAccount, image: string): RegisterJobDefinitionCommandInput {
+function splitterJobDefinition(account: SimulatedAwsAccount, image: string, environment: keyof typeof SPLITTER_ENVIRONMENTS = 'dev'): RegisterJobDefinitionCommandInput {
   return {
-    jobDefinitionName: SPLITTER.jobDefinition,
+    jobDefinitionName: SPLITTER_ENVIRONMENTS[environment].jobDefinition,
     type: 'container',
     platformCapabilities: ['FARGATE'],
     parameters: { inputKey: 'uploads/sample.mp4', segmentSeconds: '10' },
@@ -108,7 +114,7 @@ function splitterJobDefinition(account: SimulatedAwsAccount, image: string): Reg
         { type: 'VCPU', value: '2' },
         { type: 'MEMORY', value: '4096' },
       ],
-      environment: [{ name: 'OUTPUT_BUCKET', value: 'upscaler-dev-segments' }],
+      environment: [{ name: 'OUTPUT_BUCKET', value: `upscaler-${environment}-segments` }],
       secrets: [{ name: 'API_TOKEN', valueFrom: `arn:aws:secretsmanager:${account.region}:${account.accountId}:secret:upscaler/api-token-AbCdEf` }],
       networkConfiguration: { assignPublicIp: 'DISABLED' },
       fargatePlatformConfiguration: { platformVersion: 'LATEST' },
@@ -154,6 +160,9 @@ function createSampleWorld(options: SampleWorldOptions = {}): SimulatedAwsAccoun
   const splitterImage = (tag: string) => `${account.registry}/${SPLITTER.repository}:${tag}`;
   account.batch.registerJobDefinition(splitterJobDefinition(account, splitterImage('3f9c2e1')));
   account.batch.registerJobDefinition(splitterJobDefinition(account, splitterImage('8a1d4b7')));
+  for (const environment of ['staging', 'prod'] as const) {
+    account.batch.registerJobDefinition(splitterJobDefinition(account, `${account.registry}/${SPLITTER_ENVIRONMENTS[environment].repository}:8a1d4b7`, environment));
+  }
   account.lambda.createFunction({
     name: ML_INFERENCE.function,
     imageUri: `${account.registry}/${ML_INFERENCE.repository}@${ML_INFERENCE_CURRENT_DIGEST}`,
@@ -163,4 +172,4 @@ function createSampleWorld(options: SampleWorldOptions = {}): SimulatedAwsAccoun
   return account;
 }
 
-export { createSampleWorld, STREAM_ML, SHORT_DRAMA, SPLITTER, ML_INFERENCE, STREAM_ML_CURRENT_DIGEST, ML_INFERENCE_CURRENT_DIGEST };
+export { createSampleWorld, STREAM_ML, SHORT_DRAMA, SPLITTER, SPLITTER_ENVIRONMENTS, ML_INFERENCE, STREAM_ML_CURRENT_DIGEST, ML_INFERENCE_CURRENT_DIGEST };

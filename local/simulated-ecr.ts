@@ -1,18 +1,25 @@
 import { createHash } from 'node:crypto';
 import {
+  BatchGetImageCommand,
   DescribeImagesCommand,
   ECRClient,
+  ImageAlreadyExistsException,
   ImageNotFoundException,
+  LayersNotFoundException,
+  PutImageCommand,
   RepositoryNotFoundException,
+  type BatchGetImageCommandInput,
   type DescribeImagesCommandInput,
   type ImageDetail,
+  type PutImageCommandInput,
 } from '@aws-sdk/client-ecr';
 import { mockClient } from 'aws-sdk-client-mock';
 
 /**
  * Amazon ECR in memory: repositories and their images, each with a digest and
  * its tags. Tags move, as in ECR: pushing a tag that is on another image takes it
- * off that image. Answers `DescribeImages`.
+ * off that image. Answers `DescribeImages`, and `BatchGetImage` and `PutImage`
+ * (a promotion's copy) with a made-up manifest per digest.
  */
 
 /** Wraps a fake command: records the call, fails it when a failure is injected. */
@@ -22,6 +29,13 @@ interface SimulatedImage {
   digest: string;
   tags: string[];
   pushedAt: Date;
+}
+
+const INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json';
+
+/** The manifest of a made-up image: the same text for the same digest, wherever it is. */
+function manifestOf(digest: string): string {
+  return JSON.stringify({ schemaVersion: 2, mediaType: INDEX_MEDIA_TYPE, manifests: [{ digest, platform: { os: 'linux', architecture: 'amd64' } }] });
 }
 
 /** DescribeImages pages this many images, to exercise pagination. */
@@ -40,6 +54,8 @@ class SimulatedEcr {
    * with it is pushed then, so any tag a person names exists.
    */
   public createsTagsOnFirstUse = false;
+  /** Repositories whose PutImage refuses a manifest from another repository: ECR keeps layers per repository. */
+  public readonly missingLayersIn = new Set<string>();
   private readonly mock = mockClient(ECRClient);
 
   public constructor(
@@ -83,7 +99,45 @@ class SimulatedEcr {
     };
   }
 
+  private imagesOf(name: string, registryId: string | undefined): SimulatedImage[] {
+    const images = this.repositories.get(name);
+    if (!images || (registryId !== undefined && registryId !== this.accountId)) {
+      throw new RepositoryNotFoundException({ message: `The repository with name '${name}' does not exist in the registry with id '${registryId ?? this.accountId}'`, $metadata: { httpStatusCode: 400 } });
+    }
+    return images;
+  }
+
   private install(handle: Handle): void {
+    this.mock.on(BatchGetImageCommand).callsFake(
+      handle('ECR', 'BatchGetImage', (input: BatchGetImageCommandInput) => {
+        const name = input.repositoryName ?? '';
+        const images = this.imagesOf(name, input.registryId);
+        const found = (input.imageIds ?? []).map((id) => ({ id, image: images.find((i) => (id.imageDigest ? i.digest === id.imageDigest : i.tags.includes(id.imageTag ?? ''))) }));
+        return {
+          images: found.flatMap(({ image }) =>
+            image ? [{ registryId: this.accountId, repositoryName: name, imageId: { imageDigest: image.digest }, imageManifest: manifestOf(image.digest), imageManifestMediaType: INDEX_MEDIA_TYPE }] : [],
+          ),
+          failures: found.flatMap(({ id, image }) => (image ? [] : [{ imageId: id, failureCode: 'ImageNotFound' as const, failureReason: 'Requested image not found' }])),
+        };
+      }),
+    );
+    this.mock.on(PutImageCommand).callsFake(
+      handle('ECR', 'PutImage', (input: PutImageCommandInput) => {
+        const name = input.repositoryName ?? '';
+        const images = this.imagesOf(name, input.registryId);
+        const digest = input.imageDigest ?? '';
+        if (input.imageManifest !== manifestOf(digest)) throw new Error(`PutImage: the manifest does not match ${digest}`);
+        const existing = images.find((image) => image.digest === digest);
+        if (existing && (!input.imageTag || existing.tags.includes(input.imageTag))) {
+          throw new ImageAlreadyExistsException({ message: `Image with digest '${digest}' and tag '${input.imageTag ?? 'null'}' already exists in the repository with name '${name}'`, $metadata: { httpStatusCode: 400 } });
+        }
+        if (!existing && this.missingLayersIn.has(name)) {
+          throw new LayersNotFoundException({ message: `Layers with digests '[${digest}]' required for pushing image into repository with name '${name}' do not exist`, $metadata: { httpStatusCode: 400 } });
+        }
+        this.pushImage(name, digest, input.imageTag ? [input.imageTag] : []);
+        return { image: { registryId: this.accountId, repositoryName: name, imageId: { imageDigest: digest, imageTag: input.imageTag } } };
+      }),
+    );
     this.mock.on(DescribeImagesCommand).callsFake(
       handle('ECR', 'DescribeImages', (input: DescribeImagesCommandInput) => {
         const name = input.repositoryName ?? '';

@@ -1,7 +1,9 @@
 import { handler as recoverSlot } from '../functions/handlers/recover-slot';
 import { createLocalTables, startLocalDynamoDb, throttleDynamoDbWhen, useLocalDynamoDb, type LocalDynamoDb } from './dynamodb';
 import type { SimulatedAwsAccount } from './simulated-account';
-import { runDeployStateMachine, type LocalRunOptions } from './state-machine';
+import { runDeployStateMachine, type LocalRunOptions, type TaskInterceptor } from './state-machine';
+import { decideApproval } from '../functions/approval/coordinator';
+import type { DeploymentState } from '../functions/shared/deployment';
 
 /**
  * What the stack wires together in AWS, locally around a simulated account: the
@@ -12,6 +14,39 @@ import { runDeployStateMachine, type LocalRunOptions } from './state-machine';
 
 interface LocalStack {
   close: () => Promise<void>;
+}
+
+/**
+ * Who decides, here, a deployment that waits for approval: called once it has asked
+ * (RequestApproval), with its state. Nobody can run `ecr-deployer approve` while a
+ * local run waits in this process, so the default rejects at once, saying so.
+ */
+type LocalApprover = (state: DeploymentState) => Promise<void>;
+
+function rejectingApprover(reason: string): LocalApprover {
+  return async (state) => {
+    await decideApproval(state.deployment.slot, state.deployment.id, { decision: 'rejected', by: 'local run', at: new Date(Date.now()).toISOString(), reason });
+  };
+}
+
+/** Approves every request at once, as `by`. */
+function approvingApprover(by: string): LocalApprover {
+  return async (state) => {
+    await decideApproval(state.deployment.slot, state.deployment.id, { decision: 'approved', by, at: new Date(Date.now()).toISOString() });
+  };
+}
+
+const NOBODY_TO_APPROVE = 'nobody can approve while a local run waits: rehearse it with --approve';
+
+/** The step interceptor with the approver after RequestApproval. */
+function withApprover(approver: LocalApprover, intercept: TaskInterceptor | undefined): TaskInterceptor {
+  return async (stateName, invoke, input) => {
+    const output = intercept ? await intercept(stateName, invoke, input) : await invoke();
+    if (stateName === 'RequestApproval' && (output as { status?: string } | null)?.status === 'pending') {
+      await approver((input as unknown as { payload: DeploymentState }).payload);
+    }
+    return output;
+  };
 }
 
 /** The environment the stack's functions see. */
@@ -28,7 +63,8 @@ function useStackEnvironment(account: SimulatedAwsAccount): void {
  * unless one is given already (AWS_ENDPOINT_URL_DYNAMODB, as the tests do);
  * the tables are new each time.
  */
-async function startLocalStack(account: SimulatedAwsAccount, options: Pick<LocalRunOptions, 'waitMs' | 'intercept'> = {}): Promise<LocalStack> {
+async function startLocalStack(account: SimulatedAwsAccount, options: Pick<LocalRunOptions, 'waitMs' | 'intercept'> & { approver?: LocalApprover } = {}): Promise<LocalStack> {
+  const intercept = withApprover(options.approver ?? rejectingApprover(NOBODY_TO_APPROVE), options.intercept);
   useStackEnvironment(account);
   let dynamo: LocalDynamoDb | undefined;
   if (process.env.AWS_ENDPOINT_URL_DYNAMODB) useLocalDynamoDb(process.env.AWS_ENDPOINT_URL_DYNAMODB);
@@ -41,12 +77,12 @@ async function startLocalStack(account: SimulatedAwsAccount, options: Pick<Local
       onEvent: run.onEvent,
       signal: run.signal,
       waitMs: options.waitMs,
-      intercept: options.intercept,
+      intercept,
     }),
   );
   account.stepFunctions.onExecutionEnded((event) => recoverSlot(event));
   return { close: async () => dynamo?.close() };
 }
 
-export { startLocalStack, useStackEnvironment };
-export type { LocalStack };
+export { startLocalStack, useStackEnvironment, approvingApprover, rejectingApprover };
+export type { LocalStack, LocalApprover };

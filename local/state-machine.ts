@@ -48,7 +48,8 @@ function loadDeployDefinition(): StateMachineDefinition {
  * Wraps every invocation of a Task state's Lambda, as the fault matrix does: it
  * may fail the invocation before or after the real handler ran (`invoke`).
  */
-type TaskInterceptor = (stateName: string, invoke: () => Promise<JsonValue>) => Promise<JsonValue>;
+/** Wraps a Task state's handler: `invoke` runs it; `input` is what it was given (after Parameters). */
+type TaskInterceptor = (stateName: string, invoke: () => Promise<JsonValue>, input: JsonValue) => Promise<JsonValue>;
 
 /** Binds each Task state to the real handler behind the Lambda its Resource names. */
 function localTaskHandlers(definition: StateMachineDefinition, intercept?: TaskInterceptor): Record<string, LocalTaskHandler> {
@@ -59,7 +60,7 @@ function localTaskHandlers(definition: StateMachineDefinition, intercept?: TaskI
     const handler = byArn.get(state.Resource ?? '');
     if (!handler) throw new Error(`Task state ${stateName} has resource ${state.Resource}, which no step handler serves`);
     const invoke = async (input: JsonValue) => (await handler(input as never)) as JsonValue;
-    bound[stateName] = intercept ? (input: JsonValue) => intercept(stateName, () => invoke(input)) : invoke;
+    bound[stateName] = intercept ? (input: JsonValue) => intercept(stateName, () => invoke(input), input) : invoke;
   }
   return bound;
 }

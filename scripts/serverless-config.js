@@ -125,6 +125,7 @@ function fromDeploymentsFile() {
           Action: 'ecr:DescribeImages',
           Resource: repositories.map((repository) => arn('ecr', `repository/${repository}`)),
         },
+        ...promotionCopyStatements(targets),
       ],
       EcsStepsRole: ecsStatements(targets.filter((t) => t.ecs)),
       BatchStepsRole: batchStatements(targets.filter((t) => t.batch)),
@@ -134,6 +135,21 @@ function fromDeploymentsFile() {
     /** Reading the secrets holding Slack webhook URLs and bot tokens (notifications.slack). */
     slackSecretStatements: slackSecretStatements(config),
   };
+}
+
+/**
+ * Promotions across repositories (promote.copyImage): read the manifest from the source
+ * target's repository, put it into the promoted target's. Only those pairs.
+ */
+function promotionCopyStatements(targets) {
+  const copies = targets.filter((target) => target.promote?.copyImage);
+  const byName = new Map(targets.map((target) => [target.name, target]));
+  const pairs = copies.map((target) => ({ from: byName.get(target.promote.from)?.repository, to: target.repository })).filter((pair) => pair.from && pair.from !== pair.to);
+  if (pairs.length === 0) return [];
+  return [
+    { Sid: 'ReadPromotedImagesFromSourceRepositories', Effect: 'Allow', Action: 'ecr:BatchGetImage', Resource: unique(pairs.map((pair) => pair.from)).map((repository) => arn('ecr', `repository/${repository}`)) },
+    { Sid: 'PutPromotedImagesIntoTargetRepositories', Effect: 'Allow', Action: 'ecr:PutImage', Resource: unique(pairs.map((pair) => pair.to)).map((repository) => arn('ecr', `repository/${repository}`)) },
+  ];
 }
 
 /** ECS targets: their services and clusters; task definitions as far as ECS lets us scope them. */

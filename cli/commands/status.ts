@@ -21,6 +21,7 @@ function requestLabel(record: DeploymentRecord): string {
   const { request } = record;
   if (record.image) return imageLabel(record.image);
   if (request.form === 'rollback') return 'rollback';
+  if (request.form === 'promotion') return `promotion from ${request.promoteFrom ?? '?'}`;
   if (request.form === 'digest' && request.digest) return `${request.tag ?? ''} @ sha256:${shortDigest(request.digest)}`.trim();
   if (request.form === 'tag') return `tag ${request.tag ?? '?'}`;
   return '-';
@@ -28,6 +29,7 @@ function requestLabel(record: DeploymentRecord): string {
 
 function triggerLabel(record: DeploymentRecord): string {
   if (record.rollbackOf || record.request.form === 'rollback') return 'rollback';
+  if (record.request.triggerKind === 'promotion' || record.request.form === 'promotion') return 'promotion';
   return record.request.triggerKind === 'ecr-push' ? 'push' : 'manual';
 }
 

@@ -230,12 +230,33 @@ const rolloutSchema = z
 
 const ROLLOUT_DEFAULTS = { timeoutSeconds: 900, rollbackTimeoutSeconds: 900, pollSeconds: 15, waitForSlotSeconds: 900, mergeWindowSeconds: 30 };
 
+const promoteSchema = z
+  .object({
+    from: z.string().regex(NAME_PATTERN, 'must name a target of this file').describe('The target whose tested image this one deploys: what it runs now and last SUCCEEDED with.'),
+    automatically: z.boolean().default(false).describe('Start the promotion as soon as a deployment of `from` SUCCEEDED (an approval, if required, still gates it).'),
+    copyImage: z
+      .boolean()
+      .default(false)
+      .describe("When `from` follows another repository: copy the image's manifest into this target's repository first (ECR BatchGetImage + PutImage, same account), under its tag. Without it, such a promotion is refused."),
+  })
+  .strict();
+
+const approvalSchema = z
+  .object({
+    required: z.boolean().default(true),
+    timeoutSeconds: z.number().int().min(60).max(7 * 24 * 3600).default(24 * 3600).describe('How long a deployment waits for a decision before it is SKIPPED.'),
+  })
+  .strict();
+
 const targetSchema = z
   .object({
     name: z.string().regex(NAME_PATTERN, 'must be 1-40 characters of a-z, 0-9 and -, starting and ending with a letter or digit'),
     repository: awsName(GRAMMARS.ecrRepository).min(2),
     tags: z.array(tagGlobSchema).min(1).max(MAX_TAG_GLOBS).default(['*']),
     environment: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, '1-64 characters of letters, digits, _, . and -').default('default'),
+    trigger: z.enum(['push', 'manual']).default('push').describe('push: an ECR push of a matching tag deploys it. manual: only a person, a promotion or the CLI does.'),
+    promote: promoteSchema.optional(),
+    approval: approvalSchema.optional(),
     ecs: ecsTargetSchema.optional(),
     batch: batchTargetSchema.optional(),
     lambda: lambdaTargetSchema.optional(),
@@ -302,6 +323,24 @@ const deploymentsFileSchema = z
       }
       bySlot.set(key, [...earlier, { target, index }]);
     });
+    const names = new Map(file.targets.map((target, index) => [target.name, { target, index }]));
+    file.targets.forEach((target, index) => {
+      const from = target.promote?.from;
+      if (from === undefined) return;
+      if (from === target.name) ctx.addIssue({ code: 'custom', path: ['targets', index, 'promote', 'from'], message: 'a target cannot promote from itself' });
+      else if (!names.has(from)) ctx.addIssue({ code: 'custom', path: ['targets', index, 'promote', 'from'], message: `no target named "${from}" (known: ${[...names.keys()].join(', ')})` });
+    });
+    file.targets.forEach((target, index) => {
+      // Automatic promotions that lead back to where they started would deploy forever.
+      const seen = [target.name];
+      let next = target.promote?.automatically ? target.promote.from : undefined;
+      while (next !== undefined && !seen.includes(next)) {
+        seen.push(next);
+        const source = names.get(next)?.target;
+        next = source?.promote?.automatically ? source.promote.from : undefined;
+      }
+      if (next === target.name) ctx.addIssue({ code: 'custom', path: ['targets', index, 'promote', 'automatically'], message: `automatic promotions go round in a circle (${[...seen, next].join(' ← ')}): make one of them manual` });
+    });
     for (const [key, members] of bySlot) {
       const problem = stateBudgetProblem(key, members.map((member) => member.target));
       const last = members[members.length - 1];
@@ -319,6 +358,8 @@ type BatchTargetConfig = z.infer<typeof batchTargetSchema>;
 type LambdaTargetConfig = z.infer<typeof lambdaTargetSchema>;
 type CanaryStep = z.infer<typeof canaryStepSchema>;
 type InvokeSmokeTest = z.infer<typeof invokeSmokeTestSchema>;
+type PromoteConfig = z.infer<typeof promoteSchema>;
+type ApprovalConfig = z.infer<typeof approvalSchema>;
 
 export { TARGET_KINDS, deploymentsFileSchema, targetSchema, httpSmokeTestSchema, batchJobSmokeTestSchema };
 export type {
@@ -333,4 +374,6 @@ export type {
   LambdaTargetConfig,
   CanaryStep,
   TargetKind,
+  PromoteConfig,
+  ApprovalConfig,
 };

@@ -31,7 +31,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Who asked, as far as a (possibly refused) input says: a person unless it says otherwise. */
 function triggerNamedBy(value: unknown): Trigger {
-  if (!isRecord(value) || (value.kind !== 'ecr-push' && value.kind !== 'manual')) return { kind: 'manual' };
+  if (!isRecord(value) || (value.kind !== 'ecr-push' && value.kind !== 'manual' && value.kind !== 'promotion')) return { kind: 'manual' };
   return { kind: value.kind, ...(typeof value.requestedBy === 'string' ? { requestedBy: value.requestedBy } : {}) };
 }
 
@@ -95,7 +95,10 @@ function settingsFor(changes: TargetChange[]): DeploymentSettings {
     seen.add(key);
     return true;
   });
+  // A rollback goes back to what ran and was approved before: it does not wait for a person.
+  const approvals = changes.filter((change) => !change.rollbackOf && change.target.approval?.required).map((change) => change.target.approval?.timeoutSeconds ?? 0);
   return {
+    ...(approvals.length > 0 ? { approval: { timeoutSeconds: Math.max(...approvals) } } : {}),
     rollout: {
       timeoutSeconds: Math.max(...targets.map((t) => t.rollout.timeoutSeconds)),
       rollbackTimeoutSeconds: Math.max(...targets.map((t) => t.rollout.rollbackTimeoutSeconds)),

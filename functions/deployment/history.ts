@@ -33,10 +33,12 @@ interface DeploymentRecord {
   kind?: string;
   /** What was asked for, from the input. */
   request: {
-    form: 'push' | 'full' | 'tag' | 'digest' | 'rollback' | 'unknown';
+    form: 'push' | 'full' | 'tag' | 'digest' | 'rollback' | 'promotion' | 'unknown';
+    /** A promotion: the source target. */
+    promoteFrom?: string;
     tag?: string;
     digest?: string;
-    /** `ecr-push` or `manual`. */
+    /** `ecr-push`, `manual` or `promotion`. */
     triggerKind?: string;
     requestedBy?: string;
   };
@@ -64,6 +66,7 @@ const inputSchema = z.looseObject({
   tag: optionalString(),
   digest: optionalString(),
   rollback: z.optional(z.boolean()),
+  promoteFrom: optionalString(),
   trigger: z.optional(z.looseObject({ kind: optionalString(), requestedBy: optionalString() })),
 });
 
@@ -148,6 +151,7 @@ function requestOf(input: z.infer<typeof inputSchema>): DeploymentRecord['reques
   if (input.image) return { form: 'full', tag: input.image.tag, digest: input.image.digest, ...trigger };
   if (input.images) return { form: 'push', ...trigger };
   if (input.rollback === true) return { form: 'rollback', ...trigger };
+  if (input.promoteFrom) return { form: 'promotion', promoteFrom: input.promoteFrom, ...trigger };
   if (input.digest) return { form: 'digest', digest: input.digest, tag: input.tag, ...trigger };
   if (input.tag) return { form: 'tag', tag: input.tag, ...trigger };
   return { form: 'unknown', ...trigger };

@@ -1,14 +1,17 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { cachedDeployments, tagMatchesTarget } from '../config/packaged';
-import type { ResolvedTarget } from '../shared/deployment';
-import { ImageNotFound, InvalidInput, NoRollbackTarget } from '../shared/errors';
+import type { PromotedFrom, ResolvedTarget } from '../shared/deployment';
+import { ImageNotFound, InvalidInput, NoRollbackTarget, NothingToPromote } from '../shared/errors';
 import { parseImageReference, shortDigest } from '../shared/image';
+import { promotableImage } from '../promotion/source';
+import { slotOf } from '../slots/identity';
+import { readSlot } from '../slots/store';
 import { chooseRollback, deploymentRecords, type RollbackChoice, type ScanStats } from './history';
 import { ecrRegistryId, findImageByDigest, findImageByTag, tagForPeople, type EcrImage } from './images';
 
 /** What a console-style input asks for, before the first state looks it up. */
-type ImageLookup = { by: 'tag'; tag: string } | { by: 'digest'; digest: string; tag?: string } | { by: 'rollback' };
+type ImageLookup = { by: 'tag'; tag: string } | { by: 'digest'; digest: string; tag?: string } | { by: 'rollback' } | { by: 'promotion'; from: ResolvedTarget };
 
 /** The image a lookup found: pinned by digest, with a tag for people. */
 interface FoundImage {
@@ -17,6 +20,7 @@ interface FoundImage {
   tag?: string;
   /** For a rollback: the execution name of the deployment it undoes. */
   rollbackOf?: string;
+  promotedFrom?: PromotedFrom;
 }
 
 interface LookupContext {
@@ -60,6 +64,35 @@ async function rollbackImage(target: ResolvedTarget, choice: RollbackChoice, con
 }
 
 /**
+ * The source's tested image (its slot's record) for `target`: in the target's own
+ * repository, or in the source's, to be copied when the target allows it
+ * (`promote.copyImage`). `NothingToPromote` otherwise, before anything changes.
+ */
+async function promotionImage(target: ResolvedTarget, source: ResolvedTarget, context: LookupContext): Promise<FoundImage> {
+  const sourceSlot = slotOf(source);
+  const tested = promotableImage(await readSlot(sourceSlot.key, sourceSlot.kind), source.name);
+  const registryId = ecrRegistryId(context.registry);
+  const promotedFrom: PromotedFrom = { target: source.name, deploymentId: tested.deploymentId };
+  const what = `${source.name}'s ${tested.tag ? `${tested.tag} (sha256:${shortDigest(tested.digest)})` : `sha256:${shortDigest(tested.digest)}`}`;
+  const found = (repository: string) =>
+    findImageByDigest(repository, tested.digest, registryId, context.clients?.ecr).catch((error: unknown) => {
+      if (error instanceof ImageNotFound) return undefined;
+      throw error;
+    });
+  if (await found(target.repository)) return { registry: context.registry, digest: tested.digest, ...(tested.tag ? { tag: tested.tag } : {}), promotedFrom };
+  if (source.repository === target.repository) throw new NothingToPromote(`${what} is no longer in ECR repository ${target.repository} (expired by a lifecycle policy?). Nothing was changed.`);
+  const copyAllowed = target.promote?.from === source.name && target.promote.copyImage;
+  if (!copyAllowed) {
+    throw new NothingToPromote(
+      `${what} is in repository ${source.repository}, not in ${target.name}'s ${target.repository}. Push it there too, or let the deployer copy it: promote: { from: ${source.name}, copyImage: true } on ${target.name}. Nothing was changed.`,
+    );
+  }
+  if (!(await found(source.repository))) throw new NothingToPromote(`${what} is no longer in ECR repository ${source.repository}. Nothing was changed.`);
+  if (!tested.tag) throw new NothingToPromote(`${what} has no tag to copy it under into ${target.repository}; deploy ${source.name} by tag, then promote. Nothing was changed.`);
+  return { registry: context.registry, digest: tested.digest, tag: tested.tag, promotedFrom: { ...promotedFrom, copyFromRepository: source.repository } };
+}
+
+/**
  * Looks up the image a console-style input asks for: a tag or a digest in the
  * target's ECR repository, or, for `rollback: true`, the image the target ran
  * before its last successful deployment (see `chooseRollback`). Named errors
@@ -86,6 +119,8 @@ async function findRequestedImage(target: ResolvedTarget, lookup: ImageLookup, c
       }
       return { registry: context.registry, digest: image.digest, tag: lookup.tag ?? tagForPeople(image.tags, (tag) => tagMatchesTarget(cachedDeployments(), target.name, tag)) };
     }
+    case 'promotion':
+      return promotionImage(target, lookup.from, context);
     case 'rollback': {
       if (!context.stateMachineArn) throw new InvalidInput('a rollback needs the execution ARN (to read the deployment history); start it as an execution of the deploy state machine.');
       const choice = await findRollback(target, context.stateMachineArn, context.clients?.sfn);

@@ -16,7 +16,7 @@ const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max))
 
 const triggerSchema = z._default(
   z.strictObject({
-    kind: z.enum(['ecr-push', 'manual']),
+    kind: z.enum(['ecr-push', 'manual', 'promotion']),
     // A burst merged into one deployment carries its pushes' event ids; bounded like the input.
     eventIds: z.optional(z.array(text(128)).check(z.maxLength(100))),
     requestedBy: z.optional(text(256)),
@@ -57,11 +57,21 @@ const consoleInputSchema = z
     tag: z.optional(tagSchema),
     digest: z.optional(digestSchema),
     rollback: z.optional(z.boolean()),
+    promoteFrom: z.optional(z.string().check(z.minLength(1))),
     trigger: triggerSchema,
   })
   .check(
     z.superRefine((input, ctx) => {
       const byImage = input.tag !== undefined || input.digest !== undefined;
+      if (input.promoteFrom !== undefined && (byImage || input.rollback === true)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['promoteFrom'],
+          message: 'give "promoteFrom" alone: a promotion deploys exactly the image the source target runs and last SUCCEEDED with, not a tag, a digest or a rollback',
+        });
+        return;
+      }
+      if (input.promoteFrom !== undefined) return;
       if (input.rollback === true && byImage) {
         ctx.addIssue({
           code: 'custom',
@@ -81,6 +91,7 @@ const ACCEPTED_FORMS = [
   '  {"target": "<name>", "tag": "<tag>"}',
   '  {"target": "<name>", "digest": "sha256:…"}',
   '  {"target": "<name>", "rollback": true}',
+  '  {"target": "<name>", "promoteFrom": "<source target>"}',
   'A deployment defines nothing itself: targets, registries and smoke tests come from deployments.yml.',
 ].join('\n');
 
@@ -110,7 +121,10 @@ function parseDeploymentRequest(rawInput: unknown, loadConfig: () => Deployments
   const input = parsed.data;
   const target = findTarget(loadConfig(), input.target);
   let lookup: ImageLookup;
-  if (input.rollback === true) lookup = { by: 'rollback' };
+  if (input.promoteFrom !== undefined) {
+    if (input.promoteFrom === input.target) throw new InvalidInput(`"promoteFrom" names ${input.target} itself: promote from another target (the one whose tested image ${input.target} should run).`);
+    lookup = { by: 'promotion', from: findTarget(loadConfig(), input.promoteFrom) };
+  } else if (input.rollback === true) lookup = { by: 'rollback' };
   else if (input.digest !== undefined) lookup = { by: 'digest', digest: input.digest, tag: input.tag };
   else lookup = { by: 'tag', tag: input.tag ?? '' };
   return { form: 'console', target, trigger: input.trigger, lookup };
@@ -119,7 +133,7 @@ function parseDeploymentRequest(rawInput: unknown, loadConfig: () => Deployments
 /** A person's request, with the image its lookup found (pure). */
 function requestedDeployment(request: Extract<DeploymentRequest, { form: 'console' }>, execution: ExecutionContext, found: FoundImage): Deployment {
   const image = imageRef(found.registry, request.target.repository, found.digest, found.tag);
-  return deploymentOf([{ target: request.target, image, ...(found.rollbackOf ? { rollbackOf: found.rollbackOf } : {}) }], request.trigger, execution);
+  return deploymentOf([{ target: request.target, image, ...(found.rollbackOf ? { rollbackOf: found.rollbackOf } : {}), ...(found.promotedFrom ? { promotedFrom: found.promotedFrom } : {}) }], request.trigger, execution);
 }
 
 /**

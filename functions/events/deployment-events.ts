@@ -34,6 +34,10 @@ interface DeploymentEventDetail {
   trigger?: { kind: Trigger['kind']; requestedBy?: string };
   /** A rollback: the deployment (id) it undoes. */
   rollbackOf?: string;
+  /** A promotion: the target whose tested image this is, and the deployment that tested it there. */
+  promotedFrom?: { target: string; deploymentId: string };
+  /** A target that requires approval: who approved this deployment, and when. */
+  approvedBy?: { by: string; at: string };
   /** SKIPPED because a newer image of the target came first: that image's digest. */
   supersededBy?: string;
   /** What clean-up after the failure did not manage, and what to do about it (an orphan revision left ACTIVE, a test job not terminated). */
@@ -44,6 +48,7 @@ interface DeploymentEventDetail {
 function phaseReached(state: DeploymentState): string {
   const { ecs, batch, batchTest, lambda, lambdaUpdate, rollout, smoke } = state;
   if (state.failure?.Error === SLOT_BUSY || (state.slotHold && !state.slotHold.held)) return 'slot';
+  if (state.approval && state.approval.status !== 'approved') return 'approval';
   if (state.deployment.slot.kind === 'lambda') {
     if (!lambda) return 'prepare';
     if (!lambda.codeUpdated || lambdaUpdate?.status !== 'COMPLETED') return 'update-code';
@@ -116,6 +121,12 @@ function currentRevision(state: DeploymentState, change: TargetChange, status: D
  */
 function reasonOf(state: DeploymentState, status: DeploymentStatus): string | undefined {
   if (status === 'SUCCEEDED' || status === 'STARTED') return undefined;
+  const { approval } = state;
+  if (status === 'AWAITING_APPROVAL' && approval?.status === 'pending') {
+    const id = state.deployment.id;
+    return `waiting for approval until ${approval.until}. Approve: npx ecr-deployer approve ${id} — or reject: npx ecr-deployer reject ${id} --reason "…"`;
+  }
+  if (status === 'SKIPPED' && approval && 'reason' in approval) return `not approved: ${approval.reason}`;
   const parts = [describeCaught(state.failure)];
   if (status === 'ROLLED_BACK' && state.rollbackVerdict?.backOnRecorded) parts.push(`the rollback step failed (${describeCaught(state.rollbackFailure) ?? 'no reason given'}), but ${state.rollbackVerdict.runs}`);
   if (status === 'ROLLED_BACK' && state.lambda?.rollback?.action === 'nothing-to-undo') parts.push('nothing to undo: Lambda kept the previous code');
@@ -159,6 +170,8 @@ function buildDeploymentEvents(state: DeploymentState, status: DeploymentStatus,
     at: now.toISOString(),
     trigger: { kind: deployment.trigger.kind, ...(deployment.trigger.requestedBy ? { requestedBy: deployment.trigger.requestedBy } : {}) },
     ...(change.rollbackOf ? { rollbackOf: change.rollbackOf } : {}),
+    ...(change.promotedFrom ? { promotedFrom: { target: change.promotedFrom.target, deploymentId: change.promotedFrom.deploymentId } } : {}),
+    ...(state.approval?.status === 'approved' ? { approvedBy: { by: state.approval.by, at: state.approval.at } } : {}),
     ...(cleanup ? { cleanup } : {}),
   }));
 }

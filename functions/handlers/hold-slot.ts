@@ -6,6 +6,7 @@ import { logger } from '../shared/logger';
 import { step } from '../shared/step';
 import { slotOf } from '../slots/identity';
 import { holdSlot } from '../slots/coordinator';
+import { copyPromotedImages } from '../promotion/copy';
 
 /**
  * Publishes STARTED once the slot is held, in the same invocation: off the path to
@@ -45,9 +46,14 @@ async function holdTheSlot(state: DeploymentState): Promise<DeploymentState> {
  * was started for and takes in the images of its slot's other targets that wait
  * (after a merge window, once); a person's request takes the slot or waits its
  * turn (the state machine polls), then is refused with SlotBusy. Returns the
- * whole state: the deployment may have grown. Once held, announces it (STARTED).
+ * whole state: the deployment may have grown. Once held, copies a promoted image
+ * into the target's repository where asked, and announces it (STARTED).
  */
 export const handler = step('HoldSlot', async (state: DeploymentState): Promise<DeploymentState> => {
   const hold = await holdTheSlot(state);
-  return hold.slotHold?.held ? announceStarted(hold) : hold;
+  if (!hold.slotHold?.held) return hold;
+  // Only now, with the slot held: the copy's own push event then finds the image already deploying.
+  await copyPromotedImages(hold.deployment);
+  // A deployment that needs approval says AWAITING_APPROVAL first (RequestApproval), STARTED once approved.
+  return hold.deployment.settings.approval ? hold : announceStarted(hold);
 });

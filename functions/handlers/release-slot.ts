@@ -1,5 +1,8 @@
 import { stateMachineArnOf } from '../deployment/history';
 import { step } from '../shared/step';
+import { cachedDeploymentsFile } from '../config/packaged';
+import { startAutomaticPromotions } from '../promotion/automatic';
+import type { DeploymentState } from '../shared/deployment';
 import { releaseSlot, type SlotRelease } from '../slots/coordinator';
 import type { SlotOutcome } from '../slots/model';
 import { slotOfExecution } from '../slots/of-execution';
@@ -14,13 +17,17 @@ interface ReleaseSlotEvent {
   state: unknown;
 }
 
-/** Every terminal path: record how it ended, give the slot up, start what waits. */
-export const handler = step('ReleaseSlot', async (event: ReleaseSlotEvent): Promise<SlotRelease> => {
+/** Every terminal path: record how it ended, give the slot up, start what waits; after a success, the automatic promotions from it. */
+export const handler = step('ReleaseSlot', async (event: ReleaseSlotEvent): Promise<SlotRelease & { promotions?: string[] }> => {
   const unpublished = (event.state as { terminalEventFailure?: { Error?: string; Cause?: string } } | undefined)?.terminalEventFailure;
   if (unpublished) logger.error(TERMINAL_EVENT_NOT_PUBLISHED, { status: event.status, execution: event.execution.name, error: unpublished.Error, cause: unpublished.Cause });
   const slot = slotOfExecution(event.state);
   // SlotLost: the slot is not this execution's to give up, whatever its name says.
   if (!slot || (event.state as { failure?: { Error?: string } } | undefined)?.failure?.Error === SLOT_LOST) return { released: false };
   const stateMachineArn = stateMachineArnOf(event.execution.arn) ?? process.env.STATE_MACHINE_ARN ?? '';
-  return releaseSlot(slot, event.execution.name, event.status, stateMachineArn);
+  const release = await releaseSlot(slot, event.execution.name, event.status, stateMachineArn);
+  const deployment = (event.state as Partial<DeploymentState> | undefined)?.deployment;
+  if (event.status !== 'SUCCEEDED' || !deployment) return release;
+  const promotions = await startAutomaticPromotions(deployment, cachedDeploymentsFile(), stateMachineArn);
+  return promotions.length > 0 ? { ...release, promotions } : release;
 });

@@ -27,6 +27,7 @@ export const handler = async (event: unknown): Promise<TriggerResult> => {
     logger.info('push ignored', { reason: match.reason, account: push.account, region: push.region, repository: push.detail['repository-name'], eventId: push.id });
     return { recorded: [], duplicates: [], skipped: [], started: [], ignored: match.reason };
   }
+  if (match.manualOnly) logger.info('push not deployed to manual targets', { targets: match.manualOnly, reason: 'trigger: manual', eventId: push.id });
   const stateMachineArn = process.env.STATE_MACHINE_ARN;
   if (!stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set (serverless.yml sets it to the deploy state machine)');
   return recordPush(

@@ -27,8 +27,10 @@ const detailSchema = z.looseObject({
   startedAt: z.string(),
   at: z.string(),
   slot: z.optional(z.string()),
-  trigger: z.optional(z.looseObject({ kind: z.enum(['ecr-push', 'manual']), requestedBy: z.optional(z.string()) })),
+  trigger: z.optional(z.looseObject({ kind: z.enum(['ecr-push', 'manual', 'promotion']), requestedBy: z.optional(z.string()) })),
   rollbackOf: z.optional(z.string()),
+  promotedFrom: z.optional(z.looseObject({ target: z.string(), deploymentId: z.string() })),
+  approvedBy: z.optional(z.looseObject({ by: z.string(), at: z.string() })),
   supersededBy: z.optional(z.string()),
   cleanup: z.optional(z.string()),
 });

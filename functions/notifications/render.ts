@@ -32,6 +32,7 @@ interface StatusStyle {
 }
 
 const STATUS_STYLE: Record<DeploymentStatus, StatusStyle> = {
+  AWAITING_APPROVAL: { emoji: '⏸️', headline: (t, e) => `${t} on ${e}: waiting for approval` },
   STARTED: { emoji: '🚀', headline: (t, e) => `Deploying ${t} to ${e}` },
   SUCCEEDED: { emoji: '✅', headline: (t, e) => `Deployed ${t} to ${e}` },
   FAILED: { emoji: '❌', headline: (t, e) => `${t} on ${e}: deployment failed, nothing changed` },
@@ -163,7 +164,7 @@ const FAILURE_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['FAILED', 'ROLL
 
 /** How long it took, for the statuses where that means something (not for one starting or a push that never ran). */
 function elapsed(detail: DeploymentEventDetail): string | undefined {
-  return detail.status === 'STARTED' || detail.status === 'SKIPPED' ? undefined : deploymentDuration(detail);
+  return detail.status === 'STARTED' || detail.status === 'SKIPPED' || detail.status === 'AWAITING_APPROVAL' ? undefined : deploymentDuration(detail);
 }
 
 /** Who asked: a push, a person, a rollback; undefined for events that do not say. */
@@ -171,6 +172,7 @@ function triggerText(detail: DeploymentEventDetail): string | undefined {
   if (detail.rollbackOf) return `rollback of ${detail.rollbackOf}`;
   if (!detail.trigger) return undefined;
   if (detail.trigger.kind === 'ecr-push') return 'ECR push';
+  if (detail.trigger.kind === 'promotion') return detail.promotedFrom ? `automatic promotion from ${detail.promotedFrom.target}` : 'automatic promotion';
   return detail.trigger.requestedBy ? `by hand (${detail.trigger.requestedBy})` : 'by hand';
 }
 
@@ -189,8 +191,17 @@ function fallbackText(detail: DeploymentEventDetail): string {
 
 const field = (label: string, value: string): TextObject => ({ type: 'mrkdwn', text: `*${label}*\n${value}` });
 
+/** The exact commands that decide a deployment waiting for approval. */
+function approvalBlock(detail: DeploymentEventDetail): SlackBlock | undefined {
+  if (detail.status !== 'AWAITING_APPROVAL') return undefined;
+  const id = detail.deploymentId.replace(/[^A-Za-z0-9_-]/g, '');
+  const until = /until (\S+?)\./.exec(detail.reason ?? '')?.[1];
+  const commands = [`npx ecr-deployer approve ${id}`, `npx ecr-deployer reject ${id} --reason "…"`].join('\n');
+  return { type: 'section', text: { type: 'mrkdwn', text: `:raised_hand: *Approve or reject*${until ? ` (before ${escapeMrkdwn(formatTime(until))}, else it is skipped)` : ''}\n\`\`\`${commands}\`\`\`` } };
+}
+
 function reasonBlock(detail: DeploymentEventDetail): SlackBlock | undefined {
-  if (!detail.reason) return undefined;
+  if (!detail.reason || detail.status === 'AWAITING_APPROVAL') return undefined;
   const label = FAILURE_STATUSES.has(detail.status) ? `*Failed in* ${code(detail.phase)}` : '*Reason*';
   const reason = escapeMrkdwn(truncate(detail.reason, REASON_MAX)).replace(/```/g, "'''");
   return { type: 'section', text: { type: 'mrkdwn', text: `${label}\n\`\`\`${reason}\`\`\`` } };
@@ -227,18 +238,20 @@ function renderSlackMessage(detail: DeploymentEventDetail): SlackMessage {
   if (revisions) fields.push(field('Revision', code(revisions)));
   fields.push(field('Status', `${STATUS_STYLE[detail.status].emoji} ${statusText(detail.status)}`));
   const duration = elapsed(detail);
-  if (detail.status === 'STARTED') fields.push(field('Started', formatTime(detail.startedAt)));
+  if (detail.status === 'STARTED' || detail.status === 'AWAITING_APPROVAL') fields.push(field('Started', formatTime(detail.startedAt)));
   else if (detail.status === 'SKIPPED') fields.push(field('Pushed', formatTime(detail.startedAt)));
   else if (duration) fields.push(field(detail.status === 'ROLLING_BACK' ? 'Running for' : 'Duration', duration));
   const trigger = triggerText(detail);
   if (trigger) fields.push(field('Trigger', escapeMrkdwn(trigger)));
   if (detail.supersededBy) fields.push(field('Superseded by', code(shortDigest(detail.supersededBy))));
+  if (detail.approvedBy) fields.push(field('Approved by', `${escapeMrkdwn(detail.approvedBy.by)} at ${formatTime(detail.approvedBy.at)}`));
+  if (detail.promotedFrom) fields.push(field('Promoted from', `${code(detail.promotedFrom.target)} (tested by ${code(detail.promotedFrom.deploymentId)})`));
 
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: truncate(headline(detail), HEADER_MAX), emoji: true } },
     { type: 'section', fields },
   ];
-  for (const block of [reasonBlock(detail), cleanupBlock(detail)]) if (block) blocks.push(block);
+  for (const block of [approvalBlock(detail), reasonBlock(detail), cleanupBlock(detail)]) if (block) blocks.push(block);
   blocks.push(contextBlock(detail));
   return { text: fallbackText(detail), blocks };
 }
@@ -254,7 +267,7 @@ function renderThreadReply(detail: DeploymentEventDetail): SlackMessage {
   const duration = elapsed(detail);
   if (duration) parts.push(`after ${duration}`);
   const blocks: SlackBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: parts.join(' · ') } }];
-  for (const block of [reasonBlock(detail), cleanupBlock(detail)]) if (block) blocks.push(block);
+  for (const block of [approvalBlock(detail), reasonBlock(detail), cleanupBlock(detail)]) if (block) blocks.push(block);
   return { text: fallbackText(detail), blocks };
 }
 

@@ -1,12 +1,14 @@
 import type { SmokeTest, TargetConfig, TargetKind } from '../config/schema';
 import type { SlotRef } from '../slots/identity';
 import type { ImageRef } from './image';
+import type { ApprovalStatus } from '../approval/model';
 
 /** A target from deployments.yml with defaults applied and its kind made explicit. */
 type ResolvedTarget = TargetConfig & { kind: TargetKind };
 
 interface Trigger {
-  kind: 'ecr-push' | 'manual';
+  /** An ECR push, a person, or an automatic promotion (`promote.automatically`) after the source SUCCEEDED. */
+  kind: 'ecr-push' | 'manual' | 'promotion';
   /** The ECR push events whose images this deployment carries. */
   eventIds?: string[];
   requestedBy?: string;
@@ -18,6 +20,15 @@ interface TargetChange {
   image: ImageRef;
   /** Set when this change undoes a deployment (`rollback: true`): that deployment's id (execution name). */
   rollbackOf?: string;
+  /** A promotion: the target whose tested image this is, and the deployment that tested it there. */
+  promotedFrom?: PromotedFrom;
+}
+
+interface PromotedFrom {
+  target: string;
+  deploymentId: string;
+  /** Set when the image must first be copied from the source's repository (`promote.copyImage`). */
+  copyFromRepository?: string;
 }
 
 /**
@@ -28,6 +39,8 @@ interface TargetChange {
 interface DeploymentSettings {
   rollout: TargetConfig['rollout'];
   smokeTests: SmokeTest[];
+  /** A target requires approval (`approval.required`), and this is not a rollback: wait for a decision, this long at most, before changing anything. */
+  approval?: { timeoutSeconds: number };
 }
 
 /** What is being deployed where. Fixed for the whole execution. */
@@ -193,6 +206,9 @@ interface SlotHoldProgress {
   announced?: boolean;
 }
 
+/** RequestApproval's and CheckApproval's result. */
+type ApprovalProgress = ApprovalStatus & { checkAfterSeconds?: number };
+
 /** What EcsDeregisterOrphan found and did after EcsDeployNewRevision failed. */
 interface OrphanCleanup {
   /** The revision deregistered. */
@@ -209,6 +225,8 @@ interface OrphanCleanup {
 interface DeploymentState {
   deployment: Deployment;
   slotHold?: SlotHoldProgress;
+  /** Where the approval stands, for a deployment that needs one (functions/approval). */
+  approval?: ApprovalProgress;
   slotRelease?: { released: boolean; next?: string };
   ecs?: EcsProgress;
   batch?: BatchProgress;
@@ -233,6 +251,7 @@ export type {
   ResolvedTarget,
   Trigger,
   TargetChange,
+  PromotedFrom,
   DeploymentSettings,
   Deployment,
   ChangedContainer,
@@ -249,5 +268,6 @@ export type {
   SmokeProgress,
   CaughtError,
   SlotHoldProgress,
+  ApprovalProgress,
   DeploymentState,
 };

@@ -6,7 +6,7 @@
  */
 
 /** Thrown by ResolveDeployment for a request that can never deploy: caught into PublishRejected, not retried. */
-const REJECTED_ERRORS = ['InvalidInput', 'TargetNotFound', 'ConfigError', 'ImageNotFound', 'NoRollbackTarget'] as const;
+const REJECTED_ERRORS = ['InvalidInput', 'TargetNotFound', 'ConfigError', 'ImageNotFound', 'NoRollbackTarget', 'NothingToPromote'] as const;
 
 /** Thrown by HoldSlot: the claim was taken over before it started; it must not deploy (nor release the slot). */
 const SLOT_LOST = 'SlotLost';
@@ -54,6 +54,7 @@ const DEPLOYMENT_FAILURES = [
   'NotAnImageFunction',
   'ImageInOtherRegion',
   'ConcurrentChange',
+  'PromotionCopyFailed',
 ] as const;
 
 /** Thrown outside the state machine: the trigger refuses an event that is not an ECR image action. */

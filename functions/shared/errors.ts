@@ -99,6 +99,16 @@ class ConcurrentChange extends DeploymentError {
   public override readonly name: string = 'ConcurrentChange';
 }
 
+/** A promotion has no tested image to take: the source never SUCCEEDED, is deploying, failed last, or the image cannot reach the destination's repository. */
+class NothingToPromote extends DeploymentError {
+  public override readonly name: string = 'NothingToPromote';
+}
+
+/** Copying a promoted image into the destination's repository failed (ECR refused the manifest, e.g. its layers are not in that repository). */
+class PromotionCopyFailed extends DeploymentError {
+  public override readonly name: string = 'PromotionCopyFailed';
+}
+
 /** A deployment asked for by hand waited for its slot past its deadline: another deployment holds it. */
 class SlotBusy extends DeploymentError {
   public override readonly name: string = 'SlotBusy';
@@ -132,6 +142,8 @@ export {
   TargetNotFound,
   ImageNotFound,
   NoRollbackTarget,
+  NothingToPromote,
+  PromotionCopyFailed,
   InvalidInput,
   MalformedEvent,
   DefinitionNotFound,

@@ -127,7 +127,7 @@ async function recordPush(push: PushedImage, targets: ResolvedTarget[], stateMac
 }
 
 /**
- * How long a deployment may hold its slot: every deadline it can run into, plus
+ * How long a deployment may hold its slot: every deadline it can run into (the wait for approval included), plus
  * an hour for retries and throttling. The recovery rule releases a slot at once
  * when its execution ends badly; the lease is only the backstop.
  */
@@ -139,7 +139,7 @@ function leaseSecondsFor(deployment: Deployment): number {
     return sum + test.batchJob.timeoutSeconds;
   }, 0);
   const bakes = deployment.slot.kind === 'lambda' ? canarySteps(deployment).reduce((sum, step) => sum + step.bakeSeconds, 0) : 0;
-  return rollout.timeoutSeconds + rollout.rollbackTimeoutSeconds + smoke + bakes + 3600;
+  return rollout.timeoutSeconds + rollout.rollbackTimeoutSeconds + smoke + bakes + (deployment.settings.approval?.timeoutSeconds ?? 0) + 3600;
 }
 
 /**

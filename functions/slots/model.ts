@@ -1,6 +1,7 @@
 import type { TargetKind } from '../config/schema';
 import type { Trigger } from '../shared/deployment';
 import { shortDigest } from '../shared/image';
+import type { ApprovalRequest } from '../approval/model';
 import { executionNameFor } from './identity';
 
 /**
@@ -54,6 +55,8 @@ interface Lease {
   images: Record<string, WantedImage>;
   since: string;
   expiresAt: string;
+  /** A target with `approval.required`: the deployment waits for a decision while it holds the slot (functions/approval). */
+  approval?: ApprovalRequest;
 }
 
 /** A person's request waiting for the slot (a manual deployment polls until it holds it, or its deadline). */

@@ -1,4 +1,4 @@
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, paginateScan } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, paginateScan, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { TargetKind } from '../config/schema';
 import { withTransientErrorsNamed } from '../shared/aws-errors';
@@ -26,10 +26,16 @@ function pauseAfterConflict(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
 
-function tableName(): string {
+/** The table and the client to reach it: the functions' own, or the CLI's (its region, profile and endpoint). */
+interface SlotTable {
+  client: DynamoDBClient;
+  name: string;
+}
+
+function defaultTable(): SlotTable {
   const name = process.env.SLOTS_TABLE;
   if (!name) throw new Error('SLOTS_TABLE is not set (serverless.yml sets it to the slot table)');
-  return name;
+  return { client: dynamodb, name };
 }
 
 function fromItem(item: Record<string, unknown>): SlotRecord {
@@ -38,9 +44,9 @@ function fromItem(item: Record<string, unknown>): SlotRecord {
 }
 
 /** The slot's record as it is now (strongly consistent), or an empty one. */
-async function readSlot(key: string, kind: TargetKind): Promise<SlotRecord> {
+async function readSlot(key: string, kind: TargetKind, table: SlotTable = defaultTable()): Promise<SlotRecord> {
   const output = await withTransientErrorsNamed('read slot', () =>
-    dynamodb.send(new GetItemCommand({ TableName: tableName(), Key: { pk: { S: key } }, ConsistentRead: true })),
+    table.client.send(new GetItemCommand({ TableName: table.name, Key: { pk: { S: key } }, ConsistentRead: true })),
   );
   return output.Item ? fromItem(unmarshall(output.Item)) : emptyRecord(key, kind);
 }
@@ -50,9 +56,9 @@ async function readSlot(key: string, kind: TargetKind): Promise<SlotRecord> {
  * anything, unless another writer came first (then again, from what that one
  * wrote). `change` must be pure: it may run more than once.
  */
-async function updateSlot<R>(key: string, kind: TargetKind, change: (record: SlotRecord) => R): Promise<{ record: SlotRecord; result: R }> {
+async function updateSlot<R>(key: string, kind: TargetKind, change: (record: SlotRecord) => R, table: SlotTable = defaultTable()): Promise<{ record: SlotRecord; result: R }> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-    const current = await readSlot(key, kind);
+    const current = await readSlot(key, kind, table);
     const next = copyOf(current);
     const result = change(next);
     if (JSON.stringify(next) === JSON.stringify(current)) return { record: current, result };
@@ -60,9 +66,9 @@ async function updateSlot<R>(key: string, kind: TargetKind, change: (record: Slo
     const { key: pk, ...attributes } = next;
     try {
       await withTransientErrorsNamed('write slot', () =>
-        dynamodb.send(
+        table.client.send(
           new PutItemCommand({
-            TableName: tableName(),
+            TableName: table.name,
             Item: marshall({ pk, ...attributes }, { removeUndefinedValues: true }),
             ConditionExpression: current.version === 0 ? 'attribute_not_exists(pk)' : '#version = :version',
             ...(current.version === 0 ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': { N: String(current.version) } } }),
@@ -80,9 +86,11 @@ async function updateSlot<R>(key: string, kind: TargetKind, change: (record: Slo
 
 /** Every slot's record (the sweep reads them all: one item per slot, a small table). */
 async function* allSlots(): AsyncGenerator<SlotRecord> {
-  for await (const page of paginateScan({ client: dynamodb }, { TableName: tableName(), ConsistentRead: true })) {
+  const table = defaultTable();
+  for await (const page of paginateScan({ client: table.client }, { TableName: table.name, ConsistentRead: true })) {
     for (const item of page.Items ?? []) yield fromItem(unmarshall(item));
   }
 }
 
 export { readSlot, updateSlot, allSlots };
+export type { SlotTable };

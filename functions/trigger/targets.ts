@@ -8,7 +8,8 @@ import type { EcrImageActionEvent } from './ecr-event';
 
 /** Why a push starts nothing, in words for the log. */
 type IgnoredPush = { ignored: true; reason: string };
-type MatchedPush = { ignored: false; targets: ResolvedTarget[]; tag: string; digest: string };
+/** `manualOnly`: targets the tag matches that only a person or a promotion deploys (trigger: manual). */
+type MatchedPush = { ignored: false; targets: ResolvedTarget[]; tag: string; digest: string; manualOnly?: string[] };
 
 /** A target with its kind made explicit: the key (ecs, batch) the schema guarantees is the only one set. */
 function resolveTarget(target: DeploymentsFile['targets'][number]): ResolvedTarget {
@@ -46,7 +47,10 @@ function matchPushToTargets(event: EcrImageActionEvent, compiled: CompiledDeploy
       reason: `tag "${tag}" matches none of ${forRepository.map((t) => `${t.name} [${t.tags.join(', ')}]`).join('; ')}`,
     };
   }
-  return { ignored: false, targets: matching.map(resolveTarget), tag, digest };
+  const manual = matching.filter((target) => target.trigger === 'manual').map((target) => target.name);
+  const byPush = matching.filter((target) => target.trigger !== 'manual');
+  if (byPush.length === 0) return { ignored: true, reason: `${manual.join(', ')} ${manual.length === 1 ? 'is' : 'are'} deployed by hand or by promotion only (trigger: manual): a push never deploys ${manual.length === 1 ? 'it' : 'them'}` };
+  return { ignored: false, targets: byPush.map(resolveTarget), tag, digest, ...(manual.length > 0 ? { manualOnly: manual } : {}) };
 }
 
 export { matchPushToTargets, resolveTarget };

@@ -455,14 +455,21 @@ describe('serverless package', () => {
       expect(resourceOf('states:GetExecutionHistory')).toEqual([`arn:aws:states:us-east-1:123456789012:execution:${name}:*`]);
     });
 
-    it("gives the deployment coordinator the slot table, starting its own state machine, publishing events, the deployment history and the configured repositories' images, nothing else", () => {
+    it("gives the deployment coordinator the slot table, starting its own state machine, publishing events, the deployment history, the configured repositories' images and the promotions' copies, nothing else", () => {
       const statements = statementsOfRole('DeploymentCoordinatorRole');
 
       const actions = sorted([...new Set(statements.flatMap((statement) => asList(statement.Action)))]);
+      // A promotion across repositories (promote.copyImage) reads the source's manifest and puts it into the target's: only those pairs.
+      const resourcesOf = (action: string) => sorted(statements.filter((statement) => asList(statement.Action).includes(action)).flatMap((statement) => render(asList(statement.Resource)) as unknown[]));
+      const repositoryArn = (name: string) => `arn:aws:ecr:us-east-1:123456789012:repository/${name}`;
+      expect(resourcesOf('ecr:BatchGetImage')).toEqual(sorted(['upscaler-splitter-dev-ecr', 'upscaler-splitter-staging-ecr'].map(repositoryArn)));
+      expect(resourcesOf('ecr:PutImage')).toEqual(sorted(['upscaler-splitter-staging-ecr', 'upscaler-splitter-prod-ecr'].map(repositoryArn)));
       expect(actions).toEqual([
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'ecr:BatchGetImage',
         'ecr:DescribeImages',
+        'ecr:PutImage',
         'events:PutEvents',
         'logs:CreateLogStream',
         'logs:PutLogEvents',

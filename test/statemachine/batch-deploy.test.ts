@@ -56,7 +56,7 @@ describe('Batch deployment', () => {
   describe('when no ACTIVE job definition exists', () => {
     it('fails with DefinitionNotFound, registers nothing and says so in a FAILED event', async () => {
       account = createSampleWorld();
-      const target = splitterTarget({ batch: { jobDefinition: 'upscaler-splitter-job-prod' } });
+      const target = splitterTarget({ batch: { jobDefinition: 'upscaler-splitter-job-qa' } });
 
       const result = await runDeployment(executionInput(account, target, NEW_DIGEST));
 

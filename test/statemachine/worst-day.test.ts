@@ -74,7 +74,7 @@ const FINAL_EVENT_CASES: [state: string, status: string, arrange: () => void, wo
 describe('a final event', () => {
   it.each(FINAL_EVENT_CASES)('is published after %s times out (States.Timeout, then Sandbox.Timedout)', async (state, status, arrange, world) => {
     const timeouts: TaskInterceptor[] = [failing(state, 'States.Timeout'), failing(state, 'Sandbox.Timedout')];
-    account = await createTestWorld(world, { intercept: (name, invoke) => timeouts[0]!(name, () => timeouts[1]!(name, invoke)) });
+    account = await createTestWorld(world, { intercept: (name, invoke, input) => timeouts[0]!(name, () => timeouts[1]!(name, invoke, input), input) });
     arrange();
 
     const result = await runDeployment(executionInput(account, streamMlTarget(), NEW_DIGEST));

@@ -5,6 +5,7 @@ import type { DeploymentEventDetail } from '../../functions/events/deployment-ev
 import { readSlot } from '../../functions/slots/store';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import { loadDeployDefinition, type LocalRunResult, type TaskInterceptor } from '../../local/state-machine';
+import { approvingApprover, rejectingApprover, type LocalApprover } from '../../local/stack';
 import { createTestWorld, startExecution, statesEntered, useDeploymentsFile, type TargetSpec } from './world';
 
 /**
@@ -39,7 +40,7 @@ const ERROR_OF_FAULT: Record<Exclude<Fault, 'throttled'>, { error: string; after
   'Sandbox.Timedout': { error: 'Sandbox.Timedout', afterTheStep: true },
 };
 
-const TERMINAL_STATUSES = new Set(['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'ROLLBACK_FAILED']);
+const TERMINAL_STATUSES = new Set(['SUCCEEDED', 'FAILED', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SKIPPED']);
 
 interface InjectedFault {
   intercept: TaskInterceptor;
@@ -84,6 +85,8 @@ function injectFault(account: SimulatedAwsAccount, stateName: string, fault: Fau
 interface FaultScenario {
   name: string;
   world?: Parameters<typeof createTestWorld>[0];
+  /** Who decides approvals (default: the local stack's, which rejects). */
+  approver?: LocalApprover;
   /** Arranges the world (image behaviours, refusals) and runs the deployment to its end. */
   run: (account: SimulatedAwsAccount) => Promise<LocalRunResult>;
 }
@@ -95,8 +98,8 @@ interface FaultScenario {
  * bus that refuses the STARTED event HoldSlot publishes (AnnounceStarted does).
  */
 function requestsByHand(request: { target: () => TargetSpec; digest: string; tag: string }): FaultScenario[] {
-  const byHand = (account: SimulatedAwsAccount, tag: string) => {
-    const target = request.target();
+  const byHand = (account: SimulatedAwsAccount, tag: string, extra: TargetSpec = {}) => {
+    const target = { ...request.target(), ...extra };
     useDeploymentsFile([target]);
     account.ecr.pushImage(String(target.repository), request.digest, [request.tag]);
     return startExecution(account, { target: target.name, tag }, 'by-hand');
@@ -109,6 +112,16 @@ function requestsByHand(request: { target: () => TargetSpec; digest: string; tag
         account.failNext('DescribeImages', 1000, 'ServerException');
         return byHand(account, request.tag);
       },
+    },
+    {
+      name: 'the target requires approval, and a person approves',
+      approver: approvingApprover('arn:aws:sts::123456789012:assumed-role/release-manager/alice'),
+      run: (account) => byHand(account, request.tag, { approval: { required: true } }),
+    },
+    {
+      name: 'the target requires approval, and a person rejects it',
+      approver: rejectingApprover('not this week'),
+      run: (account) => byHand(account, request.tag, { approval: { required: true } }),
     },
     {
       name: 'the event bus refuses STARTED once, and the deployment goes on',
@@ -195,13 +208,14 @@ async function runScenario(spec: FaultMatrixSpec, scenario: FaultScenario, fault
   let injected: InjectedFault | undefined;
   let invocations = 0;
   const account: SimulatedAwsAccount = await createTestWorld(scenario.world, {
-    intercept: (state, invoke) => {
+    approver: scenario.approver,
+    intercept: (state, invoke, input) => {
       invocations += 1;
       if (invocations > RUNAWAY_INVOCATIONS) {
         for (const name of account.executions.keys()) account.stepFunctions.stop(name);
         throw new Error(`more than ${RUNAWAY_INVOCATIONS} step invocations: stopped at ${state}`);
       }
-      return injected ? injected.intercept(state, invoke) : invoke();
+      return injected ? injected.intercept(state, invoke, input) : invoke();
     },
   });
   if (fault) injected = injectFault(account, fault.state, fault.fault);
@@ -232,7 +246,7 @@ interface Cell {
   scenarios: { name: string; outcome: string; problems: string[]; hits: number; republished: number }[];
 }
 
-const SHORT_STATUS: Record<string, string> = { SUCCEEDED: 'S', ROLLED_BACK: 'R', FAILED: 'F', ROLLBACK_FAILED: 'X' };
+const SHORT_STATUS: Record<string, string> = { SUCCEEDED: 'S', ROLLED_BACK: 'R', FAILED: 'F', ROLLBACK_FAILED: 'X', SKIPPED: 'K' };
 
 function outcomeOf(observation: Observation): string {
   const statuses = Object.values(observation.terminal).flat().map((t) => t.split(' ')[0] ?? '');
@@ -259,7 +273,7 @@ function renderMatrix(spec: FaultMatrixSpec, cells: Cell[], clean: Map<string, S
     `Fault matrix, ${spec.title}: ${states.length} Task states × ${FAULTS.length} faults = ${covered} cells, ${runs} runs (${spec.scenarios.length} scenarios)`,
     line(header),
     ...rows.map(line),
-    'Each cell: the outcome of every scenario that enters the state (S SUCCEEDED, R ROLLED_BACK, F FAILED, X ROLLBACK_FAILED);',
+    'Each cell: the outcome of every scenario that enters the state (S SUCCEEDED, R ROLLED_BACK, F FAILED, X ROLLBACK_FAILED, K SKIPPED);',
     '✓ every one as without the fault; · the fault found nothing to hit there (the step never succeeded, or made no AWS call).',
     `${republished} runs published a terminal event twice (same deployment id and status: the Slack notifier posts it once).`,
     ...spec.scenarios.map((scenario) => {

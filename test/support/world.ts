@@ -5,7 +5,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { deliverPush, runsSince, type TriggerResult } from '../../local/deploy-push';
 import { createSampleWorld, ML_INFERENCE, SHORT_DRAMA, SPLITTER, STREAM_ML } from '../../local/sample-world';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
-import { startLocalStack } from '../../local/stack';
+import { startLocalStack, type LocalApprover } from '../../local/stack';
 import type { LocalRunOptions, LocalRunResult } from '../../local/state-machine';
 
 /**
@@ -92,8 +92,8 @@ function useStreamMlOnlyDeploymentsFile(): void {
 
 const stacks = new WeakMap<SimulatedAwsAccount, Promise<unknown>>();
 
-/** `intercept` wraps every step's Lambda; `waitMs` is how long waits last (default 0; `as-defined` on a virtual clock). */
-type StackOptions = Pick<LocalRunOptions, 'intercept' | 'waitMs'>;
+/** `intercept` wraps every step's Lambda; `waitMs` is how long waits last (default 0; `as-defined` on a virtual clock); `approver` decides approvals. */
+type StackOptions = Pick<LocalRunOptions, 'intercept' | 'waitMs'> & { approver?: LocalApprover };
 
 /** The stack around `account`, started once (fresh tables in the tests' local DynamoDB). */
 function withStack(account: SimulatedAwsAccount, options: StackOptions = {}): Promise<unknown> {
@@ -215,6 +215,7 @@ export {
   runDeployment,
   startExecution,
   createTestWorld,
+  withStack,
   pushEvent,
   push,
   settle,

@@ -27,6 +27,11 @@ function deploymentEvent(overrides: Partial<DeploymentEventDetail> = {}): Deploy
 
 /** One event per status, with what each status carries (deployment-events.ts). */
 const STORY: Record<DeploymentEventDetail['status'], Partial<DeploymentEventDetail>> = {
+  AWAITING_APPROVAL: {
+    status: 'AWAITING_APPROVAL',
+    phase: 'approval',
+    reason: 'waiting for approval until 2026-11-24T10:15:06.000Z. Approve: npx ecr-deployer approve stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79 — or reject: npx ecr-deployer reject stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79 --reason "…"',
+  },
   STARTED: {},
   SUCCEEDED: { status: 'SUCCEEDED', phase: 'done', previous: TD('stream-ml-service', 7), current: TD('stream-ml-service', 8), at: '2026-11-23T10:17:41.000Z' },
   FAILED: {
