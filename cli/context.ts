@@ -5,10 +5,13 @@ import { join, resolve } from 'node:path';
 import { BatchClient } from '@aws-sdk/client-batch';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { STSClient } from '@aws-sdk/client-sts';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { paginateListStateMachines, SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
 import { loadDeploymentsFile } from '../functions/config/load';
 import type { DeploymentsFile } from '../functions/config/schema';
+import type { SlotTable } from '../functions/slots/store';
 import { CliError, type ErrorContext } from './errors';
 import { Output, type Writer } from './output';
 
@@ -23,6 +26,8 @@ interface GlobalOptions {
   local?: boolean;
   /** With --local and --file: targets whose smoke tests fail in the rehearsal. */
   failSmoke?: string[];
+  /** With --local: approvals asked during this run are given at once. */
+  approve?: boolean;
 }
 
 /** What the CLI gets from its surroundings; tests replace them. */
@@ -49,6 +54,9 @@ interface AwsClients {
   /** `verify` only: DescribeSecret and DescribeParameters, never a value. */
   secrets: SecretsManagerClient;
   ssm: SSMClient;
+  /** `approve` and `reject`: who the caller is, and the slot table they write the decision to. */
+  sts: STSClient;
+  dynamodb: DynamoDBClient;
 }
 
 /** The embedded simulated account of --local (cli/local.ts). */
@@ -73,6 +81,8 @@ interface CliContext {
   stateMachineArn(): Promise<string>;
   deploymentsFile(): string;
   loadConfig(): DeploymentsFile;
+  /** The stack's slot table (ECR_DEPLOYER_SLOTS_TABLE, else ecr-deployer-<stage>-slots); with --local, the local stack's own (undefined). */
+  slotTable(): SlotTable | undefined;
   close(): Promise<void>;
 }
 
@@ -97,6 +107,8 @@ function createClients(config: ClientConfig): AwsClients {
     lambda: new LambdaClient(defined),
     secrets: new SecretsManagerClient(defined),
     ssm: new SSMClient(defined),
+    sts: new STSClient(defined),
+    dynamodb: new DynamoDBClient(defined),
   };
 }
 
@@ -146,7 +158,12 @@ async function openContext(options: GlobalOptions, deps: CliDeps): Promise<CliCo
     // Loaded only for --local: the simulated account and the real state machine with every step handler.
     const { openLocalSession } = require('./local') as typeof import('./local');
     // With --file, the person's own deployments.yml is rehearsed; without, the sample world of `npm start`.
-    local = await openLocalSession({ waitMs: deps.localWaitMs ?? 100, file: options.file ? resolve(options.file) : undefined, failSmoke: options.failSmoke });
+    local = await openLocalSession({
+      waitMs: deps.localWaitMs ?? 100,
+      file: options.file ? resolve(options.file) : undefined,
+      failSmoke: options.failSmoke,
+      approveAs: options.approve ? `local:${deps.env.USER ?? deps.env.USERNAME ?? 'you'}` : undefined,
+    });
     for (const line of local.simulated) out.error(`local: ${line}`);
     // Intercepted by the simulated account; were anything not, it would go to 127.0.0.1, never to AWS.
     clients = createClients({ region: local.region, endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 });
@@ -180,6 +197,11 @@ async function openContext(options: GlobalOptions, deps: CliDeps): Promise<CliCo
     },
     loadConfig() {
       return loadDeploymentsFile(context.deploymentsFile());
+    },
+    slotTable() {
+      if (local) return undefined;
+      const stage = options.stage ?? deps.env.ECR_DEPLOYER_STAGE ?? 'dev';
+      return { client: clients.dynamodb, name: deps.env.ECR_DEPLOYER_SLOTS_TABLE ?? `ecr-deployer-${stage}-slots` };
     },
     async close() {
       for (const client of Object.values(clients)) client.destroy();

@@ -29,7 +29,7 @@ function readEvent(file: string): { detail: Record<string, string> } {
 }
 
 /** `--local -f FILE`: the person's own file, rehearsed (local/rehearsal.ts). */
-async function openRehearsal(options: { waitMs: number; file: string; failSmoke?: string[] }): Promise<LocalSession> {
+async function openRehearsal(options: { waitMs: number; file: string; failSmoke?: string[]; approveAs?: string }): Promise<LocalSession> {
   const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
   const restoreEnv = () => {
     for (const key of ENV_KEYS) {
@@ -54,11 +54,11 @@ async function openRehearsal(options: { waitMs: number; file: string; failSmoke?
   }
 }
 
-async function openLocalSession(options: { waitMs: number; file?: string; failSmoke?: string[] }): Promise<LocalSession> {
+async function openLocalSession(options: { waitMs: number; file?: string; failSmoke?: string[]; approveAs?: string }): Promise<LocalSession> {
   if (options.file) return openRehearsal({ ...options, file: options.file });
   if (options.failSmoke?.length) throw new Error('--fail-smoke rehearses your own deployments.yml: pass it with --file');
   const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
-  const environment = await startLocalEnvironment({ waitMs: options.waitMs });
+  const environment = await startLocalEnvironment({ waitMs: options.waitMs, approveAs: options.approveAs });
   const { account, deploymentsFile } = environment;
   seedSampleImages(account);
   // What the step Lambdas of the stack see: the file compiled, as packaging leaves it.

@@ -1,7 +1,10 @@
+import '../local/quiet';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { approveCommand, rejectCommand } from './commands/approve';
 import { deployCommand } from './commands/deploy';
+import { promoteCommand } from './commands/promote';
 import { initCommand } from './commands/init';
 import { snapshotCommand } from './commands/snapshot';
 import { verifyCommand } from './commands/verify';
@@ -27,6 +30,9 @@ Examples:
   npx ecr-deployer deploy stream-ml-service --tag v1.4.0 --no-wait    (starts it and returns)
   npx ecr-deployer rollback stream-ml-service
   npx ecr-deployer rollback stream-ml-service --to v1.3.0
+  npx ecr-deployer promote splitter-prod                     (what splitter-staging runs and last passed)
+  npx ecr-deployer approve promote-splitter-prod-20261201T101500Z
+  npx ecr-deployer reject promote-splitter-prod-20261201T101500Z --reason "freeze until Monday"
   npx ecr-deployer status stream-ml-service
   npx ecr-deployer history stream-ml-service --json
   npx ecr-deployer watch stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79
@@ -99,6 +105,7 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
     .option('-f, --file <path>', 'deployments.yml to read targets from (default: DEPLOYMENTS_FILE, ./deployments.yml, the repository\'s)')
     .option('--local', 'run against a simulated AWS account in this process: with --file, built from your deployments.yml (a rehearsal); without, the sample world of `npm start`. Nothing leaves 127.0.0.1')
     .option('--fail-smoke <targets>', 'with --local --file: these targets\' smoke tests fail (comma-separated), to rehearse a rollback', (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((name) => name.trim()).filter(Boolean)])
+    .option('--approve', 'with --local: approvals asked during this run are given at once, as local:<you> (without, they are rejected: nobody can approve while a local run waits)')
     .addHelpText('after', EXAMPLES)
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
@@ -128,6 +135,30 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
     .option('--timeout <seconds>', 'stop following after this long (the rollback goes on); exit 1', positiveInteger)
     .option('--json', 'at the end, one JSON document on stdout (execution, outcome, target, image, times); the progress goes to stderr')
     .action((target: string, options: { to?: string; wait: boolean; timeout?: number; json?: boolean }, command: Command) => run(command, (context) => rollbackCommand(context, target, options)));
+
+  program
+    .command('promote')
+    .description('deploy to a target exactly the image another target runs and last SUCCEEDED with (default: its promote.from)')
+    .argument('<target>', 'a target of deployments.yml')
+    .option('--from <source>', 'the target to promote from (default: promote.from of <target>)')
+    .option('--wait', 'follow the deployment until it ends; exit 0 only if it SUCCEEDED (the default)')
+    .option('--no-wait', 'start it and return: exit 0 once started')
+    .option('--timeout <seconds>', 'stop following after this long (the deployment goes on); exit 1', positiveInteger)
+    .option('--json', 'at the end, one JSON document on stdout (execution, outcome, target, image, times); the progress goes to stderr')
+    .action((target: string, options: { from?: string; wait: boolean; timeout?: number; json?: boolean }, command: Command) => run(command, (context) => promoteCommand(context, target, options)));
+
+  program
+    .command('approve')
+    .description('approve a deployment that waits for approval (approval.required), as you (STS GetCallerIdentity)')
+    .argument('<deployment-id>', 'the execution name (in the AWAITING_APPROVAL event and Slack message)')
+    .action((deploymentId: string, _options: object, command: Command) => run(command, (context) => approveCommand(context, deploymentId)));
+
+  program
+    .command('reject')
+    .description('reject a deployment that waits for approval: it ends SKIPPED, nothing changed')
+    .argument('<deployment-id>', 'the execution name (in the AWAITING_APPROVAL event and Slack message)')
+    .requiredOption('--reason <text>', 'why, for the SKIPPED event and Slack')
+    .action((deploymentId: string, options: { reason: string }, command: Command) => run(command, (context) => rejectCommand(context, deploymentId, options)));
 
   program
     .command('watch')

@@ -6,7 +6,7 @@ import { shortDigest } from '../functions/shared/image';
  * `<target>-<digest32>` allows one execution per image), at most 79 characters of
  * [a-z0-9-], and readable back to their target (functions/deployment/history.ts).
  */
-function executionName(action: 'manual' | 'rollback', target: string, digest: string | undefined, now: Date): string {
+function executionName(action: 'manual' | 'rollback' | 'promote', target: string, digest: string | undefined, now: Date): string {
   const time = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
   return [action, target, digest ? shortDigest(digest) : undefined, time].filter((part) => part !== undefined).join('-');
 }

@@ -240,4 +240,4 @@ function causeMessage(cause: string | undefined): string {
   return cause;
 }
 
-export { phaseOf, isPollingStep, isQuietStep, describeStep, describeSuccess, describeRolledBack, describeSlotHold, describeSlotRelease, causeMessage, parseState, imageLabel, shortImage, targetPlace, changesText };
+export { approvalText, phaseOf, isPollingStep, isQuietStep, describeStep, describeSuccess, describeRolledBack, describeSlotHold, describeSlotRelease, causeMessage, parseState, imageLabel, shortImage, targetPlace, changesText };

@@ -5,7 +5,7 @@ import { compileDeploymentsText } from '../functions/config/compile';
 import { startHealthServer } from './health-server';
 import { createSampleWorld, STREAM_ML } from './sample-world';
 import type { SimulatedAwsAccount } from './simulated-account';
-import { startLocalStack } from './stack';
+import { approvingApprover, startLocalStack } from './stack';
 import type { LocalRunOptions } from './state-machine';
 
 const ROOT = join(__dirname, '..');
@@ -33,9 +33,9 @@ interface LocalEnvironment {
  * answering for whatever stream-ml-service runs now, and the local
  * deployments.yml pointing at it.
  */
-async function startLocalEnvironment(options: { waitMs?: LocalRunOptions['waitMs'] } = {}): Promise<LocalEnvironment> {
+async function startLocalEnvironment(options: { waitMs?: LocalRunOptions['waitMs']; approveAs?: string } = {}): Promise<LocalEnvironment> {
   const account = createSampleWorld();
-  const stack = await startLocalStack(account, options);
+  const stack = await startLocalStack(account, { waitMs: options.waitMs, ...(options.approveAs ? { approver: approvingApprover(options.approveAs) } : {}) });
   const broken = brokenBuildDigest();
   const health = await startHealthServer(() => {
     const running = account.runningDigests(STREAM_ML.cluster, STREAM_ML.service).map((task) => task[STREAM_ML.container]);

@@ -17,7 +17,7 @@ import { SimulatedAwsAccount } from './simulated-account';
 import { deployPush } from './deploy-push';
 import { fakeDigest } from './simulated-ecr';
 import { inRegistry, readSnapshot, type TargetSnapshot } from './snapshots';
-import { startLocalStack } from './stack';
+import { approvingApprover, startLocalStack } from './stack';
 import type { LocalRunOptions } from './state-machine';
 
 /**
@@ -42,6 +42,8 @@ interface RehearsalOptions {
   waitMs?: LocalRunOptions['waitMs'];
   /** Deploy each target once first, through a push (smoke tests passing): there is then a deployment to show and to roll back to. */
   firstDeployments?: boolean;
+  /** Approvals asked during the rehearsal are given at once, as this (without: rejected, since nobody can approve meanwhile). */
+  approveAs?: string;
 }
 
 interface Rehearsal {
@@ -303,7 +305,7 @@ async function startRehearsal(options: RehearsalOptions): Promise<Rehearsal> {
   };
   account.ecr.createsTagsOnFirstUse = true;
   const restoreSecrets = simulateSecrets();
-  const stack = await startLocalStack(account, { waitMs: options.waitMs });
+  const stack = await startLocalStack(account, { waitMs: options.waitMs, ...(options.approveAs ? { approver: approvingApprover(options.approveAs) } : {}) });
   const answers = new Map<string, StandInAnswer>();
   const served = await startStandIn(answers, failingNow);
   const rewritten = pointSmokeTestsAtStandIn(config, served.url, answers);
@@ -357,7 +359,8 @@ async function startRehearsal(options: RehearsalOptions): Promise<Rehearsal> {
   if (options.firstDeployments) {
     process.env.DEPLOYMENTS_FILE = compiledFile;
     try {
-      for (const target of config.targets) {
+      // A manual target takes no push: it is deployed by hand, or by a promotion the first pushes start.
+      for (const target of config.targets.filter((t) => t.trigger !== 'manual')) {
         const push = pushOf(target);
         if ('event' in push) await deployPush(account, push.event);
       }

@@ -161,6 +161,7 @@ function createSampleWorld(options: SampleWorldOptions = {}): SimulatedAwsAccoun
   account.batch.registerJobDefinition(splitterJobDefinition(account, splitterImage('3f9c2e1')));
   account.batch.registerJobDefinition(splitterJobDefinition(account, splitterImage('8a1d4b7')));
   for (const environment of ['staging', 'prod'] as const) {
+    account.ecr.createRepository(SPLITTER_ENVIRONMENTS[environment].repository);
     account.batch.registerJobDefinition(splitterJobDefinition(account, `${account.registry}/${SPLITTER_ENVIRONMENTS[environment].repository}:8a1d4b7`, environment));
   }
   account.lambda.createFunction({

@@ -6,9 +6,10 @@ import { taskDefinitionLabel } from '../functions/ecs/task-definition';
 import type { DeploymentEventDetail } from '../functions/events/deployment-events';
 import { renderMessageForTerminal, renderSlackMessage } from '../functions/notifications/render';
 import { shortDigest } from '../functions/shared/image';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { deliverPush, runsSince, type TriggerResult } from './deploy-push';
 import { startLocalEnvironment } from './environment';
-import { ML_INFERENCE, SHORT_DRAMA, SPLITTER, STREAM_ML } from './sample-world';
+import { ML_INFERENCE, SHORT_DRAMA, SPLITTER, SPLITTER_ENVIRONMENTS, STREAM_ML } from './sample-world';
 import type { SimulatedAwsAccount } from './simulated-account';
 import { fakeDigest } from './simulated-ecr';
 import { loadDeployDefinition } from './state-machine';
@@ -53,6 +54,15 @@ const SPLITTER_RUNS: WhatRuns = (account) => {
   return `jobs submitted as ${SPLITTER.jobDefinition} get ${jobDefinitionLabel(latest?.jobDefinitionArn ?? '?')} (${shortImage(latest?.containerProperties?.image ?? '?')})`;
 };
 
+/** Seed 004's three job definitions, dev → staging → prod. */
+const SPLITTER_CHAIN_RUNS: WhatRuns = (account) =>
+  Object.values(SPLITTER_ENVIRONMENTS)
+    .map(({ jobDefinition }) => {
+      const latest = account.batch.latestActive(jobDefinition);
+      return `${jobDefinition} → ${jobDefinitionLabel(latest?.jobDefinitionArn ?? '?')} (${shortImage(latest?.containerProperties?.image ?? '?')})`;
+    })
+    .join('; ');
+
 const ML_INFERENCE_RUNS: WhatRuns = (account) => {
   const fn = account.lambda.function(ML_INFERENCE.function);
   const alias = fn.aliases.get(ML_INFERENCE.alias);
@@ -70,6 +80,8 @@ interface Scenario {
   title: string;
   /** Delivered one after another (or at once, `together`). */
   pushes: Push[];
+  /** Started by a person (the console or the CLI) instead: execution inputs. */
+  requests?: Record<string, unknown>[];
   together?: boolean;
   /** Delivered while the first deployment runs: just before its UpdateService. */
   duringFirst?: Push[];
@@ -112,11 +124,18 @@ const SCENARIOS: Scenario[] = [
     whatRuns: STREAM_ML_RUNS,
   },
   {
-    title: 'A push of the video splitter (three tags) registers one Batch job definition revision and runs its test job',
+    title: 'A push of the video splitter (three tags) registers one Batch job definition revision and runs its test job; what passed in dev is promoted to staging by itself',
     pushes: [fromFile('events/ecr-push-splitter.json')],
-    expect: ['SUCCEEDED'],
-    whatRuns: SPLITTER_RUNS,
+    expect: ['SUCCEEDED', 'SUCCEEDED'],
+    whatRuns: SPLITTER_CHAIN_RUNS,
     alsoTags: ['latest', 'c0ffee1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f6a7b'],
+  },
+  {
+    title: 'A person promotes to prod what passed in staging; prod requires approval, which this local run gives',
+    pushes: [],
+    requests: [{ target: 'splitter-prod', promoteFrom: 'splitter-staging', trigger: { kind: 'manual', requestedBy: 'npm start' } }],
+    expect: ['SUCCEEDED'],
+    whatRuns: SPLITTER_CHAIN_RUNS,
   },
   {
     title: 'A push of the ML inference image updates the Lambda function, canaries 10 % on the alias, then shifts it all',
@@ -167,7 +186,7 @@ async function main(): Promise<number> {
   process.env.AWS_REGION ??= 'us-east-1';
   const rehearse = rehearseArguments(process.argv.slice(2));
   if (rehearse) return rehearseFile(rehearse, (line = '') => console.log(line), LOCAL_WAIT_MS);
-  const environment = await startLocalEnvironment({ waitMs: LOCAL_WAIT_MS });
+  const environment = await startLocalEnvironment({ waitMs: LOCAL_WAIT_MS, approveAs: 'release-manager (npm start approves)' });
   const { account } = environment;
   process.env.DEPLOYMENTS_FILE = environment.compiledFile;
 
@@ -199,6 +218,11 @@ async function main(): Promise<number> {
       }
       if (scenario.together) await Promise.all(scenario.pushes.map(deliver));
       else for (const push of scenario.pushes) await deliver(push);
+      for (const [i, input] of (scenario.requests ?? []).entries()) {
+        const name = `npm-start-${index + 1}-${i + 1}`;
+        await new SFNClient({ region: account.region }).send(new StartExecutionCommand({ stateMachineArn: account.stepFunctions.stateMachineArn, name, input: JSON.stringify(input) }));
+        print(`started by a person: ${JSON.stringify(input)}`);
+      }
       const runs = await runsSince(account, executionsBefore);
       for (const run of runs) {
         print(`execution ${run.executionName}:`);

@@ -3,7 +3,7 @@ import { taskDefinitionLabel } from '../functions/ecs/task-definition';
 import type { DeploymentState } from '../functions/shared/deployment';
 import { isOutcomeStatus, OUTCOME_WORDS, outcomeText } from '../functions/events/statuses';
 import { shortDigest } from '../functions/shared/image';
-import { describeSlotHold, describeSlotRelease, targetPlace } from '../cli/steps';
+import { approvalText, describeSlotHold, describeSlotRelease, targetPlace } from '../cli/steps';
 import type { ExecutionEvent } from './state-machine';
 
 /** Shortens `…dkr.ecr…/repo@sha256:abcdef…` to `repo@sha256:abcdef123456` for reading. */
@@ -22,7 +22,7 @@ function describeCheckResult(state: DeploymentState, key: 'rollout' | 'rollbackR
 /** What a state did, in one line, read from the state's output. */
 function summarise(stateName: string, output: DeploymentState | undefined, publishStatus: Record<string, string>): string {
   if (publishStatus[stateName]) return `event → ${publishStatus[stateName]}`;
-  if (!output || typeof output !== 'object') return '';
+  if (!output || typeof output !== 'object' || !output.deployment) return '';
   const ecs = output.ecs;
   switch (stateName) {
     case 'ResolveDeployment': {
@@ -31,6 +31,10 @@ function summarise(stateName: string, output: DeploymentState | undefined, publi
     }
     case 'HoldSlot':
       return describeSlotHold(output);
+    case 'RequestApproval':
+    case 'CheckApproval':
+      return approvalText(output);
+    case 'ReleaseAfterNotApproved':
     case 'ReleaseAfterSucceeded':
     case 'ReleaseAfterFailed':
     case 'ReleaseAfterRolledBack':

@@ -13,7 +13,7 @@ import type { DeploymentState } from '../shared/deployment';
 const STATES_THAT_CHANGE_THE_TARGET = ['EcsDeployNewRevision', 'BatchRegisterJobDefinition', 'LambdaUpdateFunctionCode', 'EcsRollBackService', 'BatchRollBackJobDefinition', 'LambdaRollBack'];
 
 /** States that publish a deployment's last event: once one has finished, there is nothing left to say. */
-const TERMINAL_PUBLISH_STATES = ['PublishSucceeded', 'PublishFailed', 'PublishRolledBack', 'PublishRollbackFailed', 'PublishRejected', 'PublishResolveFailed'];
+const TERMINAL_PUBLISH_STATES = ['PublishSucceeded', 'PublishFailed', 'PublishRolledBack', 'PublishRollbackFailed', 'PublishRejected', 'PublishResolveFailed', 'PublishNotApproved'];
 
 /** What a stopped execution got to, read from its history. */
 interface StoppedExecution {

@@ -147,7 +147,7 @@ describe('--local validate', () => {
     const result = await runCli(['--local', 'validate']);
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/is valid: 5 target\(s\)\./);
+    expect(result.stdout).toMatch(/is valid: 7 target\(s\)\./);
     expect(result.stdout).toMatch(/canvas-service\s+ecs short-drama-cluster\/short-drama-backend/);
   });
 });

@@ -103,6 +103,34 @@ describe.each(LAYOUTS)('rehearsing examples/$file', ({ file, target, tag, runs }
   });
 });
 
+describe('rehearsing examples/batch-promotion-with-approval.yml (seed 004: dev on push, staging automatically, prod by promotion with approval)', () => {
+  const local = ['--local', '-f', join(EXAMPLES, 'batch-promotion-with-approval.yml')];
+
+  it('promotes to prod what passed in staging, once approved (--approve), exit code 0', async () => {
+    const result = await runCli([...local, '--approve', 'promote', 'splitter-prod', '--json']);
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ outcome: 'SUCCEEDED', target: 'splitter-prod', image: { digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) } });
+    expect(result.stderr).toMatch(/approval\s+approved by local:/);
+  });
+
+  it('without --approve, says nobody can approve in a local run: SKIPPED, nothing changed, exit code 1', async () => {
+    const result = await runCli([...local, 'promote', 'splitter-prod']);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/⏭ SKIPPED \(not started\) — rejected by local run at \S+: nobody can approve while a local run waits/);
+    expect(result.stdout).toContain('rehearse it with --approve');
+    expect(result.stdout).toContain('splitter-prod was not changed.');
+  });
+
+  it('shows the automatic promotion of staging in its status', async () => {
+    const result = await runCli([...local, 'status', 'splitter-staging', '--json']);
+
+    const parsed = JSON.parse(result.stdout) as { deployments: { trigger: string; outcome: string }[] };
+    expect(parsed.deployments).toEqual([expect.objectContaining({ trigger: 'promotion', outcome: 'SUCCEEDED' })]);
+  });
+});
+
 describe('rehearsal input', () => {
   it('refuses --fail-smoke for a target the file does not have, exit code 1', async () => {
     const result = await runCli(['--local', '-f', join(EXAMPLES, 'lambda-canary.yml'), '--fail-smoke', 'nope', 'status']);

@@ -4,7 +4,7 @@ import type { DeploymentState } from '../../functions/shared/deployment';
 import { readSlot } from '../../functions/slots/store';
 import { buildRehearsalWorld } from '../../local/rehearsal';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
-import { digest, push, settle, startExecution, statesEntered, useDeploymentsFile, withStack, type TargetSpec } from '../support/world';
+import { digest, push, settle, SPLITTER_CHAIN, splitterOf, startExecution, statesEntered, useDeploymentsFile, withStack, type TargetSpec } from '../support/world';
 
 /**
  * Approval before change, on the real state machine and slot table: seed 004's
@@ -15,21 +15,11 @@ import { digest, push, settle, startExecution, statesEntered, useDeploymentsFile
  * called once the deployment has asked.
  */
 
-const REPOSITORY = { dev: 'upscaler-splitter-dev-ecr', staging: 'upscaler-splitter-staging-ecr', prod: 'upscaler-splitter-prod-ecr' };
-const JOB = { dev: 'upscaler-splitter-job-dev', staging: 'upscaler-splitter-job-staging', prod: 'upscaler-splitter-job-prod' };
+const REPOSITORY = SPLITTER_CHAIN.repository;
+const JOB = SPLITTER_CHAIN.job;
 const RELEASE = digest('splitter-v2.0.0');
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/release-manager/alice';
-
-function splitter(environment: 'dev' | 'staging' | 'prod', extra: TargetSpec = {}): TargetSpec {
-  return {
-    name: `splitter-${environment}`,
-    repository: REPOSITORY[environment],
-    environment,
-    batch: { jobDefinition: JOB[environment], passRoles: ['upscaler-splitter-job-role', 'upscaler-batch-execution-role'] },
-    smokeTests: [{ batchJob: { jobQueue: `upscaler-${environment}-queue`, timeoutSeconds: 1800, pollSeconds: 30 } }],
-    ...extra,
-  };
-}
+const splitter = splitterOf;
 
 const CHAIN: TargetSpec[] = [
   splitter('dev'),

@@ -1,7 +1,7 @@
 import { parseDeploymentsFile } from '../../functions/config/load';
 import { buildRehearsalWorld } from '../../local/rehearsal';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
-import { digest, push, settle, startExecution, statesEntered, useDeploymentsFile, type TargetSpec } from '../support/world';
+import { digest, push, settle, SPLITTER_CHAIN, splitterOf, startExecution, statesEntered, useDeploymentsFile, type TargetSpec } from '../support/world';
 
 /**
  * Promotion on the real state machine and slot table, in seed 004's layout: one
@@ -11,20 +11,10 @@ import { digest, push, settle, startExecution, statesEntered, useDeploymentsFile
  * last SUCCEEDED with, and nothing else.
  */
 
-const REPOSITORY = { dev: 'upscaler-splitter-dev-ecr', staging: 'upscaler-splitter-staging-ecr', prod: 'upscaler-splitter-prod-ecr' };
-const JOB = { dev: 'upscaler-splitter-job-dev', staging: 'upscaler-splitter-job-staging', prod: 'upscaler-splitter-job-prod' };
+const REPOSITORY = SPLITTER_CHAIN.repository;
+const JOB = SPLITTER_CHAIN.job;
 const RELEASE = digest('splitter-v2.0.0');
-
-function splitter(environment: 'dev' | 'staging' | 'prod', extra: TargetSpec = {}): TargetSpec {
-  return {
-    name: `splitter-${environment}`,
-    repository: REPOSITORY[environment],
-    environment,
-    batch: { jobDefinition: JOB[environment], passRoles: ['upscaler-splitter-job-role', 'upscaler-batch-execution-role'] },
-    smokeTests: [{ batchJob: { jobQueue: `upscaler-${environment}-queue`, timeoutSeconds: 1800, pollSeconds: 30 } }],
-    ...extra,
-  };
-}
+const splitter = splitterOf;
 
 const chain = (prod: TargetSpec = {}, staging: TargetSpec = {}): TargetSpec[] => [
   splitter('dev'),

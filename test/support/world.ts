@@ -63,6 +63,24 @@ function splitterTarget(overrides: TargetSpec = {}): TargetSpec {
   };
 }
 
+/** Seed 004 as its team runs it: one job definition and one repository per environment. */
+const SPLITTER_CHAIN = {
+  repository: { dev: 'upscaler-splitter-dev-ecr', staging: 'upscaler-splitter-staging-ecr', prod: 'upscaler-splitter-prod-ecr' },
+  job: { dev: 'upscaler-splitter-job-dev', staging: 'upscaler-splitter-job-staging', prod: 'upscaler-splitter-job-prod' },
+};
+
+/** The splitter of one of seed 004's environments, `splitter-<environment>`, with a test job. */
+function splitterOf(environment: 'dev' | 'staging' | 'prod', extra: TargetSpec = {}): TargetSpec {
+  return {
+    name: `splitter-${environment}`,
+    repository: SPLITTER_CHAIN.repository[environment],
+    environment,
+    batch: { jobDefinition: SPLITTER_CHAIN.job[environment], passRoles: ['upscaler-splitter-job-role', 'upscaler-batch-execution-role'] },
+    smokeTests: [{ batchJob: { jobQueue: `upscaler-${environment}-queue`, timeoutSeconds: 1800, pollSeconds: 30 } }],
+    ...extra,
+  };
+}
+
 function mlInferenceTarget(overrides: TargetSpec = {}, lambda: TargetSpec = {}): TargetSpec {
   return {
     name: 'ml-inference',
@@ -208,6 +226,8 @@ export {
   canvasServiceTarget,
   orchestratorTarget,
   splitterTarget,
+  splitterOf,
+  SPLITTER_CHAIN,
   mlInferenceTarget,
   SPLITTER,
   ML_INFERENCE,

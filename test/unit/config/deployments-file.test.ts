@@ -11,7 +11,7 @@ describe('deployments.yml', () => {
   it('the shipped file is valid', () => {
     const config = loadDeploymentsFile(join(ROOT, 'deployments.yml'));
 
-    expect(config.targets.map((t) => t.name)).toEqual(['stream-ml-service', 'canvas-service', 'orchestrator', 'splitter', 'splitter-staging', 'splitter-prod', 'ml-inference']);
+    expect(config.targets.map((t) => t.name)).toEqual(['stream-ml-service', 'canvas-service', 'orchestrator', 'splitter', 'ml-inference', 'splitter-staging', 'splitter-prod']);
   });
 
   it('fills in defaults a user may leave out', () => {

@@ -35,7 +35,7 @@ describe('resolve deployment', () => {
   });
 
   it.each([
-    ['an unknown target', slotInput({ nope: { digest: DIGEST, pushedAt: 'x' } }), 'TargetNotFound', 'no target named "nope" in deployments.yml (known: stream-ml-service, canvas-service, orchestrator, splitter, splitter-staging, splitter-prod, ml-inference)'],
+    ['an unknown target', slotInput({ nope: { digest: DIGEST, pushedAt: 'x' } }), 'TargetNotFound', 'no target named "nope" in deployments.yml (known: stream-ml-service, canvas-service, orchestrator, splitter, ml-inference, splitter-staging, splitter-prod)'],
     ['a target of another slot', slotInput({ 'stream-ml-service': { digest: DIGEST, pushedAt: 'x' } }), 'InvalidInput', 'target stream-ml-service deploys to ecs:emotional-parrot/stream-ml-service-1, not to ecs:short-drama-cluster/short-drama-backend'],
     ['a tag instead of a digest', slotInput({ 'canvas-service': { digest: 'v2.1.0', pushedAt: 'x' } }), 'InvalidInput', 'images.canvas-service.digest: must be sha256:<64 hex digits>'],
     ['a registry of its own', slotInput({ 'canvas-service': { digest: DIGEST, pushedAt: 'x', registry: 'evil.example' } }), 'InvalidInput', 'Unrecognized key: "registry"'],
