@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   BatchGetImageCommand,
+  DescribeImageScanFindingsCommand,
   DescribeImagesCommand,
   ECRClient,
   ImageAlreadyExistsException,
@@ -8,7 +9,9 @@ import {
   LayersNotFoundException,
   PutImageCommand,
   RepositoryNotFoundException,
+  ScanNotFoundException,
   type BatchGetImageCommandInput,
+  type DescribeImageScanFindingsCommandInput,
   type DescribeImagesCommandInput,
   type ImageDetail,
   type PutImageCommandInput,
@@ -38,6 +41,16 @@ function manifestOf(digest: string): string {
   return JSON.stringify({ schemaVersion: 2, mediaType: INDEX_MEDIA_TYPE, manifests: [{ digest, platform: { os: 'linux', architecture: 'amd64' } }] });
 }
 
+/** A scan of an image, as a test sets it up: basic findings (name, severity, package), or enhanced (Inspector) ones. */
+interface SimulatedScan {
+  /** ECR's status: COMPLETE, IN_PROGRESS, FAILED, UNSUPPORTED_IMAGE (basic); ACTIVE, PENDING, … (enhanced); `none`: no scan at all. */
+  status: string;
+  findings?: { id: string; severity: string; pkg?: string }[];
+  enhanced?: boolean;
+  /** Looks at it that still find it IN_PROGRESS (PENDING when enhanced) before `status`. */
+  runningLooks?: number;
+}
+
 /** DescribeImages pages this many images, to exercise pagination. */
 const PAGE_SIZE = 5;
 
@@ -54,6 +67,8 @@ class SimulatedEcr {
    * with it is pushed then, so any tag a person names exists.
    */
   public createsTagsOnFirstUse = false;
+  /** Scans by digest; an image without one was scanned on push and has no findings. */
+  public readonly scans = new Map<string, SimulatedScan>();
   /** Repositories whose PutImage refuses a manifest from another repository: ECR keeps layers per repository. */
   public readonly missingLayersIn = new Set<string>();
   private readonly mock = mockClient(ECRClient);
@@ -138,6 +153,35 @@ class SimulatedEcr {
         return { image: { registryId: this.accountId, repositoryName: name, imageId: { imageDigest: digest, imageTag: input.imageTag } } };
       }),
     );
+    this.mock.on(DescribeImageScanFindingsCommand).callsFake(
+      handle('ECR', 'DescribeImageScanFindings', (input: DescribeImageScanFindingsCommandInput) => {
+        const name = input.repositoryName ?? '';
+        const digest = input.imageId?.imageDigest ?? '';
+        if (!this.imagesOf(name, input.registryId).some((image) => image.digest === digest)) {
+          throw new ImageNotFoundException({ message: `The image with imageId {imageDigest:'${digest}'} does not exist within the repository with name '${name}'`, $metadata: { httpStatusCode: 400 } });
+        }
+        const scan = this.scans.get(digest) ?? { status: 'COMPLETE', findings: [] };
+        if (scan.status === 'none') throw new ScanNotFoundException({ message: `Image scan does not exist for the image with '{imageDigest:${digest}}' in the repository with name '${name}'`, $metadata: { httpStatusCode: 400 } });
+        if ((scan.runningLooks ?? 0) > 0) {
+          scan.runningLooks = (scan.runningLooks ?? 0) - 1;
+          return { repositoryName: name, imageId: { imageDigest: digest }, imageScanStatus: { status: scan.enhanced ? 'PENDING' : 'IN_PROGRESS' } };
+        }
+        const findings = scan.findings ?? [];
+        const counts: Record<string, number> = {};
+        for (const finding of findings) counts[finding.severity] = (counts[finding.severity] ?? 0) + 1;
+        return {
+          repositoryName: name,
+          imageId: { imageDigest: digest },
+          imageScanStatus: { status: scan.status },
+          imageScanFindings: {
+            findingSeverityCounts: counts,
+            ...(scan.enhanced
+              ? { enhancedFindings: findings.map((f) => ({ severity: f.severity, title: f.id, packageVulnerabilityDetails: { vulnerabilityId: f.id, source: 'NVD', vulnerablePackages: f.pkg ? [{ name: f.pkg, version: '1.0' }] : [] } })) }
+              : { findings: findings.map((f) => ({ name: f.id, severity: f.severity as 'HIGH', attributes: f.pkg ? [{ key: 'package_name', value: f.pkg }] : [] })) }),
+          },
+        };
+      }),
+    );
     this.mock.on(DescribeImagesCommand).callsFake(
       handle('ECR', 'DescribeImages', (input: DescribeImagesCommandInput) => {
         const name = input.repositoryName ?? '';
@@ -176,4 +220,4 @@ class SimulatedEcr {
 }
 
 export { SimulatedEcr, fakeDigest };
-export type { SimulatedImage };
+export type { SimulatedImage, SimulatedScan };

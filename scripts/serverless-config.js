@@ -126,6 +126,7 @@ function fromDeploymentsFile() {
           Resource: repositories.map((repository) => arn('ecr', `repository/${repository}`)),
         },
         ...promotionCopyStatements(targets),
+        ...scanGateStatements(targets),
       ],
       EcsStepsRole: ecsStatements(targets.filter((t) => t.ecs)),
       BatchStepsRole: batchStatements(targets.filter((t) => t.batch)),
@@ -135,6 +136,20 @@ function fromDeploymentsFile() {
     /** Reading the secrets holding Slack webhook URLs and bot tokens (notifications.slack). */
     slackSecretStatements: slackSecretStatements(config),
   };
+}
+
+/**
+ * The scan gate (gates.scanFindings): ECR's findings for the gated targets' repositories. With
+ * enhanced scanning, ECR reads them from Amazon Inspector with the caller's permissions (ECR user
+ * guide, "IAM permissions required for enhanced scanning": inspector2:ListFindings, resource "*").
+ */
+function scanGateStatements(targets) {
+  const gated = unique(targets.filter((target) => target.gates?.scanFindings).map((target) => target.repository));
+  if (gated.length === 0) return [];
+  return [
+    { Sid: 'ReadScanFindingsOfGatedRepositories', Effect: 'Allow', Action: 'ecr:DescribeImageScanFindings', Resource: gated.map((repository) => arn('ecr', `repository/${repository}`)) },
+    { Sid: 'ReadEnhancedScanFindings', Effect: 'Allow', Action: 'inspector2:ListFindings', Resource: '*' },
+  ];
 }
 
 /**

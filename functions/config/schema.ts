@@ -248,6 +248,21 @@ const approvalSchema = z
   })
   .strict();
 
+const SCAN_SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL'] as const;
+
+const gatesSchema = z
+  .object({
+    scanFindings: z
+      .object({
+        failOn: z.enum(SCAN_SEVERITIES).describe("Refuse an image with ECR scan findings of this severity or worse (basic or enhanced scanning), before anything changes."),
+        waitSeconds: z.number().int().min(0).max(3600).default(600).describe('How long to wait for a scan still in progress before refusing.'),
+        onMissingScan: z.enum(['refuse', 'allow']).default('refuse').describe('An image ECR has no scan of (scanning off, unsupported image): refuse it (default), or deploy it and say so.'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 const targetSchema = z
   .object({
     name: z.string().regex(NAME_PATTERN, 'must be 1-40 characters of a-z, 0-9 and -, starting and ending with a letter or digit'),
@@ -257,6 +272,7 @@ const targetSchema = z
     trigger: z.enum(['push', 'manual']).default('push').describe('push: an ECR push of a matching tag deploys it. manual: only a person, a promotion or the CLI does.'),
     promote: promoteSchema.optional(),
     approval: approvalSchema.optional(),
+    gates: gatesSchema.optional(),
     ecs: ecsTargetSchema.optional(),
     batch: batchTargetSchema.optional(),
     lambda: lambdaTargetSchema.optional(),
@@ -360,8 +376,9 @@ type CanaryStep = z.infer<typeof canaryStepSchema>;
 type InvokeSmokeTest = z.infer<typeof invokeSmokeTestSchema>;
 type PromoteConfig = z.infer<typeof promoteSchema>;
 type ApprovalConfig = z.infer<typeof approvalSchema>;
+type ScanGateConfig = NonNullable<z.infer<typeof gatesSchema>['scanFindings']>;
 
-export { TARGET_KINDS, deploymentsFileSchema, targetSchema, httpSmokeTestSchema, batchJobSmokeTestSchema };
+export { TARGET_KINDS, SCAN_SEVERITIES, deploymentsFileSchema, targetSchema, httpSmokeTestSchema, batchJobSmokeTestSchema };
 export type {
   DeploymentsFile,
   TargetConfig,
@@ -376,4 +393,5 @@ export type {
   TargetKind,
   PromoteConfig,
   ApprovalConfig,
+  ScanGateConfig,
 };

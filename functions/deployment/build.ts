@@ -97,8 +97,10 @@ function settingsFor(changes: TargetChange[]): DeploymentSettings {
   });
   // A rollback goes back to what ran and was approved before: it does not wait for a person.
   const approvals = changes.filter((change) => !change.rollbackOf && change.target.approval?.required).map((change) => change.target.approval?.timeoutSeconds ?? 0);
+  const scanWaits = changes.flatMap((change) => (change.target.gates?.scanFindings ? [change.target.gates.scanFindings.waitSeconds] : []));
   return {
     ...(approvals.length > 0 ? { approval: { timeoutSeconds: Math.max(...approvals) } } : {}),
+    ...(scanWaits.length > 0 ? { scanGate: { waitSeconds: Math.max(...scanWaits) } } : {}),
     rollout: {
       timeoutSeconds: Math.max(...targets.map((t) => t.rollout.timeoutSeconds)),
       rollbackTimeoutSeconds: Math.max(...targets.map((t) => t.rollout.rollbackTimeoutSeconds)),

@@ -41,6 +41,8 @@ interface DeploymentSettings {
   smokeTests: SmokeTest[];
   /** A target requires approval (`approval.required`), and this is not a rollback: wait for a decision, this long at most, before changing anything. */
   approval?: { timeoutSeconds: number };
+  /** A target has `gates.scanFindings`: judge its image on ECR's scan findings before anything changes. */
+  scanGate?: { waitSeconds: number };
 }
 
 /** What is being deployed where. Fixed for the whole execution. */
@@ -206,6 +208,11 @@ interface SlotHoldProgress {
   announced?: boolean;
 }
 
+/** CheckScanFindings' result: every gated image passed, or a scan still runs (look again after `checkAfterSeconds`). */
+type ScanGateProgress =
+  | { status: 'passed'; since: string; notes: string[] }
+  | { status: 'waiting'; since: string; checkAfterSeconds: number; waitingFor: string[] };
+
 /** RequestApproval's and CheckApproval's result. */
 type ApprovalProgress = ApprovalStatus & { checkAfterSeconds?: number };
 
@@ -225,6 +232,8 @@ interface OrphanCleanup {
 interface DeploymentState {
   deployment: Deployment;
   slotHold?: SlotHoldProgress;
+  /** Where the scan gate stands, for a deployment with `gates.scanFindings` (functions/gates). */
+  scanGate?: ScanGateProgress;
   /** Where the approval stands, for a deployment that needs one (functions/approval). */
   approval?: ApprovalProgress;
   slotRelease?: { released: boolean; next?: string };
@@ -269,5 +278,6 @@ export type {
   CaughtError,
   SlotHoldProgress,
   ApprovalProgress,
+  ScanGateProgress,
   DeploymentState,
 };

@@ -55,6 +55,7 @@ const DEPLOYMENT_FAILURES = [
   'ImageInOtherRegion',
   'ConcurrentChange',
   'PromotionCopyFailed',
+  'ScanGateRefused',
 ] as const;
 
 /** Thrown outside the state machine: the trigger refuses an event that is not an ECR image action. */

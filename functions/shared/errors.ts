@@ -104,6 +104,11 @@ class NothingToPromote extends DeploymentError {
   public override readonly name: string = 'NothingToPromote';
 }
 
+/** The image has scan findings at or above the target's `gates.scanFindings.failOn`, or no scan to judge it by. */
+class ScanGateRefused extends DeploymentError {
+  public override readonly name: string = 'ScanGateRefused';
+}
+
 /** Copying a promoted image into the destination's repository failed (ECR refused the manifest, e.g. its layers are not in that repository). */
 class PromotionCopyFailed extends DeploymentError {
   public override readonly name: string = 'PromotionCopyFailed';
@@ -144,6 +149,7 @@ export {
   NoRollbackTarget,
   NothingToPromote,
   PromotionCopyFailed,
+  ScanGateRefused,
   InvalidInput,
   MalformedEvent,
   DefinitionNotFound,

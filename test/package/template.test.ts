@@ -29,7 +29,8 @@ const ACCOUNT = 'arn:aws:ecs:us-east-1:123456789012';
 
 /**
  * Actions AWS offers no usable resource-level permission for (Service Authorization Reference:
- * Amazon Elastic Container Service, AWS Batch; ecs:ListTasks is scoped by ecs:cluster instead).
+ * Amazon Elastic Container Service, AWS Batch; ecs:ListTasks is scoped by ecs:cluster instead;
+ * inspector2:ListFindings, which the ECR user guide grants on "*" for enhanced scanning).
  */
 const UNSCOPABLE_ACTIONS = [
   'batch:DescribeJobDefinitions',
@@ -39,6 +40,7 @@ const UNSCOPABLE_ACTIONS = [
   'ecs:DescribeTaskDefinition',
   'ecs:ListTasks',
   'elasticloadbalancing:DescribeTargetGroupAttributes',
+  'inspector2:ListFindings',
 ];
 
 /** The function groups, by handler, and the role each has (README, "IAM: one role per function group"). */
@@ -104,6 +106,7 @@ const NEVER_SENT: { service: string; operations?: string[]; roles?: string[]; re
 const IMPLIED_ACTIONS: Record<string, { actions: string[]; reason: string }[]> = {
   '*': [{ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], reason: "the Lambda runtime writes the function's logs with its execution role" }],
   TriggerRole: [{ actions: ['sqs:SendMessage'], reason: "Lambda sends a push that failed every attempt to the trigger's on-failure destination with the execution role" }],
+  DeploymentCoordinatorRole: [{ actions: ['inspector2:ListFindings'], reason: "with enhanced scanning, ECR's DescribeImageScanFindings reads Amazon Inspector's findings with the caller's permissions" }],
   EcsStepsRole: [
     { actions: ['ecs:TagResource'], reason: 'RegisterTaskDefinition with tags is authorized as ecs:TagResource too' },
     { actions: ['iam:PassRole'], reason: 'registering a task definition passes its task and execution roles' },
@@ -464,13 +467,18 @@ describe('serverless package', () => {
       const repositoryArn = (name: string) => `arn:aws:ecr:us-east-1:123456789012:repository/${name}`;
       expect(resourcesOf('ecr:BatchGetImage')).toEqual(sorted(['upscaler-splitter-dev-ecr', 'upscaler-splitter-staging-ecr'].map(repositoryArn)));
       expect(resourcesOf('ecr:PutImage')).toEqual(sorted(['upscaler-splitter-staging-ecr', 'upscaler-splitter-prod-ecr'].map(repositoryArn)));
+      // The scan gate reads the findings of the gated targets' repositories only (and Inspector's, for enhanced scanning).
+      expect(resourcesOf('ecr:DescribeImageScanFindings')).toEqual([repositoryArn('upscaler-splitter-prod-ecr')]);
+      expect(resourcesOf('inspector2:ListFindings')).toEqual(['*']);
       expect(actions).toEqual([
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'ecr:BatchGetImage',
+        'ecr:DescribeImageScanFindings',
         'ecr:DescribeImages',
         'ecr:PutImage',
         'events:PutEvents',
+        'inspector2:ListFindings',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'states:DescribeExecution',

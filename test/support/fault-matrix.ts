@@ -114,6 +114,20 @@ function requestsByHand(request: { target: () => TargetSpec; digest: string; tag
       },
     },
     {
+      name: 'the scan gate waits for a scan, then lets the image through',
+      run: (account) => {
+        account.ecr.scans.set(request.digest, { status: 'COMPLETE', findings: [{ id: 'CVE-2023-0001', severity: 'LOW' }], runningLooks: 1 });
+        return byHand(account, request.tag, { gates: { scanFindings: { failOn: 'HIGH' } } });
+      },
+    },
+    {
+      name: 'the scan gate refuses a HIGH finding',
+      run: (account) => {
+        account.ecr.scans.set(request.digest, { status: 'COMPLETE', findings: [{ id: 'CVE-2024-6387', severity: 'HIGH', pkg: 'openssh' }] });
+        return byHand(account, request.tag, { gates: { scanFindings: { failOn: 'HIGH' } } });
+      },
+    },
+    {
       name: 'the target requires approval, and a person approves',
       approver: approvingApprover('arn:aws:sts::123456789012:assumed-role/release-manager/alice'),
       run: (account) => byHand(account, request.tag, { approval: { required: true } }),
