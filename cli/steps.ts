@@ -17,6 +17,8 @@ const PHASES: [RegExp, string][] = [
   [/^(AnnounceStarted|Publish[A-Za-z]+)$/, 'event'],
   [/^LambdaPrepareFunction$/, 'prepare'],
   [/^BatchRegisterJobDefinition$/, 'register'],
+  [/^EcsRegisterNewRevision$/, 'register'],
+  [/^(EcsRunPreDeployTask|WaitForPreDeployTask|EcsCheckPreDeployTask)$/, 'pre-deploy task'],
   [/^EcsDeployNewRevision$/, 'update service'],
   [/^(WaitForEcsRollout|WaitForEcsRolloutAgain|EcsCheckRollout)$/, 'rollout'],
   [/^EcsVerifyRunningImage$/, 'verify image'],
@@ -36,7 +38,7 @@ function phaseOf(stateName: string): string {
 
 /** Steps that look again and again while waiting: a line only when what they see changes. */
 function isPollingStep(stateName: string): boolean {
-  return /^(CheckApproval|EcsCheckRollout|EcsCheckRollback|BatchCheckTestJob|LambdaCheckUpdate|LambdaCheckRollback|LambdaCheckCanary|RunSmokeTests)$/.test(stateName);
+  return /^(CheckApproval|EcsCheckPreDeployTask|EcsCheckRollout|EcsCheckRollback|BatchCheckTestJob|LambdaCheckUpdate|LambdaCheckRollback|LambdaCheckCanary|RunSmokeTests)$/.test(stateName);
 }
 
 /** Steps not worth a line of their own: publishing events (the outcome says where it ended). */
@@ -149,6 +151,11 @@ function describeStep(stateName: string, state: DeploymentState | undefined): st
       return ecs?.newTaskDefinitionArn
         ? `service ${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} (the rollback target) → ${taskDefinitionLabel(ecs.newTaskDefinitionArn)} (ECS deployment ${ecs.deploymentId ?? '?'}); ${containersText(ecs.containers)}`
         : '';
+    case 'EcsRegisterNewRevision':
+      return ecs?.newTaskDefinitionArn ? `registered ${taskDefinitionLabel(ecs.newTaskDefinitionArn)} (the service stays on ${taskDefinitionLabel(ecs.previousTaskDefinitionArn)} until the pre-deploy task exits 0); ${containersText(ecs.containers)}` : '';
+    case 'EcsRunPreDeployTask':
+    case 'EcsCheckPreDeployTask':
+      return state.preDeployTask ? `pre-deploy task ${state.preDeployTask.taskArn.slice(state.preDeployTask.taskArn.lastIndexOf('/') + 1)} (container ${state.preDeployTask.container}): ${state.preDeployTask.status === 'SUCCEEDED' ? 'exited 0' : 'running'}` : '';
     case 'EcsCheckRollout':
       return rolloutText(state.rollout);
     case 'EcsCheckRollback':

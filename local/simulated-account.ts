@@ -8,6 +8,9 @@ import {
   ECSClient,
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  type RunTaskCommandInput,
   UpdateServiceCommand,
   type ContainerDefinition,
   type Deployment as EcsDeployment,
@@ -78,6 +81,9 @@ interface SimulatedService {
   events: ServiceEvent[];
   deployments: SimulatedDeployment[];
   tasks: Task[];
+  /** Fargate's awsvpc settings, as ECS returns them (a one-off task runs in the same). */
+  launchType: 'FARGATE';
+  networkConfiguration: NonNullable<Service['networkConfiguration']>;
 }
 
 /** A target group of a load balancer: its ARN, and how long a deregistered target stays draining. */
@@ -135,6 +141,8 @@ class SimulatedAwsAccount {
   public readonly services = new Map<string, SimulatedService>();
   public readonly executions = new Map<string, SimulatedExecution>();
   public readonly events: DeploymentEventDetail[] = [];
+  /** One-off tasks (RunTask: an ECS pre-deploy task), by clientToken: each runs one look, then stops (exit 1 for an image that crashes; never for one that never stabilises). */
+  public readonly oneOffTasks = new Map<string, { task: Task; behaviour: ImageBehaviour; input: RunTaskCommandInput; looks: number }>();
   /** Target groups of load balancers, by ARN. */
   public readonly targetGroups = new Map<string, SimulatedTargetGroup>();
   /** When each ECS deployment completed, by deployment id: the moment the model says, not the look that saw it. */
@@ -244,6 +252,20 @@ class SimulatedAwsAccount {
   }
 
   /** What ECS does when it starts containers with this digest. Default: healthy. */
+  private advanceOneOffTask(run: { task: Task; behaviour: ImageBehaviour; looks: number }): void {
+    if (run.task.lastStatus === 'STOPPED') return;
+    run.looks += 1;
+    if (run.behaviour === 'never-stabilises' || run.looks < 2) {
+      run.task.lastStatus = 'RUNNING';
+      return;
+    }
+    const exitCode = run.behaviour === 'crashes' ? 1 : 0;
+    const name = run.task.overrides?.containerOverrides?.[0]?.name;
+    run.task.lastStatus = 'STOPPED';
+    run.task.stoppedReason = 'Essential container in task exited';
+    run.task.containers = (run.task.containers ?? []).map((c) => ({ ...c, lastStatus: 'STOPPED', ...(c.name === name ? { exitCode, ...(exitCode ? { reason: 'migration failed: relation "users" already exists' } : {}) } : { exitCode: 0 }) }));
+  }
+
   public setImageBehaviour(digest: string, behaviour: ImageBehaviour): void {
     this.imageBehaviour.set(digest, behaviour);
   }
@@ -311,6 +333,8 @@ class SimulatedAwsAccount {
       events: [],
       deployments: [],
       tasks: [],
+      launchType: 'FARGATE',
+      networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d4e5f60718'], securityGroups: [`sg-${options.name.length.toString(16).padStart(17, '0')}`], assignPublicIp: 'DISABLED' } },
     };
     const deployment = this.newDeployment(service, options.taskDefinitionArn);
     deployment.rolloutState = 'COMPLETED';
@@ -493,6 +517,8 @@ class SimulatedAwsAccount {
       loadBalancers: structuredClone(service.loadBalancers),
       deployments: this.deploymentsView(service),
       events: structuredClone(service.events),
+      launchType: service.launchType,
+      networkConfiguration: structuredClone(service.networkConfiguration),
     };
   }
 
@@ -597,8 +623,43 @@ class SimulatedAwsAccount {
 
     ecsMock.on(DescribeTasksCommand).callsFake(
       this.handle('ECS', 'DescribeTasks', (input: { cluster?: string; tasks?: string[] }) => {
-        const all = [...this.services.values()].flatMap((s) => s.tasks);
+        for (const run of this.oneOffTasks.values()) if (input.tasks?.includes(run.task.taskArn ?? '')) this.advanceOneOffTask(run);
+        const all = [...[...this.services.values()].flatMap((s) => s.tasks), ...[...this.oneOffTasks.values()].map((run) => run.task)];
         return { tasks: structuredClone(all.filter((t) => input.tasks?.includes(t.taskArn ?? ''))), failures: [] };
+      }),
+    );
+
+    ecsMock.on(RunTaskCommand).callsFake(
+      this.handle('ECS', 'RunTask', (input: RunTaskCommandInput) => {
+        // As ECS: the same clientToken answers with the task it started (RunTask, clientToken).
+        const existing = input.clientToken ? this.oneOffTasks.get(input.clientToken) : undefined;
+        if (existing) return { tasks: [structuredClone(existing.task)], failures: [] };
+        const entry = this.taskDefinitions.get(input.taskDefinition ?? '');
+        if (!entry || entry.taskDefinition.status !== 'ACTIVE') throw new ClientException({ message: `TaskDefinition is inactive or missing: ${input.taskDefinition}`, $metadata: { httpStatusCode: 400 } });
+        const override = input.overrides?.containerOverrides?.[0];
+        const image = entry.taskDefinition.containerDefinitions?.find((c) => c.name === override?.name)?.image ?? '';
+        const behaviour = this.imageBehaviour.get(parseImageReference(image).digest ?? '') ?? 'healthy';
+        const task: Task = {
+          taskArn: `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:task/${input.cluster ?? 'default'}/0ff${String(this.oneOffTasks.size + 1).padStart(29, '0')}`,
+          taskDefinitionArn: entry.taskDefinition.taskDefinitionArn,
+          lastStatus: 'PROVISIONING',
+          startedBy: input.startedBy,
+          overrides: structuredClone(input.overrides),
+          containers: (entry.taskDefinition.containerDefinitions ?? []).map((c) => ({ name: c.name, image: c.image, lastStatus: 'PENDING' })),
+        };
+        const run = { task, behaviour, input: structuredClone(input), looks: 0 };
+        this.oneOffTasks.set(input.clientToken ?? task.taskArn ?? '', run);
+        return { tasks: [structuredClone(task)], failures: [] };
+      }),
+    );
+
+    ecsMock.on(StopTaskCommand).callsFake(
+      this.handle('ECS', 'StopTask', (input: { cluster?: string; task?: string; reason?: string }) => {
+        const run = [...this.oneOffTasks.values()].find((r) => r.task.taskArn === input.task);
+        if (!run) throw new ClientException({ message: 'The referenced task was not found.', $metadata: { httpStatusCode: 400 } });
+        run.task.lastStatus = 'STOPPED';
+        run.task.stoppedReason = input.reason ?? 'Task stopped by user';
+        return { task: structuredClone(run.task) };
       }),
     );
 

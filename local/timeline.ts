@@ -3,7 +3,7 @@ import { taskDefinitionLabel } from '../functions/ecs/task-definition';
 import type { DeploymentState } from '../functions/shared/deployment';
 import { isOutcomeStatus, OUTCOME_WORDS, outcomeText } from '../functions/events/statuses';
 import { shortDigest } from '../functions/shared/image';
-import { approvalText, describeSlotHold, describeSlotRelease, targetPlace } from '../cli/steps';
+import { approvalText, describeSlotHold, describeSlotRelease, describeStep, targetPlace } from '../cli/steps';
 import type { ExecutionEvent } from './state-machine';
 
 /** Shortens `…dkr.ecr…/repo@sha256:abcdef…` to `repo@sha256:abcdef123456` for reading. */
@@ -34,6 +34,10 @@ function summarise(stateName: string, output: DeploymentState | undefined, publi
     case 'RequestApproval':
     case 'CheckApproval':
       return approvalText(output);
+    case 'EcsRegisterNewRevision':
+    case 'EcsRunPreDeployTask':
+    case 'EcsCheckPreDeployTask':
+      return describeStep(stateName, output);
     case 'ReleaseAfterNotApproved':
     case 'ReleaseAfterSucceeded':
     case 'ReleaseAfterFailed':

@@ -167,6 +167,26 @@ function promotionCopyStatements(targets) {
   ];
 }
 
+/**
+ * ecs.preDeployTask: a one-off task from the new revision in the target's cluster (RunTask,
+ * scoped to those clusters by ecs:cluster), stopped past its timeout (StopTask). Its roles are
+ * passed as for the service's own tasks (PassConfiguredRolesToEcsTasks).
+ */
+function preDeployTaskStatements(targets) {
+  const clusters = unique(targets.filter((target) => target.ecs.preDeployTask).map((target) => target.ecs.cluster));
+  if (clusters.length === 0) return [];
+  return [
+    {
+      Sid: 'RunPreDeployTasksInConfiguredClusters',
+      Effect: 'Allow',
+      Action: 'ecs:RunTask',
+      Resource: arn('ecs', 'task-definition/*'),
+      Condition: { ArnEquals: { 'ecs:cluster': clusters.map((cluster) => arn('ecs', `cluster/${cluster}`)) } },
+    },
+    { Sid: 'StopPreDeployTasksPastTheirTimeout', Effect: 'Allow', Action: 'ecs:StopTask', Resource: clusters.map((cluster) => arn('ecs', `task/${cluster}/*`)) },
+  ];
+}
+
 /** ECS targets: their services and clusters; task definitions as far as ECS lets us scope them. */
 function ecsStatements(targets) {
   if (targets.length === 0) return [];
@@ -221,6 +241,7 @@ function ecsStatements(targets) {
       Action: 'elasticloadbalancing:DescribeTargetGroupAttributes',
       Resource: '*',
     },
+    ...preDeployTaskStatements(targets),
     ...(passRoles.length === 0
       ? []
       : [
@@ -518,4 +539,4 @@ function deployDefinitionString() {
   return deployDefinitionJson();
 }
 
-module.exports = { triggerDetailPattern, fromDeploymentsFile, functionRoles, notifierIamStatements, slackSecretStatements, smokeTestStatements, deployDefinitionString };
+module.exports = { triggerDetailPattern, fromDeploymentsFile, ecsStatements, functionRoles, notifierIamStatements, slackSecretStatements, smokeTestStatements, deployDefinitionString };

@@ -166,12 +166,23 @@ const passRoles = (what: string) =>
     .optional()
     .describe(`IAM roles (names, with their path if any) the ${what} uses; the deployer may pass only these.`);
 
+const preDeployTaskSchema = z
+  .object({
+    command: z.array(z.string().min(1).max(1024)).min(1).max(20).describe('The command the one-off task runs (a container override), e.g. ["python", "manage.py", "migrate"]. It must exit 0 before the service changes.'),
+    container: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'a container name of the task definition').optional().describe('The container that runs it. Default: the first container that gets the new image.'),
+    timeoutSeconds: z.number().int().min(60).max(3600).default(900).describe('Stopped and failed after this long.'),
+    pollSeconds: z.number().int().min(5).max(300).default(15),
+  })
+  .strict()
+  .refine((task) => task.timeoutSeconds / task.pollSeconds <= 1000, { message: 'at most 1000 looks per task: raise pollSeconds or lower timeoutSeconds', path: ['pollSeconds'] });
+
 const ecsTargetSchema = z
   .object({
     cluster: awsName(GRAMMARS.ecsCluster),
     service: awsName(GRAMMARS.ecsService),
     containers: containerNames('Containers that get the new image. Default: those whose image comes from the repository.'),
     passRoles: passRoles('task definition'),
+    preDeployTask: preDeployTaskSchema.optional().describe('A one-off task from the new revision, in the service\'s network configuration (database migrations, say), that must exit 0 before the service changes.'),
   })
   .strict();
 
@@ -376,6 +387,7 @@ type CanaryStep = z.infer<typeof canaryStepSchema>;
 type InvokeSmokeTest = z.infer<typeof invokeSmokeTestSchema>;
 type PromoteConfig = z.infer<typeof promoteSchema>;
 type ApprovalConfig = z.infer<typeof approvalSchema>;
+type PreDeployTaskConfig = z.infer<typeof preDeployTaskSchema>;
 type ScanGateConfig = NonNullable<z.infer<typeof gatesSchema>['scanFindings']>;
 
 export { TARGET_KINDS, SCAN_SEVERITIES, deploymentsFileSchema, targetSchema, httpSmokeTestSchema, batchJobSmokeTestSchema };
@@ -394,4 +406,5 @@ export type {
   PromoteConfig,
   ApprovalConfig,
   ScanGateConfig,
+  PreDeployTaskConfig,
 };

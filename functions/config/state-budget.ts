@@ -60,7 +60,7 @@ const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(v
  * shape mirrors `Deployment` (functions/shared/deployment.ts), and a test checks
  * that it is never below the real one.
  */
-function deploymentBytes(targets: readonly { repository: string; smokeTests: readonly unknown[] }[]): number {
+function deploymentBytes(targets: readonly { repository: string; smokeTests: readonly unknown[]; ecs?: { preDeployTask?: unknown } }[]): number {
   const changes = targets.map((target) => ({
     target: { ...target, kind: 'lambda' },
     image: { ...LARGEST_IMAGE, repository: target.repository, uri: `${LARGEST_IMAGE.registry}/${target.repository}@${LARGEST_IMAGE.digest}` },
@@ -69,14 +69,17 @@ function deploymentBytes(targets: readonly { repository: string; smokeTests: rea
   const smokeTests = targets.flatMap((target) => target.smokeTests);
   const rollout = { timeoutSeconds: 86_400, rollbackTimeoutSeconds: 86_400, pollSeconds: 300, waitForSlotSeconds: 86_400, mergeWindowSeconds: 3600 };
   const slot = { key: 'x'.repeat(600), kind: 'lambda' };
-  return jsonBytes({ ...LARGEST_ENVELOPE, slot, changes, settings: { rollout, smokeTests }, trigger: LARGEST_TRIGGER });
+  // The settings repeat the pre-deploy task (functions/deployment/build.ts), and its state the task's progress.
+  const preDeployTask = targets.find((target) => target.ecs?.preDeployTask)?.ecs?.preDeployTask;
+  const settings = { rollout, smokeTests, approval: { timeoutSeconds: 604_800 }, scanGate: { waitSeconds: 3600 }, ...(preDeployTask ? { preDeployTask } : {}) };
+  return jsonBytes({ ...LARGEST_ENVELOPE, slot, changes, settings, trigger: LARGEST_TRIGGER });
 }
 
 /**
  * Why the targets of one slot could not deploy within the state limit, or
  * undefined when they can (pure).
  */
-function stateBudgetProblem(slot: string, targets: readonly { name: string; repository: string; smokeTests: readonly unknown[] }[]): string | undefined {
+function stateBudgetProblem(slot: string, targets: readonly { name: string; repository: string; smokeTests: readonly unknown[]; ecs?: { preDeployTask?: unknown } }[]): string | undefined {
   const bytes = deploymentBytes(targets);
   if (bytes <= DEPLOYMENT_BUDGET_BYTES) return undefined;
   const kib = (n: number) => `${Math.ceil(n / 1024)} KiB`;

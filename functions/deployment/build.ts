@@ -97,10 +97,13 @@ function settingsFor(changes: TargetChange[]): DeploymentSettings {
   });
   // A rollback goes back to what ran and was approved before: it does not wait for a person.
   const approvals = changes.filter((change) => !change.rollbackOf && change.target.approval?.required).map((change) => change.target.approval?.timeoutSeconds ?? 0);
+  const preDeploy = changes.find((change) => change.target.ecs?.preDeployTask)?.target.ecs?.preDeployTask;
   const scanWaits = changes.flatMap((change) => (change.target.gates?.scanFindings ? [change.target.gates.scanFindings.waitSeconds] : []));
   return {
     ...(approvals.length > 0 ? { approval: { timeoutSeconds: Math.max(...approvals) } } : {}),
     ...(scanWaits.length > 0 ? { scanGate: { waitSeconds: Math.max(...scanWaits) } } : {}),
+    // One service runs one pre-deploy task: the first of its targets that names one.
+    ...(preDeploy ? { preDeployTask: preDeploy } : {}),
     rollout: {
       timeoutSeconds: Math.max(...targets.map((t) => t.rollout.timeoutSeconds)),
       rollbackTimeoutSeconds: Math.max(...targets.map((t) => t.rollout.rollbackTimeoutSeconds)),

@@ -148,7 +148,7 @@ function changedContainers(taskDefinition: TaskDefinition, deployment: Deploymen
  * (from the load balancers UpdateService answers with), which decides when the
  * rollout is first looked at (functions/ecs/rollout-schedule.ts).
  */
-async function deployNewRevision(deployment: Deployment): Promise<EcsProgress> {
+async function deployNewRevision(deployment: Deployment, options: { update: boolean } = { update: true }): Promise<EcsProgress> {
   const { cluster, service: serviceName, passRoles } = ecsServiceOf(deployment);
   const service = await describeService(cluster, serviceName);
   const running = service.taskDefinition;
@@ -167,6 +167,8 @@ async function deployNewRevision(deployment: Deployment): Promise<EcsProgress> {
     assertRolesArePassable(previous.taskDefinition, passRoles);
     newTaskDefinitionArn = await registerRevisionOf(previous, deployment);
   }
+  // With a pre-deploy task, the service changes only once it exited 0 (EcsRegisterNewRevision, then this step again).
+  if (!options.update) return progressOf(deployment, service, previous, newTaskDefinitionArn, undefined);
   const updated = await ecs.send(new UpdateServiceCommand({ cluster, service: serviceName, taskDefinition: newTaskDefinitionArn }));
   const primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === newTaskDefinitionArn);
   if (!primary?.id || !updated.service) throw new RolloutFailed(`UpdateService did not start a deployment of ${taskDefinitionLabel(newTaskDefinitionArn)}`);
@@ -382,6 +384,9 @@ async function deregisterOrphanRevision(deployment: Deployment): Promise<OrphanC
 
 export {
   deployNewRevision,
+  describeService,
+  describeRevision,
+  requireNewRevision,
   checkDeploymentRollout,
   rollBackService,
   checkRollbackRollout,

@@ -60,6 +60,7 @@ function phaseReached(state: DeploymentState): string {
   } else {
     if (!ecs) return 'prepare';
     if (!ecs.newTaskDefinitionArn) return 'register';
+    if (state.deployment.settings.preDeployTask && state.preDeployTask?.status !== 'SUCCEEDED' && !ecs.deploymentId) return 'pre-deploy-task';
     if (!ecs.deploymentId) return 'update-service';
     if (rollout?.status !== 'COMPLETED') return 'rollout';
     if (!state.verification) return 'verify-image';

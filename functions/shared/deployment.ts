@@ -1,4 +1,4 @@
-import type { SmokeTest, TargetConfig, TargetKind } from '../config/schema';
+import type { PreDeployTaskConfig, SmokeTest, TargetConfig, TargetKind } from '../config/schema';
 import type { SlotRef } from '../slots/identity';
 import type { ImageRef } from './image';
 import type { ApprovalStatus } from '../approval/model';
@@ -43,6 +43,8 @@ interface DeploymentSettings {
   approval?: { timeoutSeconds: number };
   /** A target has `gates.scanFindings`: judge its image on ECR's scan findings before anything changes. */
   scanGate?: { waitSeconds: number };
+  /** An ECS target has `ecs.preDeployTask`: run it from the new revision, and change the service only once it exited 0. */
+  preDeployTask?: PreDeployTaskConfig;
 }
 
 /** What is being deployed where. Fixed for the whole execution. */
@@ -208,6 +210,18 @@ interface SlotHoldProgress {
   announced?: boolean;
 }
 
+/** EcsRunPreDeployTask's and EcsCheckPreDeployTask's result: the task, and whether it exited 0 yet. */
+interface PreDeployTaskProgress {
+  taskArn: string;
+  container: string;
+  /** After this, a task still running is stopped, and the deployment fails. */
+  deadline: string;
+  pollSeconds: number;
+  status: 'RUNNING' | 'SUCCEEDED';
+  /** Its CloudWatch log stream (`group/stream`), when the container logs with awslogs. */
+  logStream?: string;
+}
+
 /** CheckScanFindings' result: every gated image passed, or a scan still runs (look again after `checkAfterSeconds`). */
 type ScanGateProgress =
   | { status: 'passed'; since: string; notes: string[] }
@@ -232,6 +246,8 @@ interface OrphanCleanup {
 interface DeploymentState {
   deployment: Deployment;
   slotHold?: SlotHoldProgress;
+  /** The one-off task before the service changes (`ecs.preDeployTask`). */
+  preDeployTask?: PreDeployTaskProgress;
   /** Where the scan gate stands, for a deployment with `gates.scanFindings` (functions/gates). */
   scanGate?: ScanGateProgress;
   /** Where the approval stands, for a deployment that needs one (functions/approval). */
@@ -279,5 +295,6 @@ export type {
   SlotHoldProgress,
   ApprovalProgress,
   ScanGateProgress,
+  PreDeployTaskProgress,
   DeploymentState,
 };

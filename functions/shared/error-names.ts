@@ -56,6 +56,7 @@ const DEPLOYMENT_FAILURES = [
   'ConcurrentChange',
   'PromotionCopyFailed',
   'ScanGateRefused',
+  'PreDeployTaskFailed',
 ] as const;
 
 /** Thrown outside the state machine: the trigger refuses an event that is not an ECR image action. */

@@ -104,6 +104,11 @@ class NothingToPromote extends DeploymentError {
   public override readonly name: string = 'NothingToPromote';
 }
 
+/** The ECS pre-deploy task (`ecs.preDeployTask`) did not exit 0 in time, or could not start. */
+class PreDeployTaskFailed extends DeploymentError {
+  public override readonly name: string = 'PreDeployTaskFailed';
+}
+
 /** The image has scan findings at or above the target's `gates.scanFindings.failOn`, or no scan to judge it by. */
 class ScanGateRefused extends DeploymentError {
   public override readonly name: string = 'ScanGateRefused';
@@ -150,6 +155,7 @@ export {
   NothingToPromote,
   PromotionCopyFailed,
   ScanGateRefused,
+  PreDeployTaskFailed,
   InvalidInput,
   MalformedEvent,
   DefinitionNotFound,

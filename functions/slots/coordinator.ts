@@ -139,7 +139,7 @@ function leaseSecondsFor(deployment: Deployment): number {
     return sum + test.batchJob.timeoutSeconds;
   }, 0);
   const bakes = deployment.slot.kind === 'lambda' ? canarySteps(deployment).reduce((sum, step) => sum + step.bakeSeconds, 0) : 0;
-  return rollout.timeoutSeconds + rollout.rollbackTimeoutSeconds + smoke + bakes + (deployment.settings.approval?.timeoutSeconds ?? 0) + (deployment.settings.scanGate?.waitSeconds ?? 0) + 3600;
+  return rollout.timeoutSeconds + rollout.rollbackTimeoutSeconds + smoke + bakes + (deployment.settings.approval?.timeoutSeconds ?? 0) + (deployment.settings.scanGate?.waitSeconds ?? 0) + (deployment.settings.preDeployTask?.timeoutSeconds ?? 0) + 3600;
 }
 
 /**

@@ -20,6 +20,8 @@ afterAll(async () => {
 
 const target = () => streamMlTarget({ smokeTests: [{ http: { url: health.url } }] });
 const push = (account: SimulatedAwsAccount) => runDeployment(executionInput(account, target(), NEW_DIGEST, 'v1.4.0'));
+const withPreDeployTask = () =>
+  streamMlTarget({ smokeTests: [{ http: { url: health.url } }], ecs: { cluster: STREAM_ML.cluster, service: STREAM_ML.service, passRoles: ['ecsTaskExecutionRole'], preDeployTask: { command: ['python', '-m', 'app.migrate'] } } });
 
 
 describeFaultMatrix({
@@ -32,9 +34,22 @@ describeFaultMatrix({
     revisions: [...account.taskDefinitions.values()]
       .filter(({ taskDefinition }) => taskDefinition.family === STREAM_ML.family)
       .map(({ taskDefinition }) => `${taskDefinition.revision} ${taskDefinition.status}`),
+    // A retried RunTask starts no second pre-deploy task.
+    oneOffTasks: account.oneOffTasks.size,
   }),
   scenarios: [
     { name: 'a healthy image is deployed and smoke-tested', run: push },
+    {
+      name: 'a pre-deploy task exits 0, then the service changes',
+      run: (account) => runDeployment(executionInput(account, withPreDeployTask(), NEW_DIGEST, 'v1.4.0')),
+    },
+    {
+      name: 'a pre-deploy task exits 1: the service never changes, the new revision is deregistered',
+      run: (account) => {
+        account.setImageBehaviour(NEW_DIGEST, 'crashes');
+        return runDeployment(executionInput(account, withPreDeployTask(), NEW_DIGEST, 'v1.4.0'));
+      },
+    },
     {
       name: 'the rollout fails and is rolled back',
       world: { circuitBreaker: { enable: true, rollback: false } },

@@ -668,12 +668,15 @@ describe('serverless package', () => {
       batch: config.targets.some((target) => target.batch),
       lambda: config.targets.some((target) => target.lambda),
       invoke: config.targets.some((target) => target.lambda && target.smokeTests.some((test) => 'invoke' in test)),
+      // Checked with a file that has one, below ("scripts/serverless-config.js, ECS pre-deploy tasks").
+      preDeployTask: config.targets.some((target) => target.ecs?.preDeployTask),
       secretsmanager: secretStores('SlackNotifierRole').has('secretsmanager'),
       ssm: secretStores('SlackNotifierRole').has('ssm'),
     };
     const isReachable = (action: string, roleId: string): boolean => {
       const service = action.split(':')[0]!;
       if (service === 'secretsmanager' || service === 'ssm') return secretStores(roleId).has(service);
+      if (action === 'ecs:RunTask' || action === 'ecs:StopTask') return reachable.preDeployTask!;
       return action === 'lambda:InvokeFunction' ? reachable.invoke! : (reachable[service] ?? true);
     };
 
@@ -739,8 +742,8 @@ describe('serverless package', () => {
     });
 
     it("grants each role exactly the calls its functions' bundles make, and the few that Lambda and the services make with it", () => {
-      // The shipped deployments.yml uses every target kind: every call is checked.
-      expect(Object.entries(reachable).filter(([, used]) => !used).map(([kind]) => kind)).toEqual(['ssm']);
+      // The shipped deployments.yml uses every target kind: every call is checked (a pre-deploy task, which no seed has, by the builder's own test below).
+      expect(Object.entries(reachable).filter(([, used]) => !used).map(([kind]) => kind)).toEqual(['preDeployTask', 'ssm']);
       // DescribeEndpoints stays unsent only while nothing turns endpoint discovery on.
       for (const [, fn] of functions()) expect(Object.keys((fn.Properties.Environment as { Variables: object }).Variables)).not.toContain('AWS_ENABLE_ENDPOINT_DISCOVERY');
 
@@ -1001,5 +1004,27 @@ describe('scripts/serverless-config.js, function roles', () => {
     const roles = script.functionRoles(contextWith(functions));
 
     await expect(roles).rejects.toThrow(expect.objectContaining({ name: 'ConfigError', message: expect.stringContaining('no function names the role DeploymentCoordinatorRole') }));
+  });
+});
+
+describe('scripts/serverless-config.js, ECS pre-deploy tasks', () => {
+  const script = require('../../scripts/serverless-config.js') as { ecsStatements: (targets: unknown[]) => Statement[] };
+  const ecsTarget = (name: string, cluster: string, preDeployTask?: object) => ({ name, repository: name, ecs: { cluster, service: name, ...(preDeployTask ? { preDeployTask } : {}) } });
+
+  it('lets the ECS steps run and stop one-off tasks only in the clusters of targets with a pre-deploy task', () => {
+    const statements = script.ecsStatements([ecsTarget('api', 'prod', { command: ['migrate'] }), ecsTarget('web', 'edge')]);
+    const of = (action: string) => statements.filter((statement) => asList(statement.Action).includes(action));
+
+    expect(of('ecs:RunTask')).toHaveLength(1);
+    expect(render(of('ecs:RunTask')[0]!.Condition?.ArnEquals?.['ecs:cluster'])).toEqual(['arn:aws:ecs:us-east-1:123456789012:cluster/prod']);
+    expect(render(of('ecs:RunTask')[0]!.Resource)).toMatch(/:task-definition\/\*$/);
+    expect(render(asList(of('ecs:StopTask')[0]!.Resource))).toEqual([expect.stringMatching(/:task\/prod\/\*$/)]);
+  });
+
+  it('grants neither without one', () => {
+    const actions = script.ecsStatements([ecsTarget('web', 'edge')]).flatMap((statement) => asList(statement.Action));
+
+    expect(actions).not.toContain('ecs:RunTask');
+    expect(actions).not.toContain('ecs:StopTask');
   });
 });
