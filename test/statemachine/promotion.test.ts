@@ -115,6 +115,17 @@ describe('a promotion with nothing tested to promote changes nothing', () => {
     expect(await refused({ target: 'splitter-staging', promoteFrom: 'splitter-dev' })).toMatch(/^NothingToPromote: splitter-dev's last deployment \(.+\) ended ROLLED_BACK/);
   });
 
+  it('refuses a source whose last deployment FAILED before it changed anything', async () => {
+    useChain(chain());
+    await pushToDev('v2.0.0', RELEASE);
+    account.failNext('RegisterJobDefinition', 1, 'ClientException');
+
+    await pushToDev('v2.0.1', digest('splitter-v2.0.1'));
+
+    expect(eventsOf('splitter-dev').at(-1)?.status).toBe('FAILED');
+    expect(await refused({ target: 'splitter-staging', promoteFrom: 'splitter-dev' })).toMatch(/^NothingToPromote: splitter-dev's last deployment \(.+\) ended FAILED/);
+  });
+
   it('refuses to cross into another repository unless the target allows the copy', async () => {
     useChain(chain({ promote: { from: 'splitter-staging' } }));
     await pushToDev();
