@@ -14,7 +14,7 @@ const PHASES: [RegExp, string][] = [
   [/^(HoldSlot|WaitForSlot)$/, 'slot'],
   [/^(RequestApproval|WaitForApproval|CheckApproval)$/, 'approval'],
   [/^Release[A-Za-z]+$/, 'release'],
-  [/^(AnnounceStarted|Publish[A-Za-z]+)$/, 'event'],
+  [/^(Announce[A-Za-z]+|Publish[A-Za-z]+)$/, 'event'],
   [/^LambdaPrepareFunction$/, 'prepare'],
   [/^BatchRegisterJobDefinition$/, 'register'],
   [/^EcsRegisterNewRevision$/, 'register'],

@@ -16,16 +16,22 @@ function approvalTimeout(state: DeploymentState): number {
   return timeout;
 }
 
-/** Records the request on the deployment's lease and publishes AWAITING_APPROVAL. Safe to repeat (the request keeps its first deadline). */
+/** Records the request on the deployment's lease and publishes AWAITING_APPROVAL (`announced: false` if that failed). Safe to repeat (the request keeps its first deadline). */
 async function requestApprovalFor(state: DeploymentState, now = new Date(Date.now())): Promise<ApprovalProgress> {
   const { deployment } = state;
   const timeout = approvalTimeout(state);
   const { result } = await updateSlot(deployment.slot.key, deployment.slot.kind, (record) => requestApproval(record, deployment.id, timeout, now));
   if (!result) return { status: 'superseded', reason: `${deployment.id} no longer holds its slot; nothing was changed` };
   const progress: ApprovalProgress = { status: 'pending', until: result.until, checkAfterSeconds: approvalCheckSeconds(timeout) };
-  await publishDeploymentEvents(buildDeploymentEvents({ ...state, approval: progress }, 'AWAITING_APPROVAL', now));
   logger.info('waiting for approval', { deploymentId: deployment.id, until: result.until });
-  return progress;
+  try {
+    await publishDeploymentEvents(buildDeploymentEvents({ ...state, approval: progress }, 'AWAITING_APPROVAL', now));
+    return progress;
+  } catch (error) {
+    // As for STARTED: the state machine publishes it in AnnounceAwaitingApproval, retrying at length; it never fails the deployment.
+    logger.warn('AWAITING_APPROVAL not published with the request: AnnounceAwaitingApproval retries it', { error: error as Error, deploymentId: deployment.id });
+    return { ...progress, announced: false };
+  }
 }
 
 /** Where the approval stands now (one read). */

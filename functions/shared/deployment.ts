@@ -227,8 +227,8 @@ type ScanGateProgress =
   | { status: 'passed'; since: string; notes: string[] }
   | { status: 'waiting'; since: string; checkAfterSeconds: number; waitingFor: string[] };
 
-/** RequestApproval's and CheckApproval's result. */
-type ApprovalProgress = ApprovalStatus & { checkAfterSeconds?: number };
+/** RequestApproval's and CheckApproval's result; `announced: false` when RequestApproval could not publish AWAITING_APPROVAL. */
+type ApprovalProgress = ApprovalStatus & { checkAfterSeconds?: number; announced?: false };
 
 /** What EcsDeregisterOrphan found and did after EcsDeployNewRevision failed. */
 interface OrphanCleanup {

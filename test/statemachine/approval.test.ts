@@ -95,6 +95,20 @@ describe('the whole chain: dev on push, staging automatically, prod by promotion
   });
 });
 
+describe('an event bus that refuses AWAITING_APPROVAL', () => {
+  it('once: the state machine publishes it again, and the deployment goes on', async () => {
+    await useWorld();
+    await releaseToStaging();
+    account.failNext('PutEvents', 1, 'InternalException');
+
+    const run = await promoteToProd();
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(statesEntered(run)).toContain('AnnounceAwaitingApproval');
+    expect(statusesOf('splitter-prod')).toEqual(['AWAITING_APPROVAL', 'STARTED', 'SUCCEEDED']);
+  });
+});
+
 describe('a deployment that is not approved changes nothing and frees the slot', () => {
   async function notApproved(): Promise<{ reason: string; run: Awaited<ReturnType<typeof promoteToProd>> }> {
     const before = jobImage('prod');

@@ -68,7 +68,7 @@ describe('state machine definitions', () => {
     type PublishState = { Type: string; Parameters?: { step?: string; payload?: { status?: string } } };
     const states = Object.entries(definition().States as Record<string, PublishState>);
     const terminal = states
-      .filter(([, s]) => s.Parameters?.step === 'publishDeploymentEvent' && !['STARTED', 'ROLLING_BACK'].includes(s.Parameters.payload?.status ?? ''))
+      .filter(([, s]) => s.Parameters?.step === 'publishDeploymentEvent' && !['AWAITING_APPROVAL', 'STARTED', 'ROLLING_BACK'].includes(s.Parameters.payload?.status ?? ''))
       .map(([name]) => name);
 
     expect([...TERMINAL_PUBLISH_STATES].sort()).toEqual(terminal.sort());

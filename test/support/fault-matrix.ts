@@ -133,6 +133,14 @@ function requestsByHand(request: { target: () => TargetSpec; digest: string; tag
       run: (account) => byHand(account, request.tag, { approval: { required: true } }),
     },
     {
+      name: 'the event bus refuses AWAITING_APPROVAL once, and the approved deployment goes on',
+      approver: approvingApprover('arn:aws:sts::123456789012:assumed-role/release-manager/alice'),
+      run: (account) => {
+        account.failNext('PutEvents', 1, 'InternalException');
+        return byHand(account, request.tag, { approval: { required: true } });
+      },
+    },
+    {
       name: 'the target requires approval, and a person rejects it',
       approver: rejectingApprover('not this week'),
       run: (account) => byHand(account, request.tag, { approval: { required: true } }),
