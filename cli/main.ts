@@ -60,6 +60,15 @@ function positiveInteger(value: string): number {
   return parsed;
 }
 
+/** The options of a command that starts an execution and follows it: --wait/--no-wait, --timeout, --json. */
+function withFollowOptions(command: Command, what: string): Command {
+  return command
+    .option('--wait', `follow the ${what} until it ends; exit 0 only if it SUCCEEDED (the default)`)
+    .option('--no-wait', 'start it and return: exit 0 once started')
+    .option('--timeout <seconds>', `stop following after this long (the ${what} goes on); exit 1`, positiveInteger)
+    .option('--json', 'at the end, one JSON document on stdout (execution, outcome, target, image, times); the progress goes to stderr');
+}
+
 function defaultDeps(overrides: Partial<CliDeps>): CliDeps {
   return {
     stdout: process.stdout,
@@ -113,38 +122,23 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
 
   const run = (command: Command, work: (context: CliContext) => Promise<number> | number) => execute(command, deps, work).then(setExitCode);
 
-  program
-    .command('deploy')
+  withFollowOptions(program.command('deploy'), 'deployment')
     .description('deploy an image (by tag or digest) to a target through the state machine')
     .argument('<target>', 'a target of deployments.yml')
     .option('--tag <tag>', 'the image tag (looked up in ECR now; the digest is deployed)')
     .option('--digest <digest>', 'the image digest, sha256:…')
-    .option('--wait', 'follow the deployment until it ends; exit 0 only if it SUCCEEDED (the default)')
-    .option('--no-wait', 'start it and return: exit 0 once started')
-    .option('--timeout <seconds>', 'stop following after this long (the deployment goes on); exit 1', positiveInteger)
-    .option('--json', 'at the end, one JSON document on stdout (execution, outcome, target, image, times); the progress goes to stderr')
     .action((target: string, options: { tag?: string; digest?: string; wait: boolean; timeout?: number; json?: boolean }, command: Command) => run(command, (context) => deployCommand(context, target, options)));
 
-  program
-    .command('rollback')
+  withFollowOptions(program.command('rollback'), 'rollback')
     .description('go back to the image the target ran before its last successful deployment (or to --to TAG)')
     .argument('<target>', 'a target of deployments.yml')
     .option('--to <tag>', 'deploy this tag instead')
-    .option('--wait', 'follow the rollback until it ends; exit 0 only if it SUCCEEDED (the default)')
-    .option('--no-wait', 'start it and return: exit 0 once started')
-    .option('--timeout <seconds>', 'stop following after this long (the rollback goes on); exit 1', positiveInteger)
-    .option('--json', 'at the end, one JSON document on stdout (execution, outcome, target, image, times); the progress goes to stderr')
     .action((target: string, options: { to?: string; wait: boolean; timeout?: number; json?: boolean }, command: Command) => run(command, (context) => rollbackCommand(context, target, options)));
 
-  program
-    .command('promote')
+  withFollowOptions(program.command('promote'), 'deployment')
     .description('deploy to a target exactly the image another target runs and last SUCCEEDED with (default: its promote.from)')
     .argument('<target>', 'a target of deployments.yml')
     .option('--from <source>', 'the target to promote from (default: promote.from of <target>)')
-    .option('--wait', 'follow the deployment until it ends; exit 0 only if it SUCCEEDED (the default)')
-    .option('--no-wait', 'start it and return: exit 0 once started')
-    .option('--timeout <seconds>', 'stop following after this long (the deployment goes on); exit 1', positiveInteger)
-    .option('--json', 'at the end, one JSON document on stdout (execution, outcome, target, image, times); the progress goes to stderr')
     .action((target: string, options: { from?: string; wait: boolean; timeout?: number; json?: boolean }, command: Command) => run(command, (context) => promoteCommand(context, target, options)));
 
   program
