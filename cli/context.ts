@@ -11,6 +11,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { paginateListStateMachines, SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
 import { loadDeploymentsFile } from '../functions/config/load';
 import type { DeploymentsFile } from '../functions/config/schema';
+import type { LedgerTable } from '../functions/ledger/store';
 import type { SlotTable } from '../functions/slots/store';
 import { CliError, type ErrorContext } from './errors';
 import { Output, type Writer } from './output';
@@ -83,6 +84,8 @@ interface CliContext {
   loadConfig(): DeploymentsFile;
   /** The stack's slot table (ECR_DEPLOYER_SLOTS_TABLE, else ecr-deployer-<stage>-slots); with --local, the local stack's own (undefined). */
   slotTable(): SlotTable | undefined;
+  /** The stack's deployment ledger (ECR_DEPLOYER_LEDGER_TABLE, else ecr-deployer-<stage>-ledger); with --local, the local stack's own (undefined). */
+  ledgerTable(): LedgerTable | undefined;
   close(): Promise<void>;
 }
 
@@ -202,6 +205,11 @@ async function openContext(options: GlobalOptions, deps: CliDeps): Promise<CliCo
       if (local) return undefined;
       const stage = options.stage ?? deps.env.ECR_DEPLOYER_STAGE ?? 'dev';
       return { client: clients.dynamodb, name: deps.env.ECR_DEPLOYER_SLOTS_TABLE ?? `ecr-deployer-${stage}-slots` };
+    },
+    ledgerTable() {
+      if (local) return undefined;
+      const stage = options.stage ?? deps.env.ECR_DEPLOYER_STAGE ?? 'dev';
+      return { client: clients.dynamodb, name: deps.env.ECR_DEPLOYER_LEDGER_TABLE ?? `ecr-deployer-${stage}-ledger` };
     },
     async close() {
       for (const client of Object.values(clients)) client.destroy();

@@ -22,7 +22,7 @@ import type { LocalSession } from './context';
 
 const ROOT = join(__dirname, '..');
 const SEED_PUSHES = ['events/ecr-push.json', 'events/ecr-push-broken-build.json'];
-const ENV_KEYS = ['DEPLOYMENTS_FILE', 'AWS_REGION', 'AWS_ACCOUNT_ID', 'STATE_MACHINE_ARN', 'SLOTS_TABLE', 'NOTIFICATIONS_TABLE', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL'] as const;
+const ENV_KEYS = ['DEPLOYMENTS_FILE', 'AWS_REGION', 'AWS_ACCOUNT_ID', 'STATE_MACHINE_ARN', 'SLOTS_TABLE', 'NOTIFICATIONS_TABLE', 'LEDGER_TABLE', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ENDPOINT_URL'] as const;
 
 function readEvent(file: string): { detail: Record<string, string> } {
   return JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as { detail: Record<string, string> };

@@ -60,6 +60,13 @@ function positiveInteger(value: string): number {
   return parsed;
 }
 
+/** A date or a time, ISO 8601; a bare date is midnight UTC. */
+function isoTime(value: string): Date {
+  const parsed = /^\d{4}-\d{2}(-\d{2})?([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? new Date(/[T ]/.test(value) && !/(Z|[+-]\d{2}:?\d{2})$/.test(value) ? `${value}Z` : value) : new Date(Number.NaN);
+  if (Number.isNaN(parsed.getTime())) throw new InvalidArgumentError('must be an ISO 8601 date or time, such as 2026-03-01 or 2026-03-01T12:00:00Z');
+  return parsed;
+}
+
 /** The options of a command that starts an execution and follows it: --wait/--no-wait, --timeout, --json. */
 function withFollowOptions(command: Command, what: string): Command {
   return command
@@ -170,11 +177,13 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
 
   program
     .command('history')
-    .description("a target's deployments, newest first: when, image, outcome, duration, who (Step Functions keeps executions 90 days)")
+    .description("a target's deployments, newest first: when, image, outcome, duration, who (from the deployment ledger, kept ledger.retentionDays)")
     .argument('<target>', 'a target of deployments.yml')
     .option('-n, --limit <n>', 'how many', positiveInteger, 20)
-    .option('--json', 'one JSON document on stdout ({ stateMachineArn, deployments: [...] }, as status --json), for scripts')
-    .action((target: string, options: { limit: number; json?: boolean }, command: Command) => run(command, (context) => historyCommand(context, target, options)));
+    .option('--since <time>', 'only deployments started at or after this time (ISO 8601: 2026-03-01 or 2026-03-01T12:00:00Z)', isoTime)
+    .option('--until <time>', 'only deployments started before this time', isoTime)
+    .option('--json', 'one JSON document on stdout ({ stateMachineArn, source, deployments: [...] }, as status --json), for scripts')
+    .action((target: string, options: { limit: number; json?: boolean; since?: Date; until?: Date }, command: Command) => run(command, (context) => historyCommand(context, target, options)));
 
   program
     .command('plan')

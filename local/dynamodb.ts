@@ -19,6 +19,7 @@ interface LocalDynamoDb {
 interface LocalTables {
   slots: string;
   notifications: string;
+  ledger: string;
 }
 
 /** Starts dynalite on 127.0.0.1 (a free port) and points the SDK at it. */
@@ -41,13 +42,14 @@ function useLocalDynamoDb(endpoint: string): void {
   process.env.AWS_REGION ??= 'us-east-1';
 }
 
-async function createTable(client: DynamoDBClient, name: string): Promise<void> {
+/** A table keyed like the stack's: `pk`, and `sk` when it has a sort key (the ledger). */
+async function createTable(client: DynamoDBClient, name: string, sortKey = false): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, ...(sortKey ? [{ AttributeName: 'sk', AttributeType: 'S' as const }] : [])],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, ...(sortKey ? [{ AttributeName: 'sk', KeyType: 'RANGE' as const }] : [])],
     }),
   );
   for (;;) {
@@ -59,21 +61,23 @@ async function createTable(client: DynamoDBClient, name: string): Promise<void> 
 
 /**
  * Fresh slot and notification tables in the local DynamoDB, named for this run,
- * and SLOTS_TABLE / NOTIFICATIONS_TABLE pointing at them: nothing carries over
+ * and SLOTS_TABLE / NOTIFICATIONS_TABLE / LEDGER_TABLE pointing at them: nothing carries over
  * from one run (or test) to the next.
  */
 async function createLocalTables(): Promise<LocalTables> {
   const client = new DynamoDBClient({});
   const id = randomUUID().slice(0, 8);
-  const tables = { slots: `ecr-deployer-local-slots-${id}`, notifications: `ecr-deployer-local-notifications-${id}` };
+  const tables = { slots: `ecr-deployer-local-slots-${id}`, notifications: `ecr-deployer-local-notifications-${id}`, ledger: `ecr-deployer-local-ledger-${id}` };
   try {
     await createTable(client, tables.slots);
     await createTable(client, tables.notifications);
+    await createTable(client, tables.ledger, true);
   } finally {
     client.destroy();
   }
   process.env.SLOTS_TABLE = tables.slots;
   process.env.NOTIFICATIONS_TABLE = tables.notifications;
+  process.env.LEDGER_TABLE = tables.ledger;
   return tables;
 }
 

@@ -144,6 +144,20 @@ class SimulatedExecutions {
   }
 
   /**
+   * Step Functions keeps a closed execution 90 days after it ended, then it is gone
+   * from ListExecutions and DescribeExecution: this forgets those closed before `before`.
+   */
+  public forgetClosedBefore(before: Date): void {
+    for (const [name, execution] of this.executions) {
+      const stopped = this.details.get(name)?.stopDate;
+      if (execution.status !== 'RUNNING' && stopped && stopped < before) {
+        this.executions.delete(name);
+        this.details.delete(name);
+      }
+    }
+  }
+
+  /**
    * Runs a started execution with `runner`, keeping its history as it goes and
    * its outcome at the end. Running it again returns the same run.
    */

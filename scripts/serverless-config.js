@@ -407,9 +407,11 @@ const FUNCTION_ROLES = {
   // recover-slot and sweep-slots: slots whose deployment ended without releasing them.
   SlotCoordinatorRole: {
     policyName: 'slot-coordinator',
-    statements: ({ slotsTable, stateMachine, executions, defaultBus }) => [
+    statements: ({ slotsTable, ledgerTable, stateMachine, executions, defaultBus }) => [
       // Conditional PutItem on the version read (functions/slots/store.ts); Scan for the sweep.
       { Sid: 'ReadAndWriteSlots', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'], Resource: slotsTable },
+      // The ledger entry of a deployment stopped before its release (functions/ledger).
+      { Sid: 'RecordDeploymentsInLedger', Effect: 'Allow', Action: 'dynamodb:PutItem', Resource: ledgerTable },
       { Sid: 'StartDeployments', Effect: 'Allow', Action: 'states:StartExecution', Resource: stateMachine },
       // SKIPPED events, and the last event of a deployment that was stopped or timed out.
       { Sid: 'PublishSkippedEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: defaultBus },
@@ -420,10 +422,12 @@ const FUNCTION_ROLES = {
   // deployment-coordinator: resolving the request, holding and releasing its slot, its events.
   DeploymentCoordinatorRole: {
     policyName: 'deployment-coordinator',
-    statements: ({ fromFile, slotsTable, stateMachine, executions, defaultBus }) => [
+    statements: ({ fromFile, slotsTable, ledgerTable, stateMachine, executions, defaultBus }) => [
       ...(fromFile.DeploymentCoordinatorRole ?? []),
       // Conditional PutItem on the version read (functions/slots/store.ts).
       { Sid: 'ReadAndWriteSlots', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: slotsTable },
+      // Each release records the outcome (PutItem); a manual rollback reads the target's entries (Query).
+      { Sid: 'RecordAndReadLedger', Effect: 'Allow', Action: ['dynamodb:PutItem', 'dynamodb:Query'], Resource: ledgerTable },
       // Releasing a slot starts the deployment that waits for it.
       { Sid: 'StartDeployments', Effect: 'Allow', Action: 'states:StartExecution', Resource: stateMachine },
       { Sid: 'PublishDeploymentEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: defaultBus },
@@ -481,6 +485,7 @@ async function functionRoles({ resolveConfigurationProperty, resolveVariable }) 
   const context = {
     fromFile,
     slotsTable: { 'Fn::GetAtt': ['SlotsTable', 'Arn'] },
+    ledgerTable: { 'Fn::GetAtt': ['LedgerTable', 'Arn'] },
     stateMachine: arn('states', `stateMachine:${stateMachineName}`),
     executions: arn('states', `execution:${stateMachineName}:*`),
     defaultBus: arn('events', 'event-bus/default'),

@@ -34,8 +34,8 @@ async function rollbackCommand(context: CliContext, targetName: string, options:
   }
   const target = findTargetIn(context, targetName);
   const stateMachineArn = await context.stateMachineArn();
-  context.errorContext.action = 'states:ListExecutions / states:DescribeExecution';
-  const choice = await findRollback(target, stateMachineArn, context.clients.sfn);
+  context.errorContext.action = 'dynamodb:Query (the ledger) / states:ListExecutions / states:DescribeExecution';
+  const choice = await findRollback(target, stateMachineArn, context.clients.sfn, context.ledgerTable());
   context.errorContext.action = 'ecr:DescribeImages';
   const image = await rollbackImage(target, choice, { registry: registryOf(stateMachineArn), clients: { ecr: context.clients.ecr } });
   out.line(`roll back ${target.name}: undo ${choice.undoes.executionName} (${imageLabel(choice.undoes.image)})`);

@@ -1,5 +1,7 @@
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { deploymentRecords, withRecordedState, type DeploymentRecord, type ScanStats } from '../../functions/deployment/history';
+import { deploymentRecordOfLedgerEntry, entriesIfLedger } from '../../functions/ledger/records';
+import { defaultLedgerTable, type LedgerTable } from '../../functions/ledger/store';
 import { parseImageReference, shortDigest } from '../../functions/shared/image';
 import type { CliContext } from '../context';
 import { outcomeOf, type Outcome } from '../follow';
@@ -12,6 +14,8 @@ import { cliCommand } from './start';
 interface StatusRow {
   record: DeploymentRecord;
   outcome: Outcome;
+  /** Why it ended as it did, as the ledger recorded it. */
+  reason?: string;
   /** Where a running deployment is. */
   phase?: string;
 }
@@ -80,6 +84,7 @@ function jsonRow(row: StatusRow) {
     image: record.image ? { repository: record.image.repository ?? null, tag: record.image.tag ?? null, digest: record.image.digest } : null,
     revisions: { previous: record.revisions?.previous ?? null, next: record.revisions?.next ?? null },
     rollbackOf: record.rollbackOf ?? null,
+    reason: row.reason ?? null,
     error: record.error ?? null,
   };
 }
@@ -102,6 +107,10 @@ function runningLine(target: string, running: NonNullable<ReturnType<typeof runn
 interface ListOptions {
   limit: number;
   json?: boolean;
+  /** Deployments started at or after this time (history). */
+  since?: Date;
+  /** … and before this one. */
+  until?: Date;
 }
 
 /** `status [<target>] [--limit N] [--json]`: what the target runs now, then its most recent deployments. */
@@ -109,32 +118,74 @@ function statusCommand(context: CliContext, targetName: string | undefined, opti
   return listDeployments(context, targetName, options, { running: true });
 }
 
-/** `history <target> [--limit N] [--json]`: the target's deployments only, newest first (as far back as Step Functions keeps executions, 90 days). */
+/** `history <target> [--since T] [--until T] [--limit N] [--json]`: the target's deployments only, newest first, from the ledger (kept ledger.retentionDays). */
 function historyCommand(context: CliContext, targetName: string, options: ListOptions): Promise<number> {
   return listDeployments(context, targetName, options, { running: false });
+}
+
+/** The ledger: the stack's table, or with --local the local stack's own. */
+function ledgerOf(context: CliContext): LedgerTable | undefined {
+  return context.ledgerTable() ?? (process.env.LEDGER_TABLE ? defaultLedgerTable() : undefined);
+}
+
+const within = (options: ListOptions) => (date: Date | undefined) =>
+  !date || ((!options.since || date >= options.since) && (!options.until || date < options.until));
+
+/**
+ * A target's deployments: those running now (Step Functions), then those the
+ * ledger recorded. A target the ledger knows nothing of (deployed before the
+ * ledger existed) is read from the Step Functions history alone.
+ */
+async function targetRows(context: CliContext, targetName: string, options: ListOptions, stateMachineArn: string, stats: ScanStats): Promise<{ rows: StatusRow[]; source: 'ledger' | 'step-functions' }> {
+  const ledger = ledgerOf(context);
+  const finished: StatusRow[] = [];
+  if (ledger) {
+    context.errorContext.action = 'dynamodb:Query (the deployment ledger)';
+    const query = { target: targetName, ...(options.since ? { since: options.since.toISOString() } : {}), ...(options.until ? { until: options.until.toISOString() } : {}) };
+    for await (const entry of entriesIfLedger(query, ledger)) {
+      finished.push({ record: deploymentRecordOfLedgerEntry(entry), outcome: entry.status, ...(entry.reason ? { reason: entry.reason } : {}) });
+      if (finished.length >= options.limit) break;
+    }
+  }
+  if (finished.length === 0) return { rows: await executionRows(context, targetName, options, stateMachineArn, stats), source: 'step-functions' };
+  context.errorContext.action = 'states:ListExecutions / states:DescribeExecution / states:GetExecutionHistory';
+  const running: StatusRow[] = [];
+  if (!options.until) {
+    for await (const record of deploymentRecords({ stateMachineArn, target: targetName, statusFilter: 'RUNNING', client: context.clients.sfn, maxDescribed: 20, stats })) running.push(await withLastState(context, record));
+  }
+  return { rows: [...running.filter((row) => within(options)(row.record.startDate)), ...finished].slice(0, options.limit), source: 'ledger' };
+}
+
+/** Deployments read from the executions of the state machine (90 days). */
+async function executionRows(context: CliContext, targetName: string | undefined, options: ListOptions, stateMachineArn: string, stats: ScanStats): Promise<StatusRow[]> {
+  context.errorContext.action = 'states:ListExecutions / states:DescribeExecution / states:GetExecutionHistory';
+  const rows: StatusRow[] = [];
+  const inRange = within(options);
+  for await (const record of deploymentRecords({ stateMachineArn, target: targetName, client: context.clients.sfn, maxDescribed: options.limit * 10 + 20, stats })) {
+    if (!inRange(record.startDate)) continue;
+    rows.push(await withLastState(context, record));
+    if (rows.length >= options.limit) break;
+  }
+  return rows;
 }
 
 async function listDeployments(context: CliContext, targetName: string | undefined, options: ListOptions, show: { running: boolean }): Promise<number> {
   const { out } = context;
   const target = targetName !== undefined ? findTargetIn(context, targetName) : undefined;
   const stateMachineArn = await context.stateMachineArn();
-  context.errorContext.action = 'states:ListExecutions / states:DescribeExecution / states:GetExecutionHistory';
   const stats: ScanStats = { listed: 0, described: 0, limited: false };
-  const rows: StatusRow[] = [];
-  for await (const record of deploymentRecords({ stateMachineArn, target: targetName, client: context.clients.sfn, maxDescribed: options.limit * 10 + 20, stats })) {
-    rows.push(await withLastState(context, record));
-    if (rows.length >= options.limit) break;
-  }
+  const { rows, source } = targetName ? await targetRows(context, targetName, options, stateMachineArn, stats) : { rows: await executionRows(context, undefined, options, stateMachineArn, stats), source: 'step-functions' as const };
   const what = targetName ? ` of ${targetName}` : '';
   context.errorContext.action = 'read-only Describe/Get calls on the target';
   const running = target && show.running ? runningDocument(await runningNow(context, target), rows) : undefined;
   if (options.json) {
-    out.json({ stateMachineArn, ...(target && show.running ? { running } : {}), deployments: rows.map(jsonRow) });
+    out.json({ stateMachineArn, source, ...(target && show.running ? { running } : {}), deployments: rows.map(jsonRow) });
     return 0;
   }
   if (target && show.running) out.line(running ? runningLine(target.name, running) : `now: ${target.name}'s ${target.kind} resource was not found`);
+  const range = [options.since ? ` since ${formatTime(options.since)} UTC` : '', options.until ? ` before ${formatTime(options.until)} UTC` : ''].join('');
   if (rows.length === 0) {
-    out.line(`no deployments${what} found among the ${stats.listed} most recent executions of ${stateMachineArn}.`);
+    out.line(`no deployments${what}${range} found among the ${stats.listed} most recent executions of ${stateMachineArn}${targetName ? ', nor in the deployment ledger' : ''}.`);
     return 0;
   }
   const now = context.deps.now();
@@ -152,7 +203,8 @@ async function listDeployments(context: CliContext, targetName: string | undefin
   ]);
   for (const line of lines) out.line(line);
   out.line();
-  out.line(`${rows.length} most recent deployment(s)${what}. Details of one: ${cliCommand(context)} watch <execution>`);
+  const from = source === 'ledger' ? 'from the deployment ledger' : 'from the Step Functions history (90 days)';
+  out.line(`${rows.length} most recent deployment(s)${what}${range}, ${from}. Details of one: ${cliCommand(context)} watch <execution>`);
   return 0;
 }
 

@@ -331,6 +331,13 @@ const deploymentsFileSchema = z
   .object({
     targets: z.array(targetSchema).min(1),
     notifications: notificationsSchema.optional(),
+    ledger: z
+      .object({
+        retentionDays: z.number().int().min(1).max(3650).default(400).describe('How long the deployment ledger keeps each deployment (DynamoDB TTL), in days: `history` reaches this far back.'),
+      })
+      .strict()
+      .default({ retentionDays: 400 })
+      .describe('The deployment ledger: every deployment\'s outcome per target, read by history, status and rollback.'),
   })
   .strict()
   .superRefine((file, ctx) => {

@@ -251,6 +251,8 @@ interface ScanStats {
   described: number;
   /** The search stopped at its limit, not at the oldest execution. */
   limited: boolean;
+  /** The deployment ledger answered instead: the entries it read. */
+  ledgerEntries?: number;
 }
 
 interface HistoryQuery {
@@ -344,7 +346,9 @@ async function chooseRollback(records: AsyncIterable<DeploymentRecord>, target: 
     if (record.image && parseImageReference(image).digest === record.image.digest) continue;
     return { undoes: record, previousImage: image };
   }
-  const searched = stats
+  const searched = stats?.ledgerEntries !== undefined
+    ? ` (searched the deployment ledger: ${stats.ledgerEntries} entr${stats.ledgerEntries === 1 ? 'y' : 'ies'})`
+    : stats
     ? ` (searched ${stats.listed} successful execution${stats.listed === 1 ? '' : 's'}${stats.limited ? ', then stopped' : ', back to the oldest Step Functions keeps'})`
     : '';
   throw new NoRollbackTarget(

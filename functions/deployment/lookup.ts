@@ -7,7 +7,9 @@ import { parseImageReference, shortDigest } from '../shared/image';
 import { promotableImage } from '../promotion/source';
 import { slotOf } from '../slots/identity';
 import { readSlot } from '../slots/store';
-import { chooseRollback, deploymentRecords, type RollbackChoice, type ScanStats } from './history';
+import { finishedDeployments } from '../ledger/records';
+import { defaultLedgerTable, type LedgerTable } from '../ledger/store';
+import { chooseRollback, type RollbackChoice, type ScanStats } from './history';
 import { ecrRegistryId, findImageByDigest, findImageByTag, tagForPeople, type EcrImage } from './images';
 
 /** What a console-style input asks for, before the first state looks it up. */
@@ -31,11 +33,19 @@ interface LookupContext {
   clients?: { ecr?: ECRClient; sfn?: SFNClient };
 }
 
-/** The execution a rollback would undo and the image it would go back to, without looking the image up in ECR. */
-async function findRollback(target: ResolvedTarget, stateMachineArn: string, sfnClient?: SFNClient): Promise<RollbackChoice> {
+/**
+ * The deployment a rollback would undo and the image it would go back to, without looking the image up in ECR:
+ * from the ledger (the function's own table, or the one given), else the Step Functions history.
+ */
+async function findRollback(target: ResolvedTarget, stateMachineArn: string, sfnClient?: SFNClient, ledger: LedgerTable | undefined = ledgerOfEnvironment()): Promise<RollbackChoice> {
   const stats: ScanStats = { listed: 0, described: 0, limited: false };
-  const records = deploymentRecords({ stateMachineArn, target: target.name, statusFilter: 'SUCCEEDED', client: sfnClient, stats });
+  const records = finishedDeployments({ target: target.name, ledger, stateMachineArn, sfn: sfnClient, stats, statusFilter: 'SUCCEEDED' });
   return chooseRollback(records, target.name, stats);
+}
+
+/** The ledger the function's environment names (LEDGER_TABLE), if any. */
+function ledgerOfEnvironment(): LedgerTable | undefined {
+  return process.env.LEDGER_TABLE ? defaultLedgerTable() : undefined;
 }
 
 /** The previous image of a rollback, checked to be the target's and still in ECR. */

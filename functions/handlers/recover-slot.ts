@@ -3,6 +3,7 @@ import '../shared/validation-messages';
 import { describeIssues } from '../config/issues';
 import { readStoppedExecution, stoppedDeploymentEvents } from '../deployment/stopped';
 import { publishDeploymentEvents } from '../events/deployment-events';
+import { recordStoppedInLedger } from '../ledger/record';
 import { MalformedEvent } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { withTransientErrorsNamed } from '../shared/aws-errors';
@@ -50,6 +51,8 @@ export const handler = async (event: unknown): Promise<SlotRelease> => {
     const stopped = await withTransientErrorsNamed('RecoverSlot', () => readStoppedExecution(detail.executionArn));
     const events = stoppedDeploymentEvents(stopped, detail.status);
     await withTransientErrorsNamed('RecoverSlot', () => publishDeploymentEvents(events));
+    const { state } = stopped;
+    if (state && events.length) await withTransientErrorsNamed('RecoverSlot', () => recordStoppedInLedger(state, events));
     if (events.length) logger.warn('published the last event of a stopped deployment', { execution: detail.name, status: events[0]?.status, lastState: stopped.lastState });
   }
   return recovered;

@@ -7,6 +7,7 @@ import { releaseSlot, type SlotRelease } from '../slots/coordinator';
 import type { SlotOutcome } from '../slots/model';
 import { slotOfExecution } from '../slots/of-execution';
 import { TERMINAL_EVENT_NOT_PUBLISHED } from '../events/deployment-events';
+import { recordOutcomeInLedger } from '../ledger/record';
 import { SLOT_LOST } from '../shared/error-names';
 import { logger } from '../shared/logger';
 
@@ -27,6 +28,7 @@ export const handler = step('ReleaseSlot', async (event: ReleaseSlotEvent): Prom
   const stateMachineArn = stateMachineArnOf(event.execution.arn) ?? process.env.STATE_MACHINE_ARN ?? '';
   const release = await releaseSlot(slot, event.execution.name, event.status, stateMachineArn);
   const deployment = (event.state as Partial<DeploymentState> | undefined)?.deployment;
+  if (deployment) await recordOutcomeInLedger(event.state as DeploymentState, event.status);
   if (event.status !== 'SUCCEEDED' || !deployment) return release;
   const promotions = await startAutomaticPromotions(deployment, cachedDeploymentsFile(), stateMachineArn);
   return promotions.length > 0 ? { ...release, promotions } : release;

@@ -163,7 +163,7 @@ describe('the bin shim', () => {
     });
 
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain('2 most recent deployment(s) of stream-ml-service.');
+    expect(run.stdout).toContain('2 most recent deployment(s) of stream-ml-service, from the deployment ledger.');
     expect(run.stderr).toBe('');
   });
 });

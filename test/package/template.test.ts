@@ -446,19 +446,20 @@ describe('serverless package', () => {
       for (const [, fn] of others) expect(JSON.stringify(fn.Properties)).not.toContain('SlotsTable');
     });
 
-    it("gives the coordinator role the slot table, starting its own state machine, reading its executions' history and publishing events, nothing else", () => {
+    it("gives the coordinator role the slot table, writing the ledger, starting its own state machine, reading its executions' history and publishing events, nothing else", () => {
       const statements = statementsOfRole('SlotCoordinatorRole');
       const name = stateMachine().Properties.StateMachineName as string;
 
       const actions = sorted([...new Set(statements.flatMap((statement) => asList(statement.Action)))]);
       expect(actions).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan', 'events:PutEvents', 'logs:CreateLogStream', 'logs:PutLogEvents', 'states:GetExecutionHistory', 'states:StartExecution']);
       const resourceOf = (action: string) => statements.filter((statement) => asList(statement.Action).includes(action)).map((statement) => render(statement.Resource));
-      expect(resourceOf('dynamodb:PutItem')).toEqual([{ 'Fn::GetAtt': ['SlotsTable', 'Arn'] }]);
+      expect(resourceOf('dynamodb:PutItem')).toEqual([{ 'Fn::GetAtt': ['SlotsTable', 'Arn'] }, { 'Fn::GetAtt': ['LedgerTable', 'Arn'] }]);
+      expect(resourceOf('dynamodb:Scan')).toEqual([{ 'Fn::GetAtt': ['SlotsTable', 'Arn'] }]);
       expect(resourceOf('states:StartExecution')).toEqual([`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`]);
       expect(resourceOf('states:GetExecutionHistory')).toEqual([`arn:aws:states:us-east-1:123456789012:execution:${name}:*`]);
     });
 
-    it("gives the deployment coordinator the slot table, starting its own state machine, publishing events, the deployment history, the configured repositories' images and the promotions' copies, nothing else", () => {
+    it("gives the deployment coordinator the slot table, the ledger, starting its own state machine, publishing events, the deployment history, the configured repositories' images and the promotions' copies, nothing else", () => {
       const statements = statementsOfRole('DeploymentCoordinatorRole');
 
       const actions = sorted([...new Set(statements.flatMap((statement) => asList(statement.Action)))]);
@@ -470,9 +471,12 @@ describe('serverless package', () => {
       // The scan gate reads the findings of the gated targets' repositories only (and Inspector's, for enhanced scanning).
       expect(resourcesOf('ecr:DescribeImageScanFindings')).toEqual([repositoryArn('upscaler-splitter-prod-ecr')]);
       expect(resourcesOf('inspector2:ListFindings')).toEqual(['*']);
+      // Each release records its outcome in the ledger; a rollback reads it (Query on the ledger alone).
+      expect(render(statements.filter((statement) => asList(statement.Action).includes('dynamodb:Query')).map((statement) => statement.Resource))).toEqual([{ 'Fn::GetAtt': ['LedgerTable', 'Arn'] }]);
       expect(actions).toEqual([
         'dynamodb:GetItem',
         'dynamodb:PutItem',
+        'dynamodb:Query',
         'ecr:BatchGetImage',
         'ecr:DescribeImageScanFindings',
         'ecr:DescribeImages',
