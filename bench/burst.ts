@@ -239,5 +239,5 @@ async function singleDeploymentSeconds(rolloutPolls: number): Promise<number> {
   return result.convergenceSeconds;
 }
 
-export { runBurst, singleDeploymentSeconds };
+export { runBurst, singleDeploymentSeconds, burstWorld, pushEvent, serviceName, START };
 export type { BurstOptions, BurstResult };

@@ -3,6 +3,7 @@ import { measureBundles } from './bundles';
 import { batchTestJobCost, ecsRolloutCost, ecsRolloutWithoutLoadBalancerCost, FIVE_MINUTE_ROLLOUT, lambdaCanaryCost, pushToUpdateService, type DeploymentCost, type RolloutCost } from './critical-path';
 import { runBurst, singleDeploymentSeconds, type BurstResult } from './burst';
 import { startDynamoDbProcess } from './dynamodb-process';
+import { reconcileCost, sweepLine } from './reconcile';
 
 /**
  * `npm run bench`: figures, one line each, `bench: <name>: <figure> (<bound>, <ratio>×)`.
@@ -96,6 +97,9 @@ async function main(): Promise<void> {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   try {
     await printPathFigures();
+    const sweeps = await reconcileCost(50, 10);
+    console.log(sweepLine('10 pushes EventBridge lost', 50, sweeps.busy));
+    console.log(sweepLine('nothing to do', 50, sweeps.idle));
     const deploymentSeconds = await singleDeploymentSeconds(ROLLOUT_POLLS);
     console.log(`bench: one deployment alone: ${deploymentSeconds} s (register, update, a rollout of ${ROLLOUT_POLLS} polls 15 s apart, verify, release)`);
     for (const [targets, pushesPerTarget] of [

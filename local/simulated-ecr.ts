@@ -88,14 +88,14 @@ class SimulatedEcr {
     if (!this.repositories.has(name)) this.repositories.set(name, []);
   }
 
-  /** A push: the image gets the tags (taken off any other image of the repository). */
-  public pushImage(repository: string, digest: string, tags: string[] = []): void {
+  /** A push: the image gets the tags (taken off any other image of the repository); `pushedAt` defaults to now. */
+  public pushImage(repository: string, digest: string, tags: string[] = [], pushedAt = new Date()): void {
     this.createRepository(repository);
     const images = this.repositories.get(repository) ?? [];
     for (const image of images) image.tags = image.tags.filter((tag) => !tags.includes(tag));
     const existing = images.find((image) => image.digest === digest);
     if (existing) existing.tags = [...new Set([...existing.tags, ...tags])];
-    else images.push({ digest, tags: [...tags], pushedAt: new Date() });
+    else images.push({ digest, tags: [...tags], pushedAt });
   }
 
   /** The digest a tag points at now. */
@@ -209,7 +209,8 @@ class SimulatedEcr {
           return { imageDetails: found };
         }
         const start = Number(input.nextToken ?? 0);
-        const newestFirst = [...images].reverse();
+        const tagStatus = input.filter?.tagStatus;
+        const newestFirst = [...images].reverse().filter((image) => !tagStatus || tagStatus === 'ANY' || (tagStatus === 'TAGGED') === image.tags.length > 0);
         return {
           imageDetails: newestFirst.slice(start, start + PAGE_SIZE).map((image) => this.detail(name, image)),
           nextToken: start + PAGE_SIZE < newestFirst.length ? String(start + PAGE_SIZE) : undefined,

@@ -132,7 +132,10 @@ function fromDeploymentsFile() {
       BatchStepsRole: batchStatements(targets.filter((t) => t.batch)),
       LambdaStepsRole: lambdaStatements(targets.filter((t) => t.lambda)),
       SmokeTestsRole: smokeTestStatements(config),
+      ReconcilerRole: reconcilerStatements(targets),
     },
+    /** The reconciler's schedule: as often as the most eager target asks (reconcile.everyMinutes), off when none asks. */
+    reconcileSchedule: reconcileSchedule(targets),
     /** Reading the secrets holding Slack webhook URLs and bot tokens (notifications.slack). */
     slackSecretStatements: slackSecretStatements(config),
   };
@@ -339,6 +342,39 @@ function lambdaStatements(targets) {
   ];
 }
 
+/** Targets the reconciler looks at (reconcile is not false). */
+const reconciled = (targets) => targets.filter((target) => target.reconcile !== false);
+
+function reconcileSchedule(targets) {
+  const minutes = reconciled(targets).map((target) => target.reconcile.everyMinutes);
+  return minutes.length === 0 ? { everyMinutes: 15, state: 'DISABLED' } : { everyMinutes: Math.min(...minutes), state: 'ENABLED' };
+}
+
+/**
+ * The reconciler reads: the images of the repositories push targets follow, and what each
+ * target runs (Describe/Get calls only). What it writes goes through the slot table.
+ */
+function reconcilerStatements(allTargets) {
+  const targets = reconciled(allTargets);
+  const repositories = unique(targets.filter((target) => target.trigger !== 'manual').map((target) => target.repository));
+  const ecsTargets = targets.filter((target) => target.ecs);
+  const batchTargets = targets.filter((target) => target.batch);
+  const lambdaTargets = targets.filter((target) => target.lambda);
+  return [
+    ...(repositories.length === 0 ? [] : [{ Sid: 'ListImagesOfFollowedRepositories', Effect: 'Allow', Action: 'ecr:DescribeImages', Resource: repositories.map((repository) => arn('ecr', `repository/${repository}`)) }]),
+    ...(ecsTargets.length === 0
+      ? []
+      : [
+          { Sid: 'ReadConfiguredServices', Effect: 'Allow', Action: 'ecs:DescribeServices', Resource: unique(ecsTargets.map((target) => `${target.ecs.cluster}/${target.ecs.service}`)).map((id) => arn('ecs', `service/${id}`)) },
+          // "*": DescribeTaskDefinition has no resource type (Service Authorization Reference, Amazon ECS).
+          { Sid: 'ReadTaskDefinitionsThatDiffer', Effect: 'Allow', Action: 'ecs:DescribeTaskDefinition', Resource: '*' },
+        ]),
+    // "*": DescribeJobDefinitions has no resource type (Service Authorization Reference, AWS Batch).
+    ...(batchTargets.length === 0 ? [] : [{ Sid: 'ReadJobDefinitions', Effect: 'Allow', Action: 'batch:DescribeJobDefinitions', Resource: '*' }]),
+    ...(lambdaTargets.length === 0 ? [] : [{ Sid: 'ReadConfiguredFunctions', Effect: 'Allow', Action: ['lambda:GetAlias', 'lambda:GetFunction'], Resource: functionArns(lambdaTargets.map((target) => target.lambda.function)) }]),
+  ];
+}
+
 /**
  * Smoke tests fetch URLs (no AWS call), read the header secrets deployments.yml names
  * (functions/smoke/headers.ts lists them), and invoke the functions of the targets that
@@ -417,6 +453,18 @@ const FUNCTION_ROLES = {
       { Sid: 'PublishSkippedEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: defaultBus },
       // The recovery reads how far a stopped deployment got (functions/deployment/stopped.ts).
       { Sid: 'ReadStoppedExecutions', Effect: 'Allow', Action: 'states:GetExecutionHistory', Resource: executions },
+    ],
+  },
+  // reconcile: pushes EventBridge lost, and drift (functions/reconcile).
+  ReconcilerRole: {
+    policyName: 'reconciler',
+    statements: ({ fromFile, slotsTable, stateMachine, defaultBus }) => [
+      ...(fromFile.ReconcilerRole ?? []),
+      // Conditional PutItem on the version read (functions/slots/store.ts); one Scan per sweep.
+      { Sid: 'ReadAndWriteSlots', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Scan'], Resource: slotsTable },
+      { Sid: 'StartDeployments', Effect: 'Allow', Action: 'states:StartExecution', Resource: stateMachine },
+      // DRIFT_DETECTED, and SKIPPED for what a recorded push superseded.
+      { Sid: 'PublishDriftAndSkippedEvents', Effect: 'Allow', Action: 'events:PutEvents', Resource: defaultBus },
     ],
   },
   // deployment-coordinator: resolving the request, holding and releasing its slot, its events.

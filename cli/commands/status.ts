@@ -34,6 +34,7 @@ function requestLabel(record: DeploymentRecord): string {
 function triggerLabel(record: DeploymentRecord): string {
   if (record.rollbackOf || record.request.form === 'rollback') return 'rollback';
   if (record.request.triggerKind === 'promotion' || record.request.form === 'promotion') return 'promotion';
+  if (record.request.triggerKind === 'reconcile' || record.request.triggerKind === 'drift') return record.request.triggerKind;
   return record.request.triggerKind === 'ecr-push' ? 'push' : 'manual';
 }
 

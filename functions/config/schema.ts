@@ -274,6 +274,19 @@ const gatesSchema = z
   })
   .strict();
 
+const reconcileSchema = z
+  .union([
+    z.literal(false),
+    z
+      .object({
+        everyMinutes: z.number().int().min(5).max(1440).default(15).describe('How often the reconciler looks at the target: a push EventBridge lost, and drift (default 15).'),
+        onDrift: z.enum(['report', 'redeploy']).default('report').describe('When the target runs something else than the deployer left there: report it (DRIFT_DETECTED), or also put the deployed image back through the slot.'),
+      })
+      .strict(),
+  ])
+  .default({ everyMinutes: 15, onDrift: 'report' })
+  .describe('The reconciler (a schedule): deploys pushes EventBridge lost and reports drift. false: never for this target.');
+
 const targetSchema = z
   .object({
     name: z.string().regex(NAME_PATTERN, 'must be 1-40 characters of a-z, 0-9 and -, starting and ending with a letter or digit'),
@@ -290,6 +303,7 @@ const targetSchema = z
     rollout: rolloutSchema.default(ROLLOUT_DEFAULTS),
     smokeTests: z.array(smokeTestSchema).max(MAX_SMOKE_TESTS).default([]),
     notifications: targetNotificationsSchema.optional(),
+    reconcile: reconcileSchema,
   })
   .strict()
   .superRefine((target, ctx) => {
@@ -395,6 +409,7 @@ type InvokeSmokeTest = z.infer<typeof invokeSmokeTestSchema>;
 type PromoteConfig = z.infer<typeof promoteSchema>;
 type ApprovalConfig = z.infer<typeof approvalSchema>;
 type PreDeployTaskConfig = z.infer<typeof preDeployTaskSchema>;
+type ReconcileConfig = z.infer<typeof reconcileSchema>;
 type ScanGateConfig = NonNullable<z.infer<typeof gatesSchema>['scanFindings']>;
 
 export { TARGET_KINDS, SCAN_SEVERITIES, deploymentsFileSchema, targetSchema, httpSmokeTestSchema, batchJobSmokeTestSchema };
@@ -413,5 +428,6 @@ export type {
   PromoteConfig,
   ApprovalConfig,
   ScanGateConfig,
+  ReconcileConfig,
   PreDeployTaskConfig,
 };

@@ -1,5 +1,5 @@
 import type { DeploymentsFile } from '../config/schema';
-import type { Deployment, DeploymentSettings, ResolvedTarget, TargetChange, Trigger } from '../shared/deployment';
+import { TRIGGER_KINDS, type Deployment, type DeploymentSettings, type ResolvedTarget, type TargetChange, type Trigger } from '../shared/deployment';
 import { InvalidInput, TargetNotFound } from '../shared/errors';
 import { ecrRegistry, imageRef } from '../shared/image';
 import { slotOf } from '../slots/identity';
@@ -31,8 +31,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Who asked, as far as a (possibly refused) input says: a person unless it says otherwise. */
 function triggerNamedBy(value: unknown): Trigger {
-  if (!isRecord(value) || (value.kind !== 'ecr-push' && value.kind !== 'manual' && value.kind !== 'promotion')) return { kind: 'manual' };
-  return { kind: value.kind, ...(typeof value.requestedBy === 'string' ? { requestedBy: value.requestedBy } : {}) };
+  const kind = isRecord(value) ? TRIGGER_KINDS.find((known) => known === value.kind) : undefined;
+  if (!isRecord(value) || !kind) return { kind: 'manual' };
+  return { kind, ...(typeof value.requestedBy === 'string' ? { requestedBy: value.requestedBy } : {}) };
 }
 
 /** This account's and region's ECR registry, where every target's repository is. */

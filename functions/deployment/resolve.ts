@@ -3,7 +3,7 @@ import '../shared/validation-messages';
 import { describeIssues, type SchemaIssues } from '../config/issues';
 import { cachedDeploymentsFile } from '../config/packaged';
 import type { DeploymentsFile } from '../config/schema';
-import type { Deployment, ResolvedTarget, TargetChange, Trigger } from '../shared/deployment';
+import { TRIGGER_KINDS, type Deployment, type ResolvedTarget, type TargetChange, type Trigger } from '../shared/deployment';
 import { InvalidInput } from '../shared/errors';
 import { IMAGE_TAG_GRAMMAR, IMAGE_TAG_PATTERN, imageRef } from '../shared/image';
 import { stateMachineArnOf } from './history';
@@ -16,7 +16,7 @@ const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max))
 
 const triggerSchema = z._default(
   z.strictObject({
-    kind: z.enum(['ecr-push', 'manual', 'promotion']),
+    kind: z.enum(TRIGGER_KINDS),
     // A burst merged into one deployment carries its pushes' event ids; bounded like the input.
     eventIds: z.optional(z.array(text(128)).check(z.maxLength(100))),
     requestedBy: z.optional(text(256)),

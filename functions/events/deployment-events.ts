@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SLOT_BUSY } from '../shared/error-names';
 import { eventBridge } from '../shared/clients/eventbridge';
@@ -42,6 +43,22 @@ interface DeploymentEventDetail {
   supersededBy?: string;
   /** What clean-up after the failure did not manage, and what to do about it (an orphan revision left ACTIVE, a test job not terminated). */
   cleanup?: string;
+  /** DRIFT_DETECTED: what the deployer left, what runs instead, since when it was first seen, and what the reconciler does about it. */
+  drift?: DriftDetail;
+}
+
+interface DriftDetail {
+  /** The revision the deployer's last deployment left. */
+  expected: string;
+  /** The revision the target runs. */
+  observed: string;
+  /** The sweep that first saw it. */
+  since: string;
+  /** The deployment whose result was changed. */
+  deployedBy: string;
+  differences: string[];
+  /** `report` only, or `redeploy` (onDrift): the deployed image is put back through the slot. */
+  action: 'report' | 'redeploy';
 }
 
 /** The phase a deployment reached, read off what the state already holds. */
@@ -248,6 +265,39 @@ function buildSkippedEvent(skipped: SkippedPushEvent, now = new Date()): Deploym
   };
 }
 
+/** The target and image the deployer left there, and what differs now. */
+interface DriftEvent {
+  target: ResolvedTarget;
+  image: ImageRef;
+  drift: DriftDetail;
+}
+
+/**
+ * The DRIFT_DETECTED event of a target that runs something else than the deployer
+ * left there. Its id names the target and what it runs, so each drift is one message.
+ */
+function buildDriftEvent(found: DriftEvent, now = new Date()): DeploymentEventDetail {
+  const { target, image, drift } = found;
+  return {
+    deploymentId: `drift-${target.name}-${createHash('sha256').update(drift.observed).digest('hex').slice(0, 12)}`,
+    target: target.name,
+    environment: target.environment,
+    kind: target.kind,
+    slot: slotOf(target).key,
+    image: { repository: image.repository, tag: image.tag, digest: image.digest, uri: image.uri },
+    status: 'DRIFT_DETECTED',
+    phase: 'drift',
+    reason: `${drift.differences.join('; ')}${drift.action === 'redeploy' ? ' — putting the deployed image back (onDrift: redeploy)' : ''}`,
+    previous: drift.expected,
+    current: drift.observed,
+    executionArn: null,
+    startedAt: drift.since,
+    at: now.toISOString(),
+    trigger: { kind: 'reconcile' },
+    drift,
+  };
+}
+
 /** PutEvents takes at most 10 entries per call. */
 const PUT_EVENTS_BATCH = 10;
 
@@ -280,5 +330,5 @@ async function publishDeploymentEvents(details: DeploymentEventDetail[]): Promis
  */
 const TERMINAL_EVENT_NOT_PUBLISHED = 'terminal event not published';
 
-export { EVENT_SOURCE, EVENT_DETAIL_TYPE, DEPLOYMENT_STATUSES, TERMINAL_EVENT_NOT_PUBLISHED, buildDeploymentEvents, buildRejectionEvents, buildSkippedEvent, publishDeploymentEvents, phaseReached, describeCaught };
-export type { DeploymentStatus, DeploymentEventDetail, SkippedPushEvent, Rejection };
+export { EVENT_SOURCE, EVENT_DETAIL_TYPE, DEPLOYMENT_STATUSES, TERMINAL_EVENT_NOT_PUBLISHED, buildDeploymentEvents, buildRejectionEvents, buildSkippedEvent, buildDriftEvent, publishDeploymentEvents, phaseReached, describeCaught };
+export type { DeploymentStatus, DeploymentEventDetail, SkippedPushEvent, Rejection, DriftDetail, DriftEvent };

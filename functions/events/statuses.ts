@@ -1,5 +1,5 @@
 /** The statuses of a deployment event (README, "Deployment events"), each of which a Slack channel can be told about. */
-const DEPLOYMENT_STATUSES = ['AWAITING_APPROVAL', 'STARTED', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SKIPPED'] as const;
+const DEPLOYMENT_STATUSES = ['AWAITING_APPROVAL', 'STARTED', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SKIPPED', 'DRIFT_DETECTED'] as const;
 type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 /** The statuses a deployment ends with. */

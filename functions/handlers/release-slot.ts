@@ -4,15 +4,14 @@ import { cachedDeploymentsFile } from '../config/packaged';
 import { startAutomaticPromotions } from '../promotion/automatic';
 import type { DeploymentState } from '../shared/deployment';
 import { releaseSlot, type SlotRelease } from '../slots/coordinator';
-import type { SlotOutcome } from '../slots/model';
 import { slotOfExecution } from '../slots/of-execution';
 import { TERMINAL_EVENT_NOT_PUBLISHED } from '../events/deployment-events';
-import { recordOutcomeInLedger } from '../ledger/record';
+import { lastEventsOf, recordOutcomeInLedger, type ReleasedOutcome } from '../ledger/record';
 import { SLOT_LOST } from '../shared/error-names';
 import { logger } from '../shared/logger';
 
 interface ReleaseSlotEvent {
-  status: Extract<SlotOutcome, 'SUCCEEDED' | 'FAILED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'REJECTED'>;
+  status: ReleasedOutcome;
   execution: { name: string; arn: string };
   /** The deployment state, or the input when it was rejected before it resolved. */
   state: unknown;
@@ -26,9 +25,13 @@ export const handler = step('ReleaseSlot', async (event: ReleaseSlotEvent): Prom
   // SlotLost: the slot is not this execution's to give up, whatever its name says.
   if (!slot || (event.state as { failure?: { Error?: string } } | undefined)?.failure?.Error === SLOT_LOST) return { released: false };
   const stateMachineArn = stateMachineArnOf(event.execution.arn) ?? process.env.STATE_MACHINE_ARN ?? '';
-  const release = await releaseSlot(slot, event.execution.name, event.status, stateMachineArn);
   const deployment = (event.state as Partial<DeploymentState> | undefined)?.deployment;
-  if (deployment) await recordOutcomeInLedger(event.state as DeploymentState, event.status);
+  const now = new Date();
+  const lastEvents = deployment ? lastEventsOf(event.state as DeploymentState, event.status, now) : [];
+  // What each target runs now, for the reconciler to compare with.
+  const revisions = Object.fromEntries(lastEvents.flatMap((last) => (last.current ? [[last.target, last.current]] : [])));
+  const release = await releaseSlot(slot, event.execution.name, event.status, stateMachineArn, now, revisions);
+  if (deployment) await recordOutcomeInLedger(event.state as DeploymentState, lastEvents, now);
   if (event.status !== 'SUCCEEDED' || !deployment) return release;
   const promotions = await startAutomaticPromotions(deployment, cachedDeploymentsFile(), stateMachineArn);
   return promotions.length > 0 ? { ...release, promotions } : release;

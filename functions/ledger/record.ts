@@ -10,13 +10,16 @@ function retentionDays(): number {
   return cachedDeploymentsFile().ledger.retentionDays;
 }
 
-/**
- * A deployment that reached its release: its outcome per target, as its last
- * event told it (a deployment not approved was SKIPPED).
- */
-async function recordOutcomeInLedger(state: DeploymentState, status: Extract<SlotOutcome, 'SUCCEEDED' | 'FAILED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'REJECTED'>, now = new Date()): Promise<void> {
-  const eventStatus = status === 'REJECTED' ? (state.approval ? 'SKIPPED' : 'FAILED') : status;
-  await recordInLedger(ledgerEntriesOf(buildDeploymentEvents(state, eventStatus, now), state, now, retentionDays()));
+type ReleasedOutcome = Extract<SlotOutcome, 'SUCCEEDED' | 'FAILED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'REJECTED'>;
+
+/** The last events of a deployment that reached its release, one per target, as its publish state built them (not approved: SKIPPED). */
+function lastEventsOf(state: DeploymentState, status: ReleasedOutcome, now = new Date()): DeploymentEventDetail[] {
+  return buildDeploymentEvents(state, status === 'REJECTED' ? (state.approval ? 'SKIPPED' : 'FAILED') : status, now);
+}
+
+/** A deployment that reached its release: its outcome per target, as its last events told it. */
+async function recordOutcomeInLedger(state: DeploymentState, events: DeploymentEventDetail[], now = new Date()): Promise<void> {
+  await recordInLedger(ledgerEntriesOf(events, state, now, retentionDays()));
 }
 
 /** A deployment stopped (or timed out) before its release: the last events the recovery rule published for it. */
@@ -24,4 +27,5 @@ async function recordStoppedInLedger(state: DeploymentState, events: DeploymentE
   await recordInLedger(ledgerEntriesOf(events, state, now, retentionDays()));
 }
 
-export { recordOutcomeInLedger, recordStoppedInLedger };
+export { lastEventsOf, recordOutcomeInLedger, recordStoppedInLedger };
+export type { ReleasedOutcome };

@@ -3,6 +3,7 @@ import '../shared/validation-messages';
 import { DEPLOYMENT_STATUSES } from '../events/statuses';
 import type { DeploymentEventDetail } from '../events/deployment-events';
 import { MalformedEvent } from '../shared/errors';
+import { TRIGGER_KINDS } from '../shared/deployment';
 
 /** The source and detail-type the notifier's EventBridge rule matches (functions/events/deployment-events.ts). */
 const DEPLOYMENT_EVENT_SOURCE = 'ecr-deployer';
@@ -27,12 +28,15 @@ const detailSchema = z.looseObject({
   startedAt: z.string(),
   at: z.string(),
   slot: z.optional(z.string()),
-  trigger: z.optional(z.looseObject({ kind: z.enum(['ecr-push', 'manual', 'promotion']), requestedBy: z.optional(z.string()) })),
+  trigger: z.optional(z.looseObject({ kind: z.enum(TRIGGER_KINDS), requestedBy: z.optional(z.string()) })),
   rollbackOf: z.optional(z.string()),
   promotedFrom: z.optional(z.looseObject({ target: z.string(), deploymentId: z.string() })),
   approvedBy: z.optional(z.looseObject({ by: z.string(), at: z.string() })),
   supersededBy: z.optional(z.string()),
   cleanup: z.optional(z.string()),
+  drift: z.optional(
+    z.looseObject({ expected: z.string(), observed: z.string(), since: z.string(), deployedBy: z.string(), differences: z.array(z.string()), action: z.enum(['report', 'redeploy']) }),
+  ),
 });
 
 const eventSchema = z.looseObject({

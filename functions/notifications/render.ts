@@ -40,6 +40,7 @@ const STATUS_STYLE: Record<DeploymentStatus, StatusStyle> = {
   ROLLED_BACK: { emoji: '↩️', headline: (t, e) => `${t} on ${e}: rolled back` },
   ROLLBACK_FAILED: { emoji: '🚨', headline: (t, e) => `${t} on ${e}: rollback failed, a person must look` },
   SKIPPED: { emoji: '⏭️', headline: (t, e) => `${t} on ${e}: deployment skipped` },
+  DRIFT_DETECTED: { emoji: '🧭', headline: (t, e) => `${t} on ${e}: changed outside ecr-deployer` },
 };
 
 /** The status in the words of README, the CLI and `npm start`: `ROLLED BACK (failed, then restored)`. */
@@ -164,7 +165,7 @@ const FAILURE_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['FAILED', 'ROLL
 
 /** How long it took, for the statuses where that means something (not for one starting or a push that never ran). */
 function elapsed(detail: DeploymentEventDetail): string | undefined {
-  return detail.status === 'STARTED' || detail.status === 'SKIPPED' || detail.status === 'AWAITING_APPROVAL' ? undefined : deploymentDuration(detail);
+  return detail.status === 'STARTED' || detail.status === 'SKIPPED' || detail.status === 'AWAITING_APPROVAL' || detail.status === 'DRIFT_DETECTED' ? undefined : deploymentDuration(detail);
 }
 
 /** Who asked: a push, a person, a rollback; undefined for events that do not say. */
@@ -172,6 +173,8 @@ function triggerText(detail: DeploymentEventDetail): string | undefined {
   if (detail.rollbackOf) return `rollback of ${detail.rollbackOf}`;
   if (!detail.trigger) return undefined;
   if (detail.trigger.kind === 'ecr-push') return 'ECR push';
+  if (detail.trigger.kind === 'reconcile') return 'reconciler (a push EventBridge did not deliver)';
+  if (detail.trigger.kind === 'drift') return 'reconciler (putting the deployed image back after drift)';
   if (detail.trigger.kind === 'promotion') return detail.promotedFrom ? `automatic promotion from ${detail.promotedFrom.target}` : 'automatic promotion';
   return detail.trigger.requestedBy ? `by hand (${detail.trigger.requestedBy})` : 'by hand';
 }
@@ -200,8 +203,17 @@ function approvalBlock(detail: DeploymentEventDetail): SlackBlock | undefined {
   return { type: 'section', text: { type: 'mrkdwn', text: `:raised_hand: *Approve or reject*${until ? ` (before ${escapeMrkdwn(formatTime(until))}, else it is skipped)` : ''}\n\`\`\`${commands}\`\`\`` } };
 }
 
+/** Drift: what differs from what the deployer left, one line each, and what the reconciler does about it. */
+function driftBlock(detail: DeploymentEventDetail): SlackBlock | undefined {
+  const { drift } = detail;
+  if (!drift) return undefined;
+  const lines = drift.differences.map((difference) => `• ${escapeMrkdwn(truncate(difference, REASON_MAX))}`);
+  const action = drift.action === 'redeploy' ? 'Putting the deployed image back (onDrift: redeploy).' : `Reported only (onDrift: report). To put the deployed image back: \`npx ecr-deployer deploy ${detail.target} --digest ${detail.image.digest}\``;
+  return { type: 'section', text: { type: 'mrkdwn', text: `:compass: *What differs* (first seen ${escapeMrkdwn(formatTime(drift.since))}; left by ${code(drift.deployedBy)})\n${lines.join('\n')}\n${action}` } };
+}
+
 function reasonBlock(detail: DeploymentEventDetail): SlackBlock | undefined {
-  if (!detail.reason || detail.status === 'AWAITING_APPROVAL') return undefined;
+  if (!detail.reason || detail.status === 'AWAITING_APPROVAL' || detail.drift) return undefined;
   const label = FAILURE_STATUSES.has(detail.status) ? `*Failed in* ${code(detail.phase)}` : '*Reason*';
   const reason = escapeMrkdwn(truncate(detail.reason, REASON_MAX)).replace(/```/g, "'''");
   return { type: 'section', text: { type: 'mrkdwn', text: `${label}\n\`\`\`${reason}\`\`\`` } };
@@ -240,6 +252,7 @@ function renderSlackMessage(detail: DeploymentEventDetail): SlackMessage {
   const duration = elapsed(detail);
   if (detail.status === 'STARTED' || detail.status === 'AWAITING_APPROVAL') fields.push(field('Started', formatTime(detail.startedAt)));
   else if (detail.status === 'SKIPPED') fields.push(field('Pushed', formatTime(detail.startedAt)));
+  else if (detail.status === 'DRIFT_DETECTED') fields.push(field('Since', formatTime(detail.startedAt)));
   else if (duration) fields.push(field(detail.status === 'ROLLING_BACK' ? 'Running for' : 'Duration', duration));
   const trigger = triggerText(detail);
   if (trigger) fields.push(field('Trigger', escapeMrkdwn(trigger)));
@@ -251,7 +264,7 @@ function renderSlackMessage(detail: DeploymentEventDetail): SlackMessage {
     { type: 'header', text: { type: 'plain_text', text: truncate(headline(detail), HEADER_MAX), emoji: true } },
     { type: 'section', fields },
   ];
-  for (const block of [approvalBlock(detail), reasonBlock(detail), cleanupBlock(detail)]) if (block) blocks.push(block);
+  for (const block of [approvalBlock(detail), driftBlock(detail), reasonBlock(detail), cleanupBlock(detail)]) if (block) blocks.push(block);
   blocks.push(contextBlock(detail));
   return { text: fallbackText(detail), blocks };
 }
@@ -267,7 +280,7 @@ function renderThreadReply(detail: DeploymentEventDetail): SlackMessage {
   const duration = elapsed(detail);
   if (duration) parts.push(`after ${duration}`);
   const blocks: SlackBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: parts.join(' · ') } }];
-  for (const block of [approvalBlock(detail), reasonBlock(detail), cleanupBlock(detail)]) if (block) blocks.push(block);
+  for (const block of [approvalBlock(detail), driftBlock(detail), reasonBlock(detail), cleanupBlock(detail)]) if (block) blocks.push(block);
   return { text: fallbackText(detail), blocks };
 }
 

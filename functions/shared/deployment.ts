@@ -6,9 +6,14 @@ import type { ApprovalStatus } from '../approval/model';
 /** A target from deployments.yml with defaults applied and its kind made explicit. */
 type ResolvedTarget = TargetConfig & { kind: TargetKind };
 
+/**
+ * An ECR push, a person, an automatic promotion (`promote.automatically`) after the source SUCCEEDED,
+ * the reconciler finding a push EventBridge lost (`reconcile`), or putting the deployed image back after drift (`drift`).
+ */
+const TRIGGER_KINDS = ['ecr-push', 'manual', 'promotion', 'reconcile', 'drift'] as const;
+
 interface Trigger {
-  /** An ECR push, a person, or an automatic promotion (`promote.automatically`) after the source SUCCEEDED. */
-  kind: 'ecr-push' | 'manual' | 'promotion';
+  kind: (typeof TRIGGER_KINDS)[number];
   /** The ECR push events whose images this deployment carries. */
   eventIds?: string[];
   requestedBy?: string;
@@ -272,6 +277,7 @@ interface DeploymentState {
   terminalEventFailure?: CaughtError;
 }
 
+export { TRIGGER_KINDS };
 export type {
   ResolvedTarget,
   Trigger,

@@ -37,9 +37,10 @@ interface PushedImage {
   registry: string;
   digest: string;
   tag: string;
-  /** The ECR event's time. */
+  /** The ECR event's time (the reconciler: the image's imagePushedAt). */
   pushedAt: string;
-  eventId: string;
+  /** The ECR event's id; none when the reconciler found the push EventBridge did not deliver. */
+  eventId?: string;
 }
 
 interface PushReport {
@@ -100,7 +101,8 @@ async function recordPush(push: PushedImage, targets: ResolvedTarget[], stateMac
     bySlot.set(slot.key, group);
   }
   for (const { slot, targets: group } of bySlot.values()) {
-    const wanted: WantedImage = { digest: push.digest, tag: push.tag, at: push.pushedAt, trigger: { kind: 'ecr-push', eventIds: [push.eventId] } };
+    const trigger: WantedImage['trigger'] = push.eventId ? { kind: 'ecr-push', eventIds: [push.eventId] } : { kind: 'reconcile' };
+    const wanted: WantedImage = { digest: push.digest, tag: push.tag, at: push.pushedAt, trigger };
     const { result } = await updateSlot(slot.key, slot.kind, (record) => {
       const outcomes = group.map((target) => ({ target, outcome: applyPush(record, target.name, wanted) }));
       return { outcomes, start: claimForPushes(record, now) ?? unconfirmedClaim(record) };
@@ -218,9 +220,9 @@ interface SlotRelease {
  * Safe to repeat: a second release finds the slot no longer held by this
  * execution, and (re)starts the claim it made, which is idempotent.
  */
-async function releaseSlot(slot: SlotRef, execution: string, status: SlotOutcome, stateMachineArn: string, now = new Date()): Promise<SlotRelease> {
+async function releaseSlot(slot: SlotRef, execution: string, status: SlotOutcome, stateMachineArn: string, now = new Date(), revisions: Record<string, string> = {}): Promise<SlotRelease> {
   const { result } = await updateSlot(slot.key, slot.kind, (record) => {
-    const released = release(record, execution, status, now);
+    const released = release(record, execution, status, now, revisions);
     return { released: released.released, start: released.next ?? unconfirmedClaim(record) };
   });
   if (result.start) await startClaimed(stateMachineArn, result.start);
@@ -272,5 +274,5 @@ async function sweepSlots(stateMachineArn: string, now = new Date()): Promise<{ 
   return report;
 }
 
-export { recordPush, holdSlot, releaseSlot, recoverSlot, sweepSlots, leaseSecondsFor };
+export { recordPush, holdSlot, releaseSlot, recoverSlot, sweepSlots, leaseSecondsFor, startClaimed, publishSkipped };
 export type { PushedImage, PushReport, SlotHold, SlotRelease };

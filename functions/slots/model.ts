@@ -34,12 +34,17 @@ interface TargetSlotState {
   desired?: WantedImage;
   /** `desired` has not been handed to a deployment yet. */
   pending?: boolean;
-  /** What the target runs as far as the deployer knows: what its last successful deployment left. */
-  deployed?: { digest: string; tag?: string; at: string; deploymentId: string };
+  /**
+   * What the target runs as far as the deployer knows: what its last successful deployment left,
+   * and the revision it left (task or job definition ARN, Lambda version ARN or image), which the reconciler compares with what runs.
+   */
+  deployed?: { digest: string; tag?: string; at: string; deploymentId: string; revision?: string };
   /** The last deployment of the target and how it ended. */
   last?: { deploymentId: string; digest: string; status: SlotOutcome; at: string };
   /** Digests rolled back (or undone by a rollback): pushes of them never deploy by themselves. Newest last. */
   rolledBack?: string[];
+  /** The target runs something else than `deployed` says (functions/reconcile): reported once per revision seen. */
+  drift?: { observed: string; since: string; deploymentId: string; reported: boolean };
 }
 
 /** The deployment that holds the slot. */
@@ -226,6 +231,13 @@ function pendingTargets(record: SlotRecord): string[] {
     .sort();
 }
 
+/** A claim carries pushes (`ecr-push`), unless all it carries came from the reconciler: then what the reconciler said. */
+function claimTriggerKind(images: WantedImage[]): Trigger['kind'] {
+  const kinds = new Set(images.map((image) => image.trigger.kind));
+  if (kinds.size === 1 && (kinds.has('reconcile') || kinds.has('drift'))) return [...kinds][0] ?? 'ecr-push';
+  return 'ecr-push';
+}
+
 /**
  * Claims the slot for a push deployment of every pending target, if the slot is
  * free and no person waits for it (pure). The claim is the execution's name and
@@ -251,7 +263,7 @@ function claimForPushes(record: SlotRecord, now: Date): StartRequest | undefined
     images: Object.fromEntries(
       Object.entries(images).map(([target, image]) => [target, { digest: image.digest, ...(image.tag ? { tag: image.tag } : {}), pushedAt: image.at }]),
     ),
-    trigger: { kind: 'ecr-push', eventIds },
+    trigger: { kind: claimTriggerKind(Object.values(images)), eventIds },
   };
   const name = executionNameFor(record.key, generation);
   const text = JSON.stringify(input);
@@ -341,7 +353,7 @@ function acquireForRequest(record: SlotRecord, execution: string, target: string
  * digest was rolled back; gives the slot up; and claims it for the pushes that
  * wait, if any. Not the holder (a request that never got the slot): only leaves the line.
  */
-function release(record: SlotRecord, execution: string, status: SlotOutcome, now: Date): { released: boolean; next?: StartRequest } {
+function release(record: SlotRecord, execution: string, status: SlotOutcome, now: Date, revisions: Record<string, string> = {}): { released: boolean; next?: StartRequest } {
   leaveLine(record, execution);
   const lease = record.lease;
   if (lease?.holder !== execution) return { released: false, next: claimForPushes(record, now) };
@@ -354,11 +366,21 @@ function release(record: SlotRecord, execution: string, status: SlotOutcome, now
       if (image.rollbackOf && state.deployed && state.deployed.digest !== image.digest) state.rolledBack = remember(state.rolledBack, state.deployed.digest);
       state.rolledBack = state.rolledBack?.filter((d) => d !== image.digest);
       if (state.rolledBack?.length === 0) delete state.rolledBack;
-      state.deployed = { digest: image.digest, ...(image.tag ? { tag: image.tag } : {}), at: image.at, deploymentId: execution };
+      const revision = revisions[target];
+      state.deployed = { digest: image.digest, ...(image.tag ? { tag: image.tag } : {}), at: image.at, deploymentId: execution, ...(revision ? { revision } : {}) };
       if (state.desired?.digest === image.digest) state.pending = false;
+      delete state.drift;
     } else if (status === 'ROLLED_BACK' || status === 'ROLLBACK_FAILED') {
       state.rolledBack = remember(state.rolledBack, image.digest);
+      // Back on what it ran before: what the reconciler compares with from now on.
+      const revision = revisions[target];
+      if (status === 'ROLLED_BACK' && revision && state.deployed) state.deployed.revision = revision;
     }
+  }
+  // Targets sharing the service (or job definition) run the revision too: the deployment kept their images.
+  const slotRevision = Object.keys(lease.images).map((target) => revisions[target]).find(Boolean);
+  if (slotRevision && (status === 'SUCCEEDED' || status === 'ROLLED_BACK')) {
+    for (const [target, state] of Object.entries(record.targets)) if (!(target in lease.images) && state.deployed) state.deployed.revision = slotRevision;
   }
   delete record.lease;
   return { released: true, next: claimForPushes(record, now) };

@@ -85,9 +85,10 @@ async function updateSlot<R>(key: string, kind: TargetKind, change: (record: Slo
 }
 
 /** Every slot's record (the sweep reads them all: one item per slot, a small table). */
-async function* allSlots(): AsyncGenerator<SlotRecord> {
+async function* allSlots(onPage: () => void = () => undefined): AsyncGenerator<SlotRecord> {
   const table = defaultTable();
   for await (const page of paginateScan({ client: table.client }, { TableName: table.name, ConsistentRead: true })) {
+    onPage();
     for (const item of page.Items ?? []) yield fromItem(unmarshall(item));
   }
 }

@@ -12,7 +12,7 @@ describe('resolveSlackSettings', () => {
     expect(resolveSlackSettings(config, 'stream-ml-service')).toEqual({
       mode: 'webhook',
       secret: 'ecr-deployer/slack-webhook',
-      statuses: ['AWAITING_APPROVAL', 'STARTED', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SKIPPED'],
+      statuses: ['AWAITING_APPROVAL', 'STARTED', 'SUCCEEDED', 'FAILED', 'ROLLING_BACK', 'ROLLED_BACK', 'ROLLBACK_FAILED', 'SKIPPED', 'DRIFT_DETECTED'],
     });
   });
 

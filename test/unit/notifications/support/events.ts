@@ -67,6 +67,26 @@ const STORY: Record<DeploymentEventDetail['status'], Partial<DeploymentEventDeta
     at: '2026-11-23T11:02:44.000Z',
   },
   SKIPPED: { status: 'SKIPPED', phase: 'prepare', reason: 'the service already runs this image', previous: TD('stream-ml-service', 8), current: TD('stream-ml-service', 8), at: '2026-11-23T10:15:07.000Z' },
+  DRIFT_DETECTED: {
+    deploymentId: 'drift-stream-ml-service-0c1d2e3f4a5b',
+    status: 'DRIFT_DETECTED',
+    phase: 'drift',
+    reason: 'service stream-ml-service-1 runs stream-ml-service:9, not stream-ml-service:8, which ecr-deployer left; container stream-ml-service: stream-ml-service@sha256:13131313131313… instead of stream-ml-service@sha256:7f5b2640fe6f…',
+    previous: TD('stream-ml-service', 8),
+    current: TD('stream-ml-service', 9),
+    executionArn: null,
+    startedAt: '2026-11-24T08:00:00.000Z',
+    at: '2026-11-24T08:00:01.000Z',
+    trigger: { kind: 'reconcile' },
+    drift: {
+      expected: TD('stream-ml-service', 8),
+      observed: TD('stream-ml-service', 9),
+      since: '2026-11-24T08:00:00.000Z',
+      deployedBy: 'stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79',
+      differences: ['service stream-ml-service-1 runs stream-ml-service:9, not stream-ml-service:8, which ecr-deployer left', 'container stream-ml-service: stream-ml-service@sha256:13131313131313… instead of stream-ml-service@sha256:7f5b2640fe6f…'],
+      action: 'report',
+    },
+  },
 };
 
 function eventFor(status: DeploymentEventDetail['status'], overrides: Partial<DeploymentEventDetail> = {}): DeploymentEventDetail {
