@@ -50,6 +50,7 @@ function groupRoleOf(handler: string): string {
     'deployment-coordinator': 'DeploymentCoordinatorRole',
     'recover-slot': 'SlotCoordinatorRole',
     'sweep-slots': 'SlotCoordinatorRole',
+    'reconcile': 'ReconcilerRole',
     'smoke-tests': 'SmokeTestsRole',
     'slack-notifier': 'SlackNotifierRole',
   };
@@ -341,8 +342,8 @@ describe('serverless package', () => {
     const functions = resourcesOfType('AWS::Lambda::Function');
     const stateMachineId = resourcesOfType('AWS::StepFunctions::StateMachine')[0]![0];
 
-    // The trigger, the Slack notifier, the slot recovery and sweep, and one function per step of the state machine.
-    expect(functions).toHaveLength(Object.keys(STEP_HANDLERS).length + 4);
+    // The trigger, the Slack notifier, the slot recovery and sweep, the reconciler, and one function per step of the state machine.
+    expect(functions).toHaveLength(Object.keys(STEP_HANDLERS).length + 5);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
@@ -429,18 +430,19 @@ describe('serverless package', () => {
 
   describe('slots', () => {
     const coordinatorFunctions = ['RecoverDashslotLambdaFunction', 'SweepDashslotsLambdaFunction'];
-    const slotFunctions = ['TriggerLambdaFunction', 'DeploymentDashcoordinatorLambdaFunction', ...coordinatorFunctions];
+    const slotFunctions = ['TriggerLambdaFunction', 'DeploymentDashcoordinatorLambdaFunction', 'ReconcileLambdaFunction', ...coordinatorFunctions];
     const roleOf = (functionId: string): unknown => template.Resources[functionId]?.Properties.Role;
     const statementsOfRole = (roleId: string): Statement[] =>
       (template.Resources[roleId]!.Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
 
-    it('keeps them in a pay-per-request table keyed by slot, which only the trigger and the coordinator functions are given', () => {
+    it('keeps them in a pay-per-request table keyed by slot, which only the trigger, the coordinator functions and the reconciler are given', () => {
       expect(template.Resources.SlotsTable?.Properties).toMatchObject({ BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }] });
       for (const id of slotFunctions) {
         expect(template.Resources[id]?.Properties).toMatchObject({ Environment: { Variables: { SLOTS_TABLE: { Ref: 'SlotsTable' } } } });
       }
       expect(roleOf('TriggerLambdaFunction')).toEqual({ 'Fn::GetAtt': ['TriggerRole', 'Arn'] });
       expect(roleOf('DeploymentDashcoordinatorLambdaFunction')).toEqual({ 'Fn::GetAtt': ['DeploymentCoordinatorRole', 'Arn'] });
+      expect(roleOf('ReconcileLambdaFunction')).toEqual({ 'Fn::GetAtt': ['ReconcilerRole', 'Arn'] });
       for (const id of coordinatorFunctions) expect(roleOf(id)).toEqual({ 'Fn::GetAtt': ['SlotCoordinatorRole', 'Arn'] });
       const others = resourcesOfType('AWS::Lambda::Function').filter(([id]) => !slotFunctions.includes(id));
       for (const [, fn] of others) expect(JSON.stringify(fn.Properties)).not.toContain('SlotsTable');
@@ -508,7 +510,7 @@ describe('serverless package', () => {
 
     it('lets nobody else write slots or start deployments', () => {
       const elsewhere = Object.entries(template.Resources)
-        .filter(([id, resource]) => resource.Type === 'AWS::IAM::Role' && !['TriggerRole', 'SlotCoordinatorRole', 'DeploymentCoordinatorRole'].includes(id))
+        .filter(([id, resource]) => resource.Type === 'AWS::IAM::Role' && !['TriggerRole', 'SlotCoordinatorRole', 'DeploymentCoordinatorRole', 'ReconcilerRole'].includes(id))
         .flatMap(([id]) => statementsOfRole(id));
 
       expect(elsewhere.length).toBeGreaterThan(0);
@@ -530,6 +532,42 @@ describe('serverless package', () => {
       const rules = resourcesOfType('AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties.Targets).includes('"SweepDashslotsLambdaFunction"'));
 
       expect(rules.map(([, rule]) => rule.Properties.ScheduleExpression)).toEqual(['rate(5 minutes)']);
+    });
+
+    it('runs the reconciler on an EventBridge Scheduler schedule as often as the most eager target asks, invoked with a role allowed that call alone', () => {
+      const schedule = template.Resources.ReconcileSchedule;
+      const every = Math.min(...config.targets.flatMap((target) => (target.reconcile === false ? [] : [target.reconcile.everyMinutes])));
+
+      expect(schedule?.Type).toBe('AWS::Scheduler::Schedule');
+      expect(schedule?.Properties).toMatchObject({ ScheduleExpression: `rate(${every} minutes)`, State: 'ENABLED', Target: { Arn: { 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] }, RoleArn: { 'Fn::GetAtt': ['ReconcileSchedulerRole', 'Arn'] } } });
+      expect(template.Resources.ReconcileLambdaFunction?.Properties).toMatchObject({ Environment: { Variables: { RECONCILE_EVERY_MINUTES: String(every) } } });
+      const scheduler = template.Resources.ReconcileSchedulerRole!.Properties;
+      expect(scheduler.AssumeRolePolicyDocument).toMatchObject({ Statement: [{ Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } } }] });
+      const statements = (scheduler.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((policy) => policy.PolicyDocument.Statement);
+      expect(statements.map((statement) => [statement.Action, statement.Resource])).toEqual([['lambda:InvokeFunction', { 'Fn::GetAtt': ['ReconcileLambdaFunction', 'Arn'] }]]);
+    });
+
+    it('lets the reconciler read what the configured targets run, and nothing it could change them with', () => {
+      const actions = sorted([...new Set(statementsOfRole('ReconcilerRole').flatMap((statement) => asList(statement.Action)))]);
+
+      expect(actions).toEqual([
+        'batch:DescribeJobDefinitions',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Scan',
+        'ecr:DescribeImages',
+        'ecs:DescribeServices',
+        'ecs:DescribeTaskDefinition',
+        'events:PutEvents',
+        'lambda:GetAlias',
+        'lambda:GetFunction',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'states:StartExecution',
+      ]);
+      const functions = [...new Set(config.targets.flatMap((target) => (target.lambda ? [target.lambda.function] : [])))];
+      const [getAlias] = statementsOfRole('ReconcilerRole').filter((statement) => asList(statement.Action).includes('lambda:GetAlias'));
+      expect(sorted(render(asList(getAlias?.Resource)) as unknown[])).toEqual(sorted(functions.flatMap((name) => [`arn:aws:lambda:us-east-1:123456789012:function:${name}`, `arn:aws:lambda:us-east-1:123456789012:function:${name}:*`])));
     });
   });
 
@@ -556,7 +594,8 @@ describe('serverless package', () => {
 
     expect(statements.length).toBeGreaterThan(0);
     expect(rolesGranting('ecs:UpdateService')).toEqual(['EcsStepsRole']);
-    expect(sorted(rolesGranting('ecs:DescribeServices'))).toEqual(['EcsStepsRole']);
+    // The reconciler reads what the services run (drift).
+    expect(sorted(rolesGranting('ecs:DescribeServices'))).toEqual(['EcsStepsRole', 'ReconcilerRole']);
     for (const statement of statements) {
       expect(sorted(render(asList(statement.Resource)) as unknown[])).toEqual(sorted(expected));
       expect(statement.Condition).toBeUndefined();
@@ -623,8 +662,8 @@ describe('serverless package', () => {
     const startExecution = statementsWith(template, 'states:StartExecution');
     const putEvents = statementsWith(template, 'events:PutEvents');
 
-    expect(sorted(rolesGranting('states:StartExecution'))).toEqual(['DeploymentCoordinatorRole', 'SlotCoordinatorRole', 'TriggerRole']);
-    expect(sorted(rolesGranting('events:PutEvents'))).toEqual(['DeploymentCoordinatorRole', 'SlotCoordinatorRole', 'TriggerRole']);
+    expect(sorted(rolesGranting('states:StartExecution'))).toEqual(['DeploymentCoordinatorRole', 'ReconcilerRole', 'SlotCoordinatorRole', 'TriggerRole']);
+    expect(sorted(rolesGranting('events:PutEvents'))).toEqual(['DeploymentCoordinatorRole', 'ReconcilerRole', 'SlotCoordinatorRole', 'TriggerRole']);
     for (const statement of startExecution) expect(render(statement.Resource)).toBe(`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`);
     for (const statement of putEvents) expect(render(statement.Resource)).toBe('arn:aws:events:us-east-1:123456789012:event-bus/default');
   });
@@ -635,13 +674,16 @@ describe('serverless package', () => {
 
     const [listExecutions] = statementsWith(template, 'states:ListExecutions');
     const [describeExecution] = statementsWith(template, 'states:DescribeExecution');
-    const [describeImages] = statementsWith(template, 'ecr:DescribeImages');
+    const describeImages = statementsWith(template, 'ecr:DescribeImages');
 
     expect(rolesGranting('states:ListExecutions')).toEqual(['DeploymentCoordinatorRole']);
-    expect(rolesGranting('ecr:DescribeImages')).toEqual(['DeploymentCoordinatorRole']);
+    // The reconciler lists the images of the repositories the push targets follow.
+    expect(sorted(rolesGranting('ecr:DescribeImages'))).toEqual(['DeploymentCoordinatorRole', 'ReconcilerRole']);
     expect(render(listExecutions?.Resource)).toBe(`arn:aws:states:us-east-1:123456789012:stateMachine:${name}`);
     expect(render(describeExecution?.Resource)).toBe(`arn:aws:states:us-east-1:123456789012:execution:${name}:*`);
-    expect(sorted(render(asList(describeImages?.Resource)) as unknown[])).toEqual(sorted(repositories.map((r) => `arn:aws:ecr:us-east-1:123456789012:repository/${r}`)));
+    expect(sorted(render(asList(describeImages[0]?.Resource)) as unknown[])).toEqual(sorted(repositories.map((r) => `arn:aws:ecr:us-east-1:123456789012:repository/${r}`)));
+    const pushed = [...new Set(config.targets.filter((target) => target.trigger === 'push').map((target) => target.repository))];
+    expect(sorted(render(asList(describeImages[1]?.Resource)) as unknown[])).toEqual(sorted(pushed.map((r) => `arn:aws:ecr:us-east-1:123456789012:repository/${r}`)));
   });
 
   it('grants Resource "*" only for the actions AWS cannot scope, and never a wildcard action', () => {
@@ -708,14 +750,15 @@ describe('serverless package', () => {
     };
 
     it('gives every function the role of its group, and creates no role or policy besides', () => {
-      const expectedRoles = ['BatchStepsRole', 'DeploymentCoordinatorRole', 'EcsStepsRole', 'LambdaStepsRole', 'SlackNotifierRole', 'SlotCoordinatorRole', 'SmokeTestsRole', 'TriggerRole'];
+      const expectedRoles = ['BatchStepsRole', 'DeploymentCoordinatorRole', 'EcsStepsRole', 'LambdaStepsRole', 'ReconcilerRole', 'SlackNotifierRole', 'SlotCoordinatorRole', 'SmokeTestsRole', 'TriggerRole'];
 
       const roles = functions().map(([id, fn]) => ({ handler: handlerOf(fn), role: roleIdOf(id) }));
       const stateMachineRole = (stateMachine().Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 
       expect(roles).toEqual(roles.map(({ handler }) => ({ handler, role: groupRoleOf(handler) })));
       expect(functionRoleIds()).toEqual(expectedRoles);
-      expect(sorted(resourcesOfType('AWS::IAM::Role').map(([id]) => id))).toEqual(sorted([...expectedRoles, stateMachineRole]));
+      // Besides the functions' roles: the state machine's, and the one EventBridge Scheduler invokes the reconciler with.
+      expect(sorted(resourcesOfType('AWS::IAM::Role').map(([id]) => id))).toEqual(sorted([...expectedRoles, stateMachineRole, 'ReconcileSchedulerRole']));
       expect(resourcesOfType('AWS::IAM::Policy')).toEqual([]);
       expect(resourcesOfType('AWS::IAM::ManagedPolicy')).toEqual([]);
       expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
@@ -826,8 +869,8 @@ describe('serverless package', () => {
       // esbuild marks each bundled file with its path (not minified): no YAML parser, no classic zod (zod/mini at most), no glob matcher.
       const bundles = (pkg: string) => js.includes(`// node_modules/${pkg}/`);
       expect({ handlerFile, yaml: bundles('yaml'), zod: bundles('zod/v4/classic'), picomatch: bundles('picomatch') }).toEqual({ handlerFile, yaml: false, zod: false, picomatch: false });
-      // Clients are built only where they are used: only the ECS steps carry the ECS client.
-      expect({ handlerFile, ecsClient: bundles('@aws-sdk/client-ecs') }).toEqual({ handlerFile, ecsClient: handlerFile.endsWith('/ecs-steps.js') });
+      // Clients are built only where they are used: only the ECS steps and the reconciler (reading what services run) carry the ECS client.
+      expect({ handlerFile, ecsClient: bundles('@aws-sdk/client-ecs') }).toEqual({ handlerFile, ecsClient: handlerFile.endsWith('/ecs-steps.js') || handlerFile.endsWith('/reconcile.js') });
       expect([...entries.keys()].some((name) => name.startsWith('node_modules/'))).toBe(false);
       expect(statSync(zipPath).size).toBeLessThan(1024 * 1024);
     }
@@ -964,7 +1007,7 @@ describe('scripts/serverless-config.js, function roles', () => {
   const script = require('../../scripts/serverless-config.js') as {
     functionRoles: (context: { resolveConfigurationProperty: (path: string[]) => Promise<unknown>; resolveVariable: (variable: string) => Promise<unknown> }) => Promise<Record<string, RoleResource>>;
   };
-  const groups = ['TriggerRole', 'SlotCoordinatorRole', 'DeploymentCoordinatorRole', 'EcsStepsRole', 'BatchStepsRole', 'LambdaStepsRole', 'SmokeTestsRole'];
+  const groups = ['TriggerRole', 'SlotCoordinatorRole', 'DeploymentCoordinatorRole', 'EcsStepsRole', 'BatchStepsRole', 'LambdaStepsRole', 'SmokeTestsRole', 'ReconcilerRole'];
 
   /** One function per group (`<role>-fn`), as serverless.yml would declare them. */
   const contextWith = (functions: Record<string, { role?: string; name?: string }>) => {
