@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { cachedDeploymentsFile } from '../config/packaged';
 import type { DeploymentsFile } from '../config/schema';
 import { SlackConfigurationError, SlackNotificationRejected } from '../notifications/errors';
@@ -19,7 +20,7 @@ let config: DeploymentsFile | undefined;
  * work, and events that are not deployment events are logged once, as errors naming
  * the target, and not retried.
  */
-export const handler = async (event: unknown): Promise<SlackNotifierResult> => {
+export const handler = async (event: unknown, context: Context): Promise<SlackNotifierResult> => {
   let detail: DeploymentEventDetail;
   try {
     detail = parseDeploymentEvent(event);
@@ -31,7 +32,7 @@ export const handler = async (event: unknown): Promise<SlackNotifierResult> => {
   const about = { target: detail.target, environment: detail.environment, deploymentId: detail.deploymentId, status: detail.status };
   try {
     config ??= cachedDeploymentsFile();
-    const result = await notifySlack(detail, { config });
+    const result = await notifySlack(detail, { config, lambdaContext: context });
     logger.info(result.outcome === 'sent' ? 'slack notified' : `slack not notified: ${result.outcome}`, { ...about, ...result });
     return result;
   } catch (error) {

@@ -7,40 +7,60 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Context } from 'aws-lambda';
 import { withTransientErrorsNamed } from '../shared/aws-errors';
 import { dynamodb } from '../shared/clients/dynamodb';
 
 /**
  * The notifier's small DynamoDB table (key `pk`, TTL attribute `expiresAt`), holding:
  *
- * - `notification#<deploymentId>#<status>`: one per message, so that an event delivered
- *   twice (EventBridge and Lambda both deliver at least once) produces one message;
+ * - `notification#<hash of deployment id + status>`: one per message, so that an event
+ *   delivered twice (EventBridge and Lambda both deliver at least once) produces one
+ *   message. These are Powertools Idempotency's records (notificationIdempotency).
  * - `thread#<deploymentId>`: bot-token mode, the channel and `ts` of the deployment's
- *   first message, which later statuses update and reply to.
+ *   first message, which later statuses update and reply to (hand-written below: a later
+ *   status waits for the `ts` another invocation is posting, which Idempotency does not do).
  *
- * Every attribute name goes through ExpressionAttributeNames (`state`, `owner` are reserved words).
+ * Both kinds say `state` and `leaseUntil` (ms) for the same things: what the item is at, and
+ * until when an invocation holds it. Every attribute name goes through
+ * ExpressionAttributeNames (`state`, `owner` are reserved words).
  *
- * How a duplicate is kept out — claim first, with a short-lived lease:
- * 1. Before sending, a conditional PutItem claims the notification as `sending`, with an
- *    owner token and a lease (`attribute_not_exists(pk)`, or a `sending` claim whose
- *    lease has run out). A second delivery arriving meanwhile finds the claim and stops:
- *    two racing deliveries can never both send.
- * 2. After Slack accepted the message, the claim becomes `sent` (kept until the TTL).
- * 3. If sending failed and may work later, the owner deletes its claim, so that the
- *    Lambda retry of the same event can claim it again and send. If Slack rejected it
- *    for good, it becomes `rejected`: duplicates do not try (and log) again.
- * 4. If the invocation dies between claim and mark (timeout, crash), the lease runs out
- *    (LEASE_MS, longer than the function's timeout) and the retry takes the claim over.
+ * How a duplicate message is kept out (Powertools Idempotency, makeIdempotent):
+ * 1. Before sending, a conditional PutItem writes the record as `INPROGRESS`, held until
+ *    the invocation's deadline (the Lambda context's remaining time: it cannot be sending
+ *    after that). A second delivery arriving meanwhile finds it and stops: two racing
+ *    deliveries can never both send.
+ * 2. When sending returns (Slack accepted the message, or rejected it for good) the record
+ *    becomes `COMPLETED` with that result, kept until the TTL: duplicates do not try (and
+ *    log) again.
+ * 3. When sending throws (it may work later), the record is deleted, so that the Lambda
+ *    retry of the same event sends.
+ * 4. If the invocation dies while sending (timeout, crash), its hold ends at its deadline
+ *    and the retry takes the record over.
  *
  * The one case this cannot close: Slack accepted the message but its answer was lost
- * (timeout); the claim is released and the retry sends the message a second time.
- * Marking before sending would instead lose messages, which is worse for on-call.
+ * (timeout); the record is deleted and the retry sends the message a second time.
+ * Recording before sending would instead lose messages, which is worse for on-call.
  */
 
-/** Longer than the notifier may run (its timeout, serverless.yml), so a live claim is never taken over. */
+/** Longer than the notifier may run (its timeout, serverless.yml), so a live thread claim is never taken over. */
 const LEASE_MS = 120_000;
 /** Long enough to outlast every redelivery (EventBridge 24 h, Lambda async 6 h) and the longest deployment. */
 const RETENTION_SECONDS = 7 * 24 * 60 * 60;
+
+/** What identifies one message: one per status of a deployment. */
+interface NotificationKey {
+  deploymentId: string;
+  status: string;
+}
+
+/**
+ * Where Powertools keeps a `notification#…` record: this table's key and TTL, and the
+ * names the thread items use for the same things (the others are Powertools' own).
+ */
+const NOTIFICATION_RECORD = { keyPrefix: 'notification', keyAttr: 'pk', expiryAttr: 'expiresAt', statusAttr: 'state', inProgressExpiryAttr: 'leaseUntil', dataAttr: 'result' } as const;
 
 interface Claim {
   pk: string;
@@ -62,7 +82,25 @@ function tableName(): string {
   return name;
 }
 
-const notificationKey = (deploymentId: string, status: string): string => `notification#${deploymentId}#${status}`;
+/**
+ * makeIdempotent's options for one invocation's notifications: records in this table,
+ * on the module's DynamoDB client, kept for RETENTION_SECONDS, each held while in
+ * progress until the invocation's deadline (the context's remaining time).
+ *
+ * Built per invocation: it holds no connection, and the table's name is read when it is
+ * used (tests give every test a table of its own).
+ *
+ * @example makeIdempotent(send, notificationIdempotency(context))({ deploymentId, status })
+ */
+function notificationIdempotency(lambdaContext: Context): { persistenceStore: DynamoDBPersistenceLayer; config: IdempotencyConfig; keyPrefix: string } {
+  const { keyPrefix, ...attributes } = NOTIFICATION_RECORD;
+  return {
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: tableName(), awsSdkV3Client: dynamodb, ...attributes }),
+    config: new IdempotencyConfig({ expiresAfterSeconds: RETENTION_SECONDS, lambdaContext }),
+    keyPrefix,
+  };
+}
+
 const threadKey = (deploymentId: string): string => `thread#${deploymentId}`;
 const expiresAt = (now: number): AttributeValue => ({ N: String(Math.floor(now / 1000) + RETENTION_SECONDS) });
 
@@ -74,39 +112,6 @@ async function conditional(what: string, run: () => Promise<unknown>): Promise<b
     if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
   }
-}
-
-/** Claims `pk` for this invocation unless someone holds it (a live lease) or finished with it. */
-async function claim(pk: string, leasedState: 'sending' | 'posting', now: number): Promise<Claim | undefined> {
-  const owner = randomUUID();
-  const claimed = await conditional('claim in the notifications table', () =>
-    dynamodb.send(
-      new PutItemCommand({
-        TableName: tableName(),
-        Item: { pk: { S: pk }, state: { S: leasedState }, owner: { S: owner }, leaseUntil: { N: String(now + LEASE_MS) }, expiresAt: expiresAt(now) },
-        ConditionExpression: 'attribute_not_exists(#pk) OR (#state = :leased AND #leaseUntil < :now)',
-        ExpressionAttributeNames: { '#pk': 'pk', '#state': 'state', '#leaseUntil': 'leaseUntil' },
-        ExpressionAttributeValues: { ':leased': { S: leasedState }, ':now': { N: String(now) } },
-      }),
-    ),
-  );
-  return claimed ? { pk, owner } : undefined;
-}
-
-/** Ends a claim with a final state; a claim someone took over after its lease ran out is theirs now. */
-async function finish(held: Claim, state: 'sent' | 'rejected', now: number): Promise<void> {
-  await conditional('mark in the notifications table', () =>
-    dynamodb.send(
-      new UpdateItemCommand({
-        TableName: tableName(),
-        Key: { pk: { S: held.pk } },
-        UpdateExpression: 'SET #state = :state, #expiresAt = :expiresAt REMOVE #leaseUntil',
-        ConditionExpression: '#owner = :owner',
-        ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner', '#expiresAt': 'expiresAt', '#leaseUntil': 'leaseUntil' },
-        ExpressionAttributeValues: { ':state': { S: state }, ':owner': { S: held.owner }, ':expiresAt': expiresAt(now) },
-      }),
-    ),
-  );
 }
 
 /** Gives a claim back (only ours), so that a retry can take it. */
@@ -124,14 +129,6 @@ async function release(held: Claim): Promise<void> {
   );
 }
 
-/** @returns the claim, or undefined when this status of this deployment was (or is being) notified already. */
-function claimNotification(deploymentId: string, status: string, now: number): Promise<Claim | undefined> {
-  return claim(notificationKey(deploymentId, status), 'sending', now);
-}
-
-const markSent = (held: Claim, now: number): Promise<void> => finish(held, 'sent', now);
-const markRejected = (held: Claim, now: number): Promise<void> => finish(held, 'rejected', now);
-
 /** Bot-token mode: the deployment's first message, as stored (strongly consistent read). */
 async function getThread(deploymentId: string): Promise<Thread | undefined> {
   const output = await withTransientErrorsNamed('read the notifications table', () =>
@@ -148,9 +145,22 @@ async function getThread(deploymentId: string): Promise<Thread | undefined> {
   };
 }
 
-/** Claims the right to post the deployment's first message (the same lease as above). */
-function claimThread(deploymentId: string, now: number): Promise<Claim | undefined> {
-  return claim(threadKey(deploymentId), 'posting', now);
+/** Claims the right to post the deployment's first message, unless someone holds it (a live lease) or posted it. */
+async function claimThread(deploymentId: string, now: number): Promise<Claim | undefined> {
+  const pk = threadKey(deploymentId);
+  const owner = randomUUID();
+  const claimed = await conditional('claim in the notifications table', () =>
+    dynamodb.send(
+      new PutItemCommand({
+        TableName: tableName(),
+        Item: { pk: { S: pk }, state: { S: 'posting' }, owner: { S: owner }, leaseUntil: { N: String(now + LEASE_MS) }, expiresAt: expiresAt(now) },
+        ConditionExpression: 'attribute_not_exists(#pk) OR (#state = :posting AND #leaseUntil < :now)',
+        ExpressionAttributeNames: { '#pk': 'pk', '#state': 'state', '#leaseUntil': 'leaseUntil' },
+        ExpressionAttributeValues: { ':posting': { S: 'posting' }, ':now': { N: String(now) } },
+      }),
+    ),
+  );
+  return claimed ? { pk, owner } : undefined;
 }
 
 /** Stores the first message's channel and ts once it is posted. */
@@ -203,5 +213,5 @@ function advanceThread(deploymentId: string, at: string): Promise<boolean> {
   );
 }
 
-export { claimNotification, markSent, markRejected, release, getThread, claimThread, saveThread, advanceThread, LEASE_MS, RETENTION_SECONDS };
-export type { Claim, Thread };
+export { notificationIdempotency, release, getThread, claimThread, saveThread, advanceThread, LEASE_MS, NOTIFICATION_RECORD, RETENTION_SECONDS };
+export type { Claim, NotificationKey, Thread };

@@ -7,7 +7,9 @@ import { forgetSlackSecrets } from '../../../functions/notifications/secrets';
 import { LEASE_MS } from '../../../functions/notifications/store';
 import { fakeClock, type FakeClock } from './support/clock';
 import { configWith, eventFor } from './support/events';
+import { readRecord } from './support/records';
 import { readItem, useFreshTables, writeItem } from '../../support/dynamodb';
+import { lambdaContext } from '../../support/lambda-context';
 import { startFakeSlack, type FakeSlack } from './support/slack-server';
 
 const secretsMock = mockClient(SecretsManagerClient);
@@ -44,7 +46,7 @@ beforeEach(() => {
   clock = fakeClock();
 });
 
-const notify = (detail = eventFor('STARTED')) => notifySlack(detail, { config, clock });
+const notify = (detail = eventFor('STARTED')) => notifySlack(detail, { config, clock, lambdaContext: lambdaContext() });
 const THREAD = 'thread#stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79';
 
 describe('notifySlack with a bot token', () => {
@@ -140,7 +142,7 @@ describe('notifySlack with a bot token', () => {
     const outcome = await notify(eventFor('SUCCEEDED'));
 
     expect(outcome).toEqual({ outcome: 'sent', via: 'thread-reply' });
-    expect(await readItem(table(), 'notification#stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79#SUCCEEDED')).toMatchObject({ state: 'sent' });
+    expect(await readRecord(table(), 'stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79', 'SUCCEEDED')).toMatchObject({ state: 'COMPLETED', result: { outcome: 'sent', via: 'thread-reply' } });
   });
 
   it('waits for the first message another invocation is posting, then replies in its thread', async () => {
@@ -165,6 +167,6 @@ describe('notifySlack with a bot token', () => {
 
     expect(slack.requests).toHaveLength(0);
     expect(clock.sleeps.reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(20_000);
-    expect(await readItem(table(), 'notification#stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79#SUCCEEDED')).toBeUndefined();
+    expect(await readRecord(table(), 'stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79', 'SUCCEEDED')).toBeUndefined();
   });
 });

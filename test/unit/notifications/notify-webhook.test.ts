@@ -4,10 +4,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { notifySlack } from '../../../functions/notifications/notify';
 import { renderSlackMessage } from '../../../functions/notifications/render';
 import { forgetSlackSecrets } from '../../../functions/notifications/secrets';
-import { LEASE_MS } from '../../../functions/notifications/store';
+import { RETENTION_SECONDS } from '../../../functions/notifications/store';
+import { throttleDynamoDbWhen } from '../../../local/dynamodb';
 import { fakeClock, type FakeClock } from './support/clock';
 import { configWith, eventFor } from './support/events';
-import { allItems, readItem, useFreshTables, writeItem } from '../../support/dynamodb';
+import { readRecord, recordKey } from './support/records';
+import { allItems, useFreshTables, writeItem } from '../../support/dynamodb';
+import { lambdaContext, NOTIFIER_TIMEOUT_MS } from '../../support/lambda-context';
+import { captureLogs } from '../../support/logs';
 import { startFakeSlack, type FakeSlack } from './support/slack-server';
 
 const secretsMock = mockClient(SecretsManagerClient);
@@ -45,7 +49,12 @@ beforeEach(() => {
   clock = fakeClock();
 });
 
-const notify = (detail = eventFor('SUCCEEDED')) => notifySlack(detail, { config, clock });
+/** One delivery of the event, by an invocation with `remainingMs` left. */
+const notify = (detail = eventFor('SUCCEEDED'), remainingMs = NOTIFIER_TIMEOUT_MS) => notifySlack(detail, { config, clock, lambdaContext: lambdaContext(remainingMs) });
+const realSleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Slack answering 503 `times` times in a row. */
+const unavailable = (times: number) => Array.from({ length: times }, () => ({ status: 503, body: 'service_unavailable' }));
+
 
 describe('notifySlack with an incoming webhook', () => {
   it('posts the rendered message to the webhook URL held in the secret', async () => {
@@ -58,7 +67,10 @@ describe('notifySlack with an incoming webhook', () => {
     const { text, blocks } = renderSlackMessage(detail);
     expect(slack.requests[0]?.body).toMatchObject({ text, blocks });
     expect(slack.requests[0]?.headers['content-type']).toBe('application/json');
-    expect(await readItem(table(), 'notification#stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79#SUCCEEDED')).toMatchObject({ state: 'sent' });
+    expect(await readRecord(table(), detail.deploymentId, 'SUCCEEDED')).toMatchObject({
+      state: 'COMPLETED',
+      result: { deploymentId: detail.deploymentId, status: 'SUCCEEDED', outcome: 'sent', via: 'webhook' },
+    });
   });
 
   it('waits as long as a 429 Retry-After says, then sends again', async () => {
@@ -78,7 +90,7 @@ describe('notifySlack with an incoming webhook', () => {
 
     expect(slack.requestsTo(WEBHOOK)).toHaveLength(1);
     expect(clock.sleeps).toEqual([]);
-    // The claim is released: Lambda's retry of the same event sends it.
+    // The record is deleted: Lambda's retry of the same event sends it.
     await expect(notify()).resolves.toMatchObject({ outcome: 'sent' });
     expect(slack.requestsTo(WEBHOOK)).toHaveLength(2);
   });
@@ -96,7 +108,7 @@ describe('notifySlack with an incoming webhook', () => {
   });
 
   it('stops retrying 5xx after a bounded number of attempts and total wait', async () => {
-    slack.script(WEBHOOK, ...Array.from({ length: 10 }, () => ({ status: 503, body: 'service_unavailable' })));
+    slack.script(WEBHOOK, ...unavailable(10));
 
     await expect(notify()).rejects.toMatchObject({ name: 'SlackUnavailable' });
 
@@ -167,7 +179,7 @@ describe('notifySlack deduplication', () => {
     expect(slack.requestsTo(WEBHOOK).map((r) => String(r.body.text).split(' ')[0])).toEqual(['🚀', '⏪', '↩️']);
   });
 
-  it('sends one message when the same event is delivered twice at the same moment (the claim is a conditional write)', async () => {
+  it('sends one message when the same event is delivered twice at the same moment (the record is a conditional write)', async () => {
     const detail = eventFor('SUCCEEDED');
 
     const outcomes = await Promise.all([notify(detail), notify(detail)]);
@@ -176,29 +188,111 @@ describe('notifySlack deduplication', () => {
     expect(slack.requestsTo(WEBHOOK)).toHaveLength(1);
   });
 
-  it('takes over a claim whose lease ran out (an invocation that died while sending)', async () => {
+  it('sends once on Lambda’s retry after Slack failed for a while, and not again for a later duplicate', async () => {
+    const detail = eventFor('ROLLING_BACK');
+    slack.script(WEBHOOK, ...unavailable(5));
+
+    await expect(notify(detail)).rejects.toMatchObject({ name: 'SlackUnavailable' });
+    expect(await readRecord(table(), detail.deploymentId, 'ROLLING_BACK')).toBeUndefined();
+    await expect(notify(detail)).resolves.toMatchObject({ outcome: 'sent' });
+    await expect(notify(detail)).resolves.toEqual({ outcome: 'duplicate' });
+
+    expect(slack.requestsTo(WEBHOOK)).toHaveLength(6);
+  });
+
+  it('keeps what Slack rejected for good: a redelivery neither sends nor fails again', async () => {
+    const detail = eventFor('FAILED');
+    slack.script(WEBHOOK, { status: 410, body: 'channel_is_archived' });
+
+    await expect(notify(detail)).rejects.toMatchObject({ name: 'SlackWebhookRejected' });
+    const again = await Promise.all([notify(detail), notify(detail)]);
+
+    expect(again).toEqual([{ outcome: 'duplicate' }, { outcome: 'duplicate' }]);
+    expect(slack.requestsTo(WEBHOOK)).toHaveLength(1);
+    expect(await readRecord(table(), detail.deploymentId, 'FAILED')).toMatchObject({
+      state: 'COMPLETED',
+      result: { outcome: 'rejected', reason: expect.stringContaining('SlackWebhookRejected: Slack rejected the webhook message (HTTP 410 channel_is_archived)') },
+    });
+  });
+
+  it('holds a delivery’s record as in progress until its invocation’s deadline (the Lambda context’s remaining time)', async () => {
     const detail = eventFor('SUCCEEDED');
-    const pk = `notification#${detail.deploymentId}#SUCCEEDED`;
-    await writeItem(table(), { pk: pk, state: 'sending', owner: 'dead', leaseUntil: clock.now() - 1 });
+    slack.script(WEBHOOK, { status: 500, body: 'rollup_error' });
+    const held: (Record<string, unknown> | undefined)[] = [];
+    const sleep = clock.sleep;
+    clock.sleep = async (ms) => {
+      // Between the two attempts: a duplicate arriving now finds the record in progress.
+      held.push(await readRecord(table(), detail.deploymentId, 'SUCCEEDED'));
+      await sleep(ms);
+    };
+    const before = Date.now();
+
+    await expect(notify(detail, 25_000)).resolves.toMatchObject({ outcome: 'sent' });
+
+    expect(held).toEqual([expect.objectContaining({ state: 'INPROGRESS', leaseUntil: expect.any(Number) })]);
+    const leaseUntil = Number(held[0]?.leaseUntil);
+    expect(leaseUntil).toBeGreaterThanOrEqual(before + 25_000 - 1000);
+    expect(leaseUntil).toBeLessThanOrEqual(Date.now() + 25_000);
+  });
+
+  it('takes over the record of an invocation that died while sending, once its deadline passed', async () => {
+    const detail = eventFor('SUCCEEDED');
+    await writeItem(table(), { pk: recordKey(detail.deploymentId, 'SUCCEEDED'), state: 'INPROGRESS', leaseUntil: Date.now() - 1, expiresAt: Math.floor(Date.now() / 1000) + RETENTION_SECONDS });
 
     await expect(notify(detail)).resolves.toMatchObject({ outcome: 'sent' });
     expect(slack.requestsTo(WEBHOOK)).toHaveLength(1);
   });
 
-  it('leaves a live claim alone (another invocation is sending)', async () => {
+  it('leaves the record of a live invocation alone (another one is sending)', async () => {
     const detail = eventFor('SUCCEEDED');
-    const pk = `notification#${detail.deploymentId}#SUCCEEDED`;
-    await writeItem(table(), { pk: pk, state: 'sending', owner: 'other', leaseUntil: clock.now() + LEASE_MS });
+    await writeItem(table(), { pk: recordKey(detail.deploymentId, 'SUCCEEDED'), state: 'INPROGRESS', leaseUntil: Date.now() + NOTIFIER_TIMEOUT_MS, expiresAt: Math.floor(Date.now() / 1000) + RETENTION_SECONDS });
 
     await expect(notify(detail)).resolves.toEqual({ outcome: 'duplicate' });
     expect(slack.requests).toHaveLength(0);
   });
 
-  it('sets a TTL on what it keeps', async () => {
-    await notify();
+  it('still counts a message as sent when its record cannot be completed, and a duplicate meanwhile sends nothing', async () => {
+    const detail = eventFor('SUCCEEDED');
+    // DynamoDB fails from the moment Slack has the message.
+    throttleDynamoDbWhen(() => slack.requests.length > 0);
 
-    const item = await readItem(table(), 'notification#stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79#SUCCEEDED');
-    expect(Number(item?.expiresAt)).toBeGreaterThan(clock.now() / 1000);
+    try {
+      const logs = await captureLogs(async () => {
+        await expect(notify(detail)).resolves.toEqual({ outcome: 'sent', via: 'webhook' });
+      });
+      expect(logs).toContain('could not record the Slack notification');
+    } finally {
+      throttleDynamoDbWhen(() => false);
+    }
+    await expect(notify(detail)).resolves.toEqual({ outcome: 'duplicate' });
+    expect(slack.requestsTo(WEBHOOK)).toHaveLength(1);
+  });
+
+  it('throws why sending failed when its record cannot be deleted either; the retry sends after the invocation’s deadline', async () => {
+    const detail = eventFor('SUCCEEDED');
+    slack.script(WEBHOOK, ...unavailable(5));
+    throttleDynamoDbWhen(() => slack.requests.length >= 5);
+
+    try {
+      await expect(notify(detail, 200)).rejects.toMatchObject({ name: 'SlackUnavailable' });
+    } finally {
+      throttleDynamoDbWhen(() => false);
+    }
+    await realSleep(250);
+
+    await expect(notify(detail)).resolves.toMatchObject({ outcome: 'sent' });
+    expect(slack.requestsTo(WEBHOOK)).toHaveLength(6);
+  });
+
+  it('keeps its records a week, by TTL', async () => {
+    const detail = eventFor('SUCCEEDED');
+
+    await notify(detail);
+
+    const record = await readRecord(table(), detail.deploymentId, 'SUCCEEDED');
+    expect(Number(record?.expiresAt)).toBeGreaterThan(Date.now() / 1000 + RETENTION_SECONDS - 60);
+    // Powertools rounds to the nearest second.
+    expect(Number(record?.expiresAt)).toBeLessThanOrEqual(Date.now() / 1000 + RETENTION_SECONDS + 1);
   });
 });
 
@@ -228,7 +322,7 @@ describe('notifySlack settings', () => {
   });
 
   it('does nothing when Slack is not configured', async () => {
-    const outcome = await notifySlack(eventFor('FAILED'), { config: configWith(undefined), clock });
+    const outcome = await notifySlack(eventFor('FAILED'), { config: configWith(undefined), clock, lambdaContext: lambdaContext() });
 
     expect(outcome).toEqual({ outcome: 'not-configured' });
     expect(slack.requests).toHaveLength(0);

@@ -11,6 +11,7 @@ import { forgetSlackSecrets } from '../../../functions/notifications/secrets';
 import { fakeClock } from './support/clock';
 import { configWith, eventBridgeEnvelope, eventFor } from './support/events';
 import { useFreshTables } from '../../support/dynamodb';
+import { lambdaContext } from '../../support/lambda-context';
 import { startFakeSlack, type FakeSlack } from './support/slack-server';
 import { captureLogs } from '../../support/logs';
 
@@ -69,14 +70,14 @@ beforeEach(() => {
 
 describe('slack-notifier handler', () => {
   it('posts a deployment event delivered by EventBridge to Slack', async () => {
-    const result = await handler(eventBridgeEnvelope(eventFor('SUCCEEDED')));
+    const result = await handler(eventBridgeEnvelope(eventFor('SUCCEEDED')), lambdaContext());
 
     expect(result).toEqual({ outcome: 'sent', via: 'webhook' });
     expect(slack.requestsTo(WEBHOOK)).toHaveLength(1);
   });
 
   it('uses the target’s bot token and channel where it has its own', async () => {
-    const result = await handler(eventBridgeEnvelope(eventFor('FAILED', DEV)));
+    const result = await handler(eventBridgeEnvelope(eventFor('FAILED', DEV)), lambdaContext());
 
     expect(result).toEqual({ outcome: 'sent', via: 'new-message' });
     expect(slack.requestsTo('/api/chat.postMessage')[0]?.body).toMatchObject({ channel: '#dev-deploys' });
@@ -85,15 +86,30 @@ describe('slack-notifier handler', () => {
   it('returns, instead of throwing, when Slack rejects the message for good: the event is not retried', async () => {
     slack.script(WEBHOOK, { status: 410, body: 'channel_is_archived' });
 
-    const result = await handler(eventBridgeEnvelope(eventFor('FAILED')));
+    const result = await handler(eventBridgeEnvelope(eventFor('FAILED')), lambdaContext());
 
     expect(result).toEqual({ outcome: 'rejected', reason: expect.stringContaining('SlackWebhookRejected: Slack rejected the webhook message (HTTP 410 channel_is_archived)') });
+  });
+
+  it('logs a rejection once: EventBridge delivering the event again gets a duplicate, neither sent nor logged as an error', async () => {
+    slack.script(WEBHOOK, { status: 410, body: 'channel_is_archived' });
+    const event = eventBridgeEnvelope(eventFor('FAILED'));
+    const results: unknown[] = [];
+
+    const logs = await captureLogs(async () => {
+      results.push(await handler(event, lambdaContext()));
+      results.push(await handler(event, lambdaContext()));
+    });
+
+    expect(results).toEqual([{ outcome: 'rejected', reason: expect.stringContaining('HTTP 410') }, { outcome: 'duplicate' }]);
+    expect(slack.requestsTo(WEBHOOK)).toHaveLength(1);
+    expect(logs.match(/failed for good/g)).toHaveLength(1);
   });
 
   it('returns, instead of throwing, when the secret cannot be read', async () => {
     secretsMock.on(GetSecretValueCommand).rejects(Object.assign(new Error('not authorized to perform: secretsmanager:GetSecretValue'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } }));
 
-    const result = await handler(eventBridgeEnvelope(eventFor('FAILED')));
+    const result = await handler(eventBridgeEnvelope(eventFor('FAILED')), lambdaContext());
 
     expect(result).toEqual({ outcome: 'rejected', reason: expect.stringContaining('SlackConfigurationError: cannot read the Slack secret ecr-deployer/slack-webhook: AccessDeniedException') });
   });
@@ -104,7 +120,7 @@ describe('slack-notifier handler', () => {
     dynamoMock.on(PutItemCommand).rejects(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
 
     try {
-      await expect(handler(eventBridgeEnvelope(eventFor('FAILED')))).rejects.toMatchObject({ name: 'AwsThrottled' });
+      await expect(handler(eventBridgeEnvelope(eventFor('FAILED')), lambdaContext())).rejects.toMatchObject({ name: 'AwsThrottled' });
     } finally {
       dynamoMock.restore();
     }
@@ -112,7 +128,7 @@ describe('slack-notifier handler', () => {
   });
 
   it('ignores an event that is not a deployment event', async () => {
-    const result = await handler({ 'source': 'aws.ecr', 'detail-type': 'ECR Image Action', 'detail': {} });
+    const result = await handler({ 'source': 'aws.ecr', 'detail-type': 'ECR Image Action', 'detail': {} }, lambdaContext());
 
     expect(result).toMatchObject({ outcome: 'ignored', reason: expect.stringContaining('not an ecr-deployer "Deployment State Change" event') });
     expect(slack.requests).toHaveLength(0);
@@ -128,20 +144,20 @@ describe('the webhook URL and the bot token', () => {
     const config = configWith({ slack: { webhookSecret: 'ecr-deployer/slack-webhook' } }, { 'web-dev': { slack: { botTokenSecret: 'ssm:/slack-bot', channel: '#dev' } } });
 
     const logs = await captureLogs(async () => {
-      outputs.push(await handler(eventBridgeEnvelope(eventFor('STARTED'))));
+      outputs.push(await handler(eventBridgeEnvelope(eventFor('STARTED')), lambdaContext()));
       slack.script(WEBHOOK, { status: 404, body: 'no_service' });
-      outputs.push(await handler(eventBridgeEnvelope(eventFor('SUCCEEDED'))));
+      outputs.push(await handler(eventBridgeEnvelope(eventFor('SUCCEEDED')), lambdaContext()));
       slack.script(WEBHOOK, { status: 429, body: 'rate_limited', headers: { 'Retry-After': '600' } });
-      outputs.push(await handler(eventBridgeEnvelope(eventFor('ROLLING_BACK'))).catch((error: Error) => `${error.name}: ${error.message}`));
+      outputs.push(await handler(eventBridgeEnvelope(eventFor('ROLLING_BACK')), lambdaContext()).catch((error: Error) => `${error.name}: ${error.message}`));
       slack.script('/api/chat.postMessage', { status: 200, body: JSON.stringify({ ok: false, error: 'invalid_auth' }) });
-      outputs.push(await handler(eventBridgeEnvelope(eventFor('FAILED', DEV))));
-      outputs.push(await handler(eventBridgeEnvelope(eventFor('ROLLED_BACK', DEV))));
+      outputs.push(await handler(eventBridgeEnvelope(eventFor('FAILED', DEV)), lambdaContext()));
+      outputs.push(await handler(eventBridgeEnvelope(eventFor('ROLLED_BACK', DEV)), lambdaContext()));
       slack.script('/api/chat.update', { status: 400, body: 'bad request' });
-      outputs.push(await handler(eventBridgeEnvelope(eventFor('ROLLBACK_FAILED', DEV))));
+      outputs.push(await handler(eventBridgeEnvelope(eventFor('ROLLBACK_FAILED', DEV)), lambdaContext()));
       // A webhook that does not answer: network errors quote the host, never the path.
       secretsMock.on(GetSecretValueCommand).resolves({ SecretString: 'http://127.0.0.1:9/services/T0TEAM/B0GONE/s3cr3tW3bh00kT0k3ngone' });
       forgetSlackSecrets();
-      outputs.push(await notifySlack(eventFor('ROLLED_BACK'), { config, clock }).catch((error: Error) => `${error.name}: ${error.message}`));
+      outputs.push(await notifySlack(eventFor('ROLLED_BACK'), { config, clock, lambdaContext: lambdaContext() }).catch((error: Error) => `${error.name}: ${error.message}`));
     });
 
     expect(slack.requests.length).toBeGreaterThanOrEqual(6);
