@@ -216,4 +216,34 @@ describe('drift', () => {
     expect(during?.notChecked).toEqual([{ target: 'stream-ml-service', why: 'a deployment holds or waits for its slot' }]);
     expect(statuses('DRIFT_DETECTED')).toEqual([]);
   });
+
+  it('whose event EventBridge refuses, is published by the next sweep, and once', async () => {
+    await deployedOnce();
+    await changeServiceByHand(account.imageUri(REPOSITORY, digest('hotfix')));
+    account.failNext('PutEvents', 1, 'InternalException');
+
+    await expect(reconcile()).rejects.toThrow();
+    const retried = await sweep();
+    const quiet = await sweep();
+
+    expect(retried.drift).toHaveLength(1);
+    expect(quiet.drift).toEqual([]);
+    expect(statuses('DRIFT_DETECTED')).toHaveLength(1);
+  });
+});
+
+describe('a sweep that fails', () => {
+  it('when ECR throttles, changes nothing, and the next sweep records the push', async () => {
+    await deployedOnce();
+    account.ecr.pushImage(REPOSITORY, V2, ['v1.5.0']);
+    account.failNext('DescribeImages', 1, 'ThrottlingException');
+    const before = started().length;
+
+    await expect(reconcile()).rejects.toThrow();
+    expect(started()).toHaveLength(before);
+    const next = await sweep();
+
+    expect(next.missedPushes).toHaveLength(1);
+    expect(runningDigest()).toBe(V2);
+  });
 });
