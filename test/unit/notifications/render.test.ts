@@ -130,6 +130,21 @@ describe('renderSlackMessage', () => {
     expect(message.text).not.toContain('after');
   });
 
+  it('shows drift: what differs, since when, which deployment left what ran, and what to do', () => {
+    const message = renderSlackMessage(eventFor('DRIFT_DETECTED'));
+    const text = textOf(message.blocks);
+
+    expect(message.blocks[0]).toMatchObject({ type: 'header', text: { text: '🧭 stream-ml-service on prod: changed outside ecr-deployer' } });
+    expect(text).toContain('*Since*\n2026-11-24 08:00:00 UTC');
+    expect(text).toContain('*What differs* (first seen 2026-11-24 08:00:00 UTC; left by `stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79`)');
+    expect(text).toContain('• service stream-ml-service-1 runs stream-ml-service:9, not stream-ml-service:8, which ecr-deployer left');
+    expect(text).toContain('• container stream-ml-service: stream-ml-service@sha256:13131313131313… instead of stream-ml-service@sha256:7f5b2640fe6f…');
+    expect(text).toContain('npx ecr-deployer deploy stream-ml-service --digest sha256:');
+    expect(text).toContain('*Revision*\n`stream-ml-service:8 → stream-ml-service:9`');
+    expect(text).not.toContain('*Reason*');
+    expect(message.text).toContain('changed outside ecr-deployer');
+  });
+
   it('shows an image pushed without a tag by repository and digest', () => {
     const message = renderSlackMessage(eventFor('STARTED', { image: { repository: 'web', digest: `sha256:${'a'.repeat(64)}`, uri: 'r/web@sha256:…' } }));
 
