@@ -7,6 +7,9 @@ import type { DeploymentEventDetail } from '../functions/events/deployment-event
 import { renderMessageForTerminal, renderSlackMessage } from '../functions/notifications/render';
 import { shortDigest } from '../functions/shared/image';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { handler as reconcileSweep } from '../functions/handlers/reconcile';
+import type { ReconcileReport } from '../functions/reconcile/sweep';
+import { changeServiceImageByHand } from './by-hand';
 import { deliverPush, runsSince, type TriggerResult } from './deploy-push';
 import { startLocalEnvironment } from './environment';
 import { ML_INFERENCE, SHORT_DRAMA, SPLITTER, SPLITTER_ENVIRONMENTS, STREAM_ML } from './sample-world';
@@ -92,6 +95,13 @@ interface Scenario {
   whatRuns: WhatRuns;
   /** The same image pushed under more tags: each is another event, and none deploys again. */
   alsoTags?: string[];
+  /**
+   * Images pushed while EventBridge lost their events, then a sweep of the reconciler; after
+   * what that started, `byHand` changes a target behind the deployer's back and a second sweep looks.
+   */
+  reconcile?: { lost: { repository: string; tag: string }[]; byHand?: (account: SimulatedAwsAccount) => Promise<string> };
+  /** How many DRIFT_DETECTED events the scenario publishes. */
+  expectDrift?: number;
 }
 
 function readEvent(file: string): PushEvent {
@@ -158,7 +168,28 @@ const SCENARIOS: Scenario[] = [
     expectSkipped: 1,
     whatRuns: STREAM_ML_RUNS,
   },
+  {
+    title: 'EventBridge loses the push of v1.6.0: the reconciler\'s next sweep deploys it; then someone changes the service by hand, and the sweep after reports it',
+    pushes: [],
+    reconcile: {
+      lost: [{ repository: 'stream-ml-service', tag: 'v1.6.0' }],
+      byHand: (account) => changeServiceImageByHand(account, STREAM_ML, account.imageUri('stream-ml-service', fakeDigest('stream-ml-service:hotfix'))),
+    },
+    expect: ['SUCCEEDED'],
+    expectDrift: 1,
+    whatRuns: STREAM_ML_RUNS,
+  },
 ];
+
+/** What a sweep of the reconciler did, in one line. */
+function sweepLine(report: ReconcileReport): string {
+  const parts = [
+    ...report.missedPushes.map((push) => `recorded ${push.target} ${push.tag} (sha256:${shortDigest(push.digest)}), pushed ${push.pushedAt}, whose event never came`),
+    ...report.drift.map((drift) => `${drift.target} drifted (${drift.action})`),
+  ];
+  const calls = report.calls.ecr + report.calls.slotTable + report.calls.targets;
+  return `${parts.join('; ') || 'nothing to do'} — ${report.due.length} targets looked at, ${calls} AWS calls`;
+}
 
 /** What the trigger did with a push, in one line. */
 function triggerLine(result: TriggerResult): string {
@@ -223,6 +254,14 @@ async function main(): Promise<number> {
         await new SFNClient({ region: account.region }).send(new StartExecutionCommand({ stateMachineArn: account.stepFunctions.stateMachineArn, name, input: JSON.stringify(input) }));
         print(`started by a person: ${JSON.stringify(input)}`);
       }
+      if (scenario.reconcile) {
+        for (const lost of scenario.reconcile.lost) {
+          const digest = fakeDigest(`${lost.repository}:${lost.tag}`);
+          account.ecr.pushImage(lost.repository, digest, [lost.tag]);
+          print(`ECR push: ${lost.repository}:${lost.tag} sha256:${shortDigest(digest)}…  (its event never reaches the trigger)`);
+        }
+        print(`  reconciler sweep: ${sweepLine(await reconcileSweep())}`);
+      }
       const runs = await runsSince(account, executionsBefore);
       for (const run of runs) {
         print(`execution ${run.executionName}:`);
@@ -237,11 +276,19 @@ async function main(): Promise<number> {
       const skipped = account.events.slice(eventsBefore).filter((e) => e.status === 'SKIPPED');
       for (const event of skipped) print(`⏭ SKIPPED ${event.target} ${event.image.tag ?? ''} (sha256:${shortDigest(event.image.digest)}): ${event.reason ?? ''}`);
       printSlack(print, skipped);
+      const byHand = scenario.reconcile?.byHand;
+      if (byHand) {
+        print(`by hand: ${taskDefinitionLabel(await byHand(account))} with another image, behind ecr-deployer's back`);
+        print(`  reconciler sweep: ${sweepLine(await reconcileSweep())}`);
+      }
+      const drift = account.events.slice(eventsBefore).filter((e) => e.status === 'DRIFT_DETECTED');
+      for (const event of drift) print(`🧭 DRIFT_DETECTED ${event.target}: ${event.reason ?? ''}`);
+      printSlack(print, drift);
       const after = scenario.whatRuns(account);
       print(`now: ${after}${after === before ? ' (as before)' : ''}`);
       const statuses = runs.map((run) => run.status);
-      if (JSON.stringify(statuses) !== JSON.stringify(scenario.expect) || skipped.length !== (scenario.expectSkipped ?? 0)) {
-        print(`  (unexpected: runs ${JSON.stringify(statuses)}, ${skipped.length} skipped)`);
+      if (JSON.stringify(statuses) !== JSON.stringify(scenario.expect) || skipped.length !== (scenario.expectSkipped ?? 0) || drift.length !== (scenario.expectDrift ?? 0)) {
+        print(`  (unexpected: runs ${JSON.stringify(statuses)}, ${skipped.length} skipped, ${drift.length} drifted)`);
         unexpected += 1;
       }
       for (const [i, tag] of (scenario.alsoTags ?? []).entries()) {

@@ -1,6 +1,7 @@
-import { ECSClient, RegisterTaskDefinitionCommand, UpdateServiceCommand, type ContainerDefinition } from '@aws-sdk/client-ecs';
+import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { handler as reconcile } from '../../functions/handlers/reconcile';
 import type { ReconcileReport } from '../../functions/reconcile/sweep';
+import { changeServiceImageByHand } from '../../local/by-hand';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import { createTestWorld, digest, push, settle, STREAM_ML, streamMlTarget, useDeploymentsFile, withStack } from '../support/world';
 
@@ -126,17 +127,7 @@ describe('a push EventBridge did not deliver', () => {
 });
 
 /** What an operator (or an infrastructure-as-code apply) does: a revision with another image, and the service pointed at it. */
-async function changeServiceByHand(image: string): Promise<string> {
-  const client = new ECSClient({ region: account.region });
-  const current = account.runningTaskDefinition(STREAM_ML.cluster, STREAM_ML.service);
-  const containers = (current?.containerDefinitions ?? []).map((container: ContainerDefinition) => (container.name === STREAM_ML.container ? { ...container, image } : container));
-  const registered = await client.send(
-    new RegisterTaskDefinitionCommand({ family: current?.family, containerDefinitions: containers, requiresCompatibilities: current?.requiresCompatibilities, cpu: current?.cpu, memory: current?.memory, networkMode: current?.networkMode, executionRoleArn: current?.executionRoleArn }),
-  );
-  const arn = registered.taskDefinition?.taskDefinitionArn ?? '';
-  await client.send(new UpdateServiceCommand({ cluster: STREAM_ML.cluster, service: STREAM_ML.service, taskDefinition: arn }));
-  return arn;
-}
+const changeServiceByHand = (image: string): Promise<string> => changeServiceImageByHand(account, STREAM_ML, image);
 
 describe('drift', () => {
   it('a service changed by hand is reported once: DRIFT_DETECTED, saying what differs and since when', async () => {
