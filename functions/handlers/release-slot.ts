@@ -9,6 +9,7 @@ import { slotOfExecution } from '../slots/of-execution';
 import { TERMINAL_EVENT_NOT_PUBLISHED } from '../events/deployment-events';
 import { SLOT_LOST } from '../shared/error-names';
 import { logger } from '../shared/logger';
+import { publishDeploymentMetrics } from '../metrics/deployment-metrics';
 
 interface ReleaseSlotEvent {
   status: Extract<SlotOutcome, 'SUCCEEDED' | 'FAILED' | 'ROLLED_BACK' | 'ROLLBACK_FAILED' | 'REJECTED'>;
@@ -27,6 +28,7 @@ export const handler = step('ReleaseSlot', async (event: ReleaseSlotEvent): Prom
   const stateMachineArn = stateMachineArnOf(event.execution.arn) ?? process.env.STATE_MACHINE_ARN ?? '';
   const release = await releaseSlot(slot, event.execution.name, event.status, stateMachineArn);
   const deployment = (event.state as Partial<DeploymentState> | undefined)?.deployment;
+  publishDeploymentMetrics(event.status, deployment);
   if (event.status !== 'SUCCEEDED' || !deployment) return release;
   const promotions = await startAutomaticPromotions(deployment, cachedDeploymentsFile(), stateMachineArn);
   return promotions.length > 0 ? { ...release, promotions } : release;
