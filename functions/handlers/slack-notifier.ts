@@ -5,7 +5,7 @@ import type { DeploymentEventDetail } from '../events/deployment-events';
 import { parseDeploymentEvent } from '../notifications/event';
 import { notifySlack, type NotifyOutcome } from '../notifications/notify';
 import { ConfigError, MalformedEvent } from '../shared/errors';
-import { logger } from '../shared/logger';
+import { logger, withLambdaContext } from '../shared/logger';
 
 type SlackNotifierResult = NotifyOutcome | { outcome: 'rejected' | 'ignored'; reason: string };
 
@@ -19,7 +19,7 @@ let config: DeploymentsFile | undefined;
  * work, and events that are not deployment events are logged once, as errors naming
  * the target, and not retried.
  */
-export const handler = async (event: unknown): Promise<SlackNotifierResult> => {
+export const handler = withLambdaContext(async (event: unknown): Promise<SlackNotifierResult> => {
   let detail: DeploymentEventDetail;
   try {
     detail = parseDeploymentEvent(event);
@@ -43,4 +43,4 @@ export const handler = async (event: unknown): Promise<SlackNotifierResult> => {
     logger.warn(`slack notification for ${detail.target} failed: Lambda retries the event`, { ...about, error: summary });
     throw error;
   }
-};
+});
