@@ -7,6 +7,7 @@
  *   each function group's role: ${file(./scripts/serverless-config.js):functionRoles.<RoleName>}
  *   SlackNotifierRole statements: ${file(./scripts/serverless-config.js):notifierIamStatements}
  *   DeployStateMachine DefinitionString: ${file(./scripts/serverless-config.js):deployDefinitionString}
+ *   DeploymentsDashboard: ${file(./scripts/serverless-config.js):deploymentsDashboard}
  *
  * deployments.yml is loaded and validated by the project's own code
  * (functions/config/load.ts, through tsx), so `serverless package` fails with the
@@ -138,6 +139,8 @@ function fromDeploymentsFile() {
     reconcileSchedule: reconcileSchedule(targets),
     /** Reading the secrets holding Slack webhook URLs and bot tokens (notifications.slack). */
     slackSecretStatements: slackSecretStatements(config),
+    /** The targets the dashboard draws a line for, by the dimensions their metrics carry. */
+    dashboardTargets: targets.map((target) => ({ name: target.name, environment: target.environment })),
   };
 }
 
@@ -592,4 +595,30 @@ function deployDefinitionString() {
   return deployDefinitionJson();
 }
 
-module.exports = { triggerDetailPattern, fromDeploymentsFile, ecsStatements, functionRoles, notifierIamStatements, slackSecretStatements, smokeTestStatements, deployDefinitionString };
+/**
+ * Resolved as the DeploymentsDashboard resource: the CloudWatch dashboard `<service>-<stage>`
+ * (functions/metrics/dashboard.ts), a line per target of deployments.yml, in the namespace
+ * the deployment coordinator writes its metrics to (custom.metricsNamespace).
+ */
+async function deploymentsDashboard({ resolveConfigurationProperty, resolveVariable }) {
+  const { deploymentsDashboardBody } = tsxRequire('../functions/metrics/dashboard.ts', __filename);
+  const service = await resolveConfigurationProperty(['service']);
+  const stage = await resolveVariable('sls:stage');
+  const namespace = await resolveConfigurationProperty(['custom', 'metricsNamespace']);
+  const targets = (await resolveConfigurationProperty(['custom', 'deployments', 'dashboardTargets'])) ?? [];
+  // The widgets' region is the stack's: the body's one `${…}`, for Fn::Sub (target names cannot hold one).
+  const body = deploymentsDashboardBody({ namespace, stage, targets, region: '${AWS::Region}' });
+  return { Type: 'AWS::CloudWatch::Dashboard', Properties: { DashboardName: `${service}-${stage}`, DashboardBody: { 'Fn::Sub': JSON.stringify(body) } } };
+}
+
+module.exports = {
+  triggerDetailPattern,
+  fromDeploymentsFile,
+  ecsStatements,
+  functionRoles,
+  notifierIamStatements,
+  slackSecretStatements,
+  smokeTestStatements,
+  deployDefinitionString,
+  deploymentsDashboard,
+};

@@ -64,6 +64,7 @@ function deploymentBytes(targets: readonly { repository: string; smokeTests: rea
   const changes = targets.map((target) => ({
     target: { ...target, kind: 'lambda' },
     image: { ...LARGEST_IMAGE, repository: target.repository, uri: `${LARGEST_IMAGE.registry}/${target.repository}@${LARGEST_IMAGE.digest}` },
+    pushedAt: LARGEST_ENVELOPE.startedAt,
     rollbackOf: LARGEST_ENVELOPE.id,
   }));
   const smokeTests = targets.flatMap((target) => target.smokeTests);

@@ -48,7 +48,7 @@ function defaultRegistry(): string {
  * The changes for images named by target, each target checked to be in
  * deployments.yml and on `slot`, in name order (pure but for the registry).
  */
-function changesOfImages(slot: string, images: Record<string, { digest: string; tag?: string; rollbackOf?: string }>, config: DeploymentsFile): TargetChange[] {
+function changesOfImages(slot: string, images: Record<string, { digest: string; tag?: string; pushedAt?: string; rollbackOf?: string }>, config: DeploymentsFile): TargetChange[] {
   const registry = defaultRegistry();
   return Object.entries(images)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -56,7 +56,12 @@ function changesOfImages(slot: string, images: Record<string, { digest: string; 
       const target = findTarget(config, name);
       const key = slotOf(target).key;
       if (key !== slot) throw new InvalidInput(`target ${name} deploys to ${key}, not to ${slot}: one deployment changes one slot.`);
-      return { target, image: imageRef(registry, target.repository, image.digest, image.tag), ...(image.rollbackOf ? { rollbackOf: image.rollbackOf } : {}) };
+      return {
+        target,
+        image: imageRef(registry, target.repository, image.digest, image.tag),
+        ...(image.pushedAt ? { pushedAt: image.pushedAt } : {}),
+        ...(image.rollbackOf ? { rollbackOf: image.rollbackOf } : {}),
+      };
     });
 }
 

@@ -34,7 +34,9 @@ async function holdTheSlot(state: DeploymentState): Promise<DeploymentState> {
   const siblings = config.targets.some((t) => !carried.has(t.name) && (t.ecs || t.batch || t.lambda) && slotOf(t).key === deployment.slot.key);
   const hold = await holdSlot(deployment, { generation: deployment.generation, siblings, merged: state.slotHold?.merged === true });
   if (!hold.held) return { ...state, slotHold: { held: false, retryAfterSeconds: hold.retryAfterSeconds, merged: true } };
-  const changes = hold.images ? changesOfImages(deployment.slot.key, hold.images, config) : deployment.changes;
+  // A slot's images carry their push time as `at`: the changes keep it for their lead time (functions/metrics).
+  const pushed = hold.images && Object.fromEntries(Object.entries(hold.images).map(([target, image]) => [target, { ...image, pushedAt: image.at }]));
+  const changes = pushed ? changesOfImages(deployment.slot.key, pushed, config) : deployment.changes;
   if (!hold.images || changes.length === deployment.changes.length) return { ...state, slotHold: { held: true } };
   const eventIds = [...new Set(Object.values(hold.images).flatMap((image) => image.trigger.eventIds ?? []))];
   const grown = deploymentOf(changes, { ...deployment.trigger, eventIds }, { name: deployment.id, arn: deployment.executionArn, startTime: deployment.startedAt }, deployment.generation);

@@ -5,7 +5,7 @@ import { readStoppedExecution, stoppedDeploymentEvents } from '../deployment/sto
 import { publishDeploymentEvents } from '../events/deployment-events';
 import { recordStoppedInLedger } from '../ledger/record';
 import { MalformedEvent } from '../shared/errors';
-import { logger } from '../shared/logger';
+import { logger, withLambdaContext } from '../shared/logger';
 import { withTransientErrorsNamed } from '../shared/aws-errors';
 import { recoverSlot, type SlotRelease } from '../slots/coordinator';
 import { slotOfExecution } from '../slots/of-execution';
@@ -38,7 +38,7 @@ function parseJson(text: string | null | undefined): unknown {
  * goes on. A stopped or timed-out deployment never reached a publish state: its
  * last event is published here, from what its history shows it got to.
  */
-export const handler = async (event: unknown): Promise<SlotRelease> => {
+export const handler = withLambdaContext(async (event: unknown): Promise<SlotRelease> => {
   const parsed = statusChangeSchema.safeParse(event);
   if (!parsed.success) throw new MalformedEvent(`not a "Step Functions Execution Status Change" event:\n${describeIssues(parsed.error)}`);
   const { detail } = parsed.data;
@@ -56,4 +56,4 @@ export const handler = async (event: unknown): Promise<SlotRelease> => {
     if (events.length) logger.warn('published the last event of a stopped deployment', { execution: detail.name, status: events[0]?.status, lastState: stopped.lastState });
   }
   return recovered;
-};
+});

@@ -9,6 +9,7 @@ import { TERMINAL_EVENT_NOT_PUBLISHED } from '../events/deployment-events';
 import { lastEventsOf, recordOutcomeInLedger, type ReleasedOutcome } from '../ledger/record';
 import { SLOT_LOST } from '../shared/error-names';
 import { logger } from '../shared/logger';
+import { publishDeploymentMetrics } from '../metrics/deployment-metrics';
 
 interface ReleaseSlotEvent {
   status: ReleasedOutcome;
@@ -32,6 +33,7 @@ export const handler = step('ReleaseSlot', async (event: ReleaseSlotEvent): Prom
   const revisions = Object.fromEntries(lastEvents.flatMap((last) => (last.current ? [[last.target, last.current]] : [])));
   const release = await releaseSlot(slot, event.execution.name, event.status, stateMachineArn, now, revisions);
   if (deployment) await recordOutcomeInLedger(event.state as DeploymentState, lastEvents, now);
+  publishDeploymentMetrics(event.status, deployment);
   if (event.status !== 'SUCCEEDED' || !deployment) return release;
   const promotions = await startAutomaticPromotions(deployment, cachedDeploymentsFile(), stateMachineArn);
   return promotions.length > 0 ? { ...release, promotions } : release;

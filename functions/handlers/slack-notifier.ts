@@ -6,7 +6,7 @@ import type { DeploymentEventDetail } from '../events/deployment-events';
 import { parseDeploymentEvent } from '../notifications/event';
 import { notifySlack, type NotifyOutcome } from '../notifications/notify';
 import { ConfigError, MalformedEvent } from '../shared/errors';
-import { logger } from '../shared/logger';
+import { logger, withLambdaContext } from '../shared/logger';
 
 type SlackNotifierResult = NotifyOutcome | { outcome: 'rejected' | 'ignored'; reason: string };
 
@@ -20,7 +20,9 @@ let config: DeploymentsFile | undefined;
  * work, and events that are not deployment events are logged once, as errors naming
  * the target, and not retried.
  */
-export const handler = async (event: unknown, context: Context): Promise<SlackNotifierResult> => {
+export const handler = withLambdaContext(async (event: unknown, context?: Context): Promise<SlackNotifierResult> => {
+  // Lambda always passes it; Idempotency reads the invocation's deadline from it.
+  if (!context) throw new Error('the Slack notifier runs as a Lambda function: it needs its Lambda context');
   let detail: DeploymentEventDetail;
   try {
     detail = parseDeploymentEvent(event);
@@ -44,4 +46,4 @@ export const handler = async (event: unknown, context: Context): Promise<SlackNo
     logger.warn(`slack notification for ${detail.target} failed: Lambda retries the event`, { ...about, error: summary });
     throw error;
   }
-};
+});

@@ -1,6 +1,6 @@
 import { cachedDeployments } from '../config/packaged';
 import { ecrRegistry } from '../shared/image';
-import { logger } from '../shared/logger';
+import { logger, withLambdaContext } from '../shared/logger';
 import { recordPush, type PushReport } from '../slots/coordinator';
 import { parseEcrImageActionEvent } from '../trigger/ecr-event';
 import { matchPushToTargets, type OwnRegistry } from '../trigger/targets';
@@ -20,7 +20,7 @@ function ownRegistry(): OwnRegistry {
  * moving forward only; a free slot's deployment is started at once, a busy one's
  * runs when the slot is released.
  */
-export const handler = async (event: unknown): Promise<TriggerResult> => {
+export const handler = withLambdaContext(async (event: unknown): Promise<TriggerResult> => {
   const push = parseEcrImageActionEvent(event);
   const match = matchPushToTargets(push, cachedDeployments(), ownRegistry());
   if (match.ignored) {
@@ -42,4 +42,4 @@ export const handler = async (event: unknown): Promise<TriggerResult> => {
     match.targets,
     stateMachineArn,
   );
-};
+});

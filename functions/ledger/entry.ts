@@ -66,6 +66,7 @@ function ledgerEntriesOf(events: DeploymentEventDetail[], state: DeploymentState
   return events
     .filter((event) => LEDGER_STATUSES.includes(event.status))
     .map((event) => {
+      const pushedAt = state?.deployment.changes.find((change) => change.target.name === event.target)?.pushedAt;
       return {
         target: event.target,
         environment: event.environment,
@@ -77,6 +78,7 @@ function ledgerEntriesOf(events: DeploymentEventDetail[], state: DeploymentState
         image: event.image,
         revisions: { ...(event.previous ? { before: event.previous } : {}), ...(event.current ? { after: event.current } : {}) },
         previousImages: state ? previousImagesOf(state, event.target) : [],
+        ...(pushedAt ? { pushedAt } : {}),
         startedAt: event.startedAt,
         finishedAt: now.toISOString(),
         trigger: event.trigger ?? { kind: 'manual' },

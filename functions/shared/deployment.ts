@@ -23,6 +23,8 @@ interface Trigger {
 interface TargetChange {
   target: ResolvedTarget;
   image: ImageRef;
+  /** The image's push time (the ECR event's `time`), when a push brought it: where its lead time starts (functions/metrics). */
+  pushedAt?: string;
   /** Set when this change undoes a deployment (`rollback: true`): that deployment's id (execution name). */
   rollbackOf?: string;
   /** A promotion: the target whose tested image this is, and the deployment that tested it there. */

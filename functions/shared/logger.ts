@@ -1,5 +1,6 @@
 import { LogFormatter, LogItem, Logger } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
+import type { Context } from 'aws-lambda';
 import { redactDeep } from './redact';
 
 /** Powertools' standard keys, with every message and attribute passed through the one redaction (functions/shared/redact.ts). */
@@ -25,4 +26,21 @@ class RedactingLogFormatter extends LogFormatter {
 /** Structured JSON logs (Powertools); level from POWERTOOLS_LOG_LEVEL. */
 const logger = new Logger({ serviceName: 'ecr-deployer', logFormatter: new RedactingLogFormatter() });
 
-export { logger };
+/**
+ * A Lambda entry point whose logs carry the invocation's request id, function and cold
+ * start (Powertools' `addContext`; the formatter above names them). Wrap the entry point
+ * only: Powertools counts its first `addContext` of a process as the cold start. Tests and
+ * local runs call handlers without a context.
+ *
+ * @example export const handler = withLambdaContext(async (event: unknown) => …);
+ */
+function withLambdaContext<Result>(handler: () => Promise<Result>): (event?: unknown, context?: Context) => Promise<Result>;
+function withLambdaContext<Event, Result>(handler: (event: Event, context?: Context) => Promise<Result>): (event: Event, context?: Context) => Promise<Result>;
+function withLambdaContext<Event, Result>(handler: (event: Event, context?: Context) => Promise<Result>): (event: Event, context?: Context) => Promise<Result> {
+  return (event, context) => {
+    if (context) logger.addContext(context);
+    return handler(event, context);
+  };
+}
+
+export { logger, withLambdaContext };

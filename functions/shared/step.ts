@@ -1,5 +1,6 @@
+import type { Context } from 'aws-lambda';
 import { withTransientErrorsNamed } from './aws-errors';
-import { logger } from './logger';
+import { logger, withLambdaContext } from './logger';
 import { MAX_ERROR_MESSAGE_LENGTH } from '../config/state-budget';
 import { redact } from './redact';
 
@@ -11,12 +12,13 @@ function boundedMessage(message: string): string {
 }
 
 /**
- * Wraps a state-machine step: logs entry and failure, and renames transient AWS
+ * Wraps a state-machine step: logs entry and failure, with the Lambda context its
+ * group's function passes on (functions/shared/dispatch.ts), and renames transient AWS
  * errors to `AwsTransientError` so the state machine retries them with backoff.
  * Named deployment errors pass through and are caught, not retried.
  */
-function step<Input, Output>(name: string, run: (input: Input) => Promise<Output>): (input: Input) => Promise<Output> {
-  return async (input: Input) => {
+function step<Input, Output>(name: string, run: (input: Input) => Promise<Output>): (input: Input, context?: Context) => Promise<Output> {
+  return withLambdaContext(async (input: Input) => {
     logger.appendKeys({ step: name });
     try {
       const output = await withTransientErrorsNamed(name, () => run(input));
@@ -33,7 +35,7 @@ function step<Input, Output>(name: string, run: (input: Input) => Promise<Output
       logger.warn('step failed', { error: error as Error });
       throw error;
     }
-  };
+  });
 }
 
 export { step };

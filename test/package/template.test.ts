@@ -8,6 +8,10 @@ import { compileDeployments } from '../../functions/config/compile';
 import { loadDeploymentsFile } from '../../functions/config/load';
 import { COMPILED_FILE, type CompiledDeployments } from '../../functions/config/packaged';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE, TERMINAL_EVENT_NOT_PUBLISHED } from '../../functions/events/deployment-events';
+import { publishDeploymentMetrics } from '../../functions/metrics/deployment-metrics';
+import { DEPLOYMENT_METRICS } from '../../functions/metrics/names';
+import { resolveTarget } from '../../functions/trigger/targets';
+import { captureEmf } from '../support/metrics';
 import { parseSecretReference, secretIamResources } from '../../functions/shared/secret-reference';
 import { notificationSecretReferences } from '../../functions/notifications/settings';
 import { smokeTestSecretReferences } from '../../functions/smoke/headers';
@@ -324,6 +328,69 @@ describe('serverless package', () => {
     const [topic] = asList(alarm?.AlarmActions as unknown) as { Ref: string }[];
     expect(template.Resources[topic?.Ref ?? '']?.Type).toBe('AWS::SNS::Topic');
     expect(template.Outputs.OperatorAlertsTopicArn?.Value).toEqual({ Ref: topic?.Ref });
+  });
+
+  describe('the deployments dashboard', () => {
+    const coordinator = () => template.Resources.DeploymentDashcoordinatorLambdaFunction!.Properties as { Environment: { Variables: Record<string, unknown> } };
+    const dashboards = () => resourcesOfType('AWS::CloudWatch::Dashboard');
+    interface MetricWidget {
+      type: string;
+      properties: { stat?: string; region?: string; metrics?: [string, string, ...unknown[]][] };
+    }
+    const widgets = (): MetricWidget[] => (JSON.parse(render(dashboards()[0]![1].Properties.DashboardBody) as string) as { widgets: MetricWidget[] }).widgets;
+    /** A metric as CloudWatch identifies it: namespace, name and dimensions. */
+    const identity = (namespace: string, name: string, dimensions: Record<string, unknown>) => JSON.stringify([namespace, name, dimensions]);
+
+    it('draws exactly the metrics the release step emits for the targets of deployments.yml: names, namespace and dimensions', async () => {
+      const namespace = coordinator().Environment.Variables.POWERTOOLS_METRICS_NAMESPACE as string;
+      // What the deployment coordinator's code writes for a push deployment of every target that SUCCEEDED: each metric it has.
+      const changes = config.targets.map((target) => ({
+        target: resolveTarget(target),
+        image: { registry: 'r', repository: target.repository, digest: 'd', uri: 'u' },
+        pushedAt: '2026-12-01T10:00:00Z',
+      }));
+      process.env.POWERTOOLS_METRICS_NAMESPACE = namespace;
+      const lines = await captureEmf(() => publishDeploymentMetrics('SUCCEEDED', { id: 'd', startedAt: '2026-12-01T10:01:00Z', changes }, new Date('2026-12-01T10:05:00Z'))).finally(
+        () => delete process.env.POWERTOOLS_METRICS_NAMESPACE,
+      );
+      const emitted = lines.flatMap((line) =>
+        line._aws.CloudWatchMetrics.flatMap(({ Namespace, Dimensions, Metrics }) =>
+          Metrics.map(({ Name }) => identity(Namespace, Name, Object.fromEntries((Dimensions[0] ?? []).map((key) => [key, line[key]])))),
+        ),
+      );
+
+      const drawn = widgets().flatMap((widget) =>
+        (widget.properties.metrics ?? []).map(([ns, name, ...rest]) => {
+          const pairs = rest.filter((item) => typeof item === 'string') as string[];
+          return identity(ns, name, Object.fromEntries(pairs.flatMap((value, i) => (i % 2 === 0 ? [[value, pairs[i + 1]]] : []))));
+        }),
+      );
+
+      expect(dashboards()).toHaveLength(1);
+      expect(namespace).toBe('ecr-deployer/dev');
+      expect(sorted([...new Set(drawn)])).toEqual(sorted(emitted));
+      expect(new Set(emitted.map((metric) => (JSON.parse(metric) as [string, string])[1]))).toEqual(new Set(Object.values(DEPLOYMENT_METRICS)));
+    });
+
+    it('charts counts as sums and times as p50 and p90, in the stack’s region', () => {
+      const stats = (name: string) => sorted(widgets().filter((widget) => widget.properties.metrics?.[0]?.[1] === name).map((widget) => widget.properties.stat));
+
+      expect(stats(DEPLOYMENT_METRICS.deployments)).toEqual(['Sum']);
+      expect(stats(DEPLOYMENT_METRICS.rollbacks)).toEqual(['Sum']);
+      expect(stats(DEPLOYMENT_METRICS.failures)).toEqual(['Sum']);
+      expect(stats(DEPLOYMENT_METRICS.leadTime)).toEqual(['p50', 'p90']);
+      expect(stats(DEPLOYMENT_METRICS.rolloutDuration)).toEqual(['p50', 'p90']);
+      for (const widget of widgets().filter((w) => w.type === 'metric')) expect(widget.properties.region).toBe('us-east-1');
+    });
+
+    it('is named <service>-<stage>, and the stack outputs its console address', () => {
+      const [id, dashboard] = dashboards()[0]!;
+
+      expect(dashboard.Properties.DashboardName).toBe('ecr-deployer-dev');
+      expect(template.Outputs.DeploymentsDashboardUrl?.Value).toEqual({ 'Fn::Sub': `https://console.aws.amazon.com/cloudwatch/home?region=\${AWS::Region}#dashboards:name=\${${id}}` });
+      // One namespace for the stack's metrics: the alarm's is the coordinator's.
+      expect(template.Resources.UnpublishedTerminalEventsAlarm?.Properties.Namespace).toBe(coordinator().Environment.Variables.POWERTOOLS_METRICS_NAMESPACE);
+    });
   });
 
   it('lets the state machine invoke exactly its step functions', () => {

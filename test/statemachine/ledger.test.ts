@@ -73,6 +73,7 @@ describe('the ledger', () => {
       revisions: { before: ecsBefore, after: account.runningTaskDefinition(STREAM_ML.cluster, STREAM_ML.service)?.taskDefinitionArn },
       previousImages: [expect.stringContaining(`@${STREAM_ML_CURRENT_DIGEST}`)],
       trigger: { kind: 'ecr-push' },
+      pushedAt: expect.stringMatching(/^2026-11-23T10:00:\d\dZ$/),
     });
     expect(ecs?.revisions.after).not.toBe(ecsBefore);
     expect(Date.parse(ecs?.finishedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(ecs?.startedAt ?? ''));

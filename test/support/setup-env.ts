@@ -1,5 +1,7 @@
 // Runs before each test file's modules load: Lambda-like environment, quiet logs.
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+// No EMF lines on stdout; the metrics tests turn them on and read them (test/support/metrics.ts).
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.AWS_REGION = 'us-east-1';
 process.env.AWS_ACCOUNT_ID = '123456789012';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

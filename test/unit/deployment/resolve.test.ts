@@ -32,6 +32,8 @@ describe('resolve deployment', () => {
       ['canvas-service', ['canvas-service'], `123456789012.dkr.ecr.us-east-1.amazonaws.com/canvas-service@${DIGEST}`],
       ['orchestrator', ['orchestrator'], `123456789012.dkr.ecr.us-east-1.amazonaws.com/orchestrator@${OTHER}`],
     ]);
+    // Where each change's lead time starts (functions/metrics).
+    expect(deployment.changes.map((c) => c.pushedAt)).toEqual(['2026-11-23T09:59:40Z', '2026-11-23T09:59:50Z']);
   });
 
   it.each([

@@ -50,7 +50,7 @@ beforeEach(() => {
 });
 
 /** One delivery of the event, by an invocation with `remainingMs` left. */
-const notify = (detail = eventFor('SUCCEEDED'), remainingMs = NOTIFIER_TIMEOUT_MS) => notifySlack(detail, { config, clock, lambdaContext: lambdaContext(remainingMs) });
+const notify = (detail = eventFor('SUCCEEDED'), remainingMs = NOTIFIER_TIMEOUT_MS) => notifySlack(detail, { config, clock, lambdaContext: lambdaContext({ remainingMs }) });
 const realSleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Slack answering 503 `times` times in a row. */
 const unavailable = (times: number) => Array.from({ length: times }, () => ({ status: 503, body: 'service_unavailable' }));
