@@ -393,9 +393,12 @@ function release(record: SlotRecord, execution: string, status: SlotOutcome, now
  */
 function recover(record: SlotRecord, execution: string, status: 'ABORTED' | 'TIMED_OUT' | 'FAILED', now: Date): { released: boolean; next?: StartRequest } {
   leaveLine(record, execution);
-  // A claim its execution never confirmed says nothing about that execution (it may not even be the one
-  // the claim was made for): it expires by itself and hands its images back.
-  if (record.lease?.holder !== execution || !record.lease.running) return { released: false, next: claimForPushes(record, now) };
+  // A claim its execution never confirmed says nothing about an execution that FAILED (it may not even be
+  // the one the claim was made for: an input written by hand under its name): it expires by itself and
+  // hands its images back. One stopped or timed out was the claim's, and its name is spent: it is ended
+  // now, so that its step still running cannot confirm it afterwards and hold the slot for a dead execution.
+  const unconfirmed = record.lease?.holder === execution && !record.lease.running;
+  if (record.lease?.holder !== execution || (unconfirmed && status === 'FAILED')) return { released: false, next: claimForPushes(record, now) };
   endLease(record, status, now);
   return { released: true, next: claimForPushes(record, now) };
 }

@@ -279,4 +279,18 @@ describe('leases', () => {
     expect(JSON.parse(recovered.next?.input ?? '{}')).toMatchObject({ images: { web: { digest: digest(2) } } });
     expect(recover(record, stopped, 'ABORTED', at(41)).released).toBe(false);
   });
+
+  it('of an execution stopped before its HoldSlot confirmed the claim are released, and its step confirming late holds nothing', () => {
+    const record = fresh();
+    applyPush(record, 'web', pushed(1, 0));
+    const stopped = claimForPushes(record, at(0))?.name ?? '';
+
+    const recovered = recover(record, stopped, 'ABORTED', at(5));
+    const late = confirmClaim(record, stopped, 1, { web: digest(1) }, LEASE, at(6), true);
+
+    expect(recovered.released).toBe(true);
+    expect(late.held).toBe(false);
+    expect(record.lease).toBeUndefined();
+    expect(record.targets.web?.last).toMatchObject({ deploymentId: stopped, status: 'ABORTED' });
+  });
 });
