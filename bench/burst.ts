@@ -142,51 +142,14 @@ function pushEvent(account: SimulatedAwsAccount, push: PlannedPush): Record<stri
 /** Lambda delivers a failed asynchronous event twice more, one and two minutes later. */
 const LAMBDA_RETRY_DELAYS_MS = [60_000, 120_000];
 
-async function runBurst(options: BurstOptions): Promise<BurstResult> {
-  const { account, deploymentsFile, cleanUp } = burstWorld(options.targets, options.rolloutPolls);
+/** Runs `run` against a burst world of `count` services and the stack around it (`waitMs` as the stack's), then takes both down. */
+async function inBurstWorld<T>(count: number, rolloutPolls: number, waitMs: 0 | 'as-defined', run: (account: SimulatedAwsAccount) => Promise<T>): Promise<T> {
+  const { account, deploymentsFile, cleanUp } = burstWorld(count, rolloutPolls);
   const saved = process.env.DEPLOYMENTS_FILE;
   process.env.DEPLOYMENTS_FILE = deploymentsFile;
-  const stack = await startLocalStack(account, { waitMs: 'as-defined' });
-  const pushes = planPushes(options);
-  let delivering = 0;
-  let triggerRetries = 0;
-  const throttling = { calls: 0 };
+  const stack = await startLocalStack(account, { waitMs });
   try {
-    const elapsed = await inVirtualTime(
-      START,
-      () => {
-        const buckets = account.simulateThrottling();
-        throttling.calls = 0;
-        const deliver = (push: PlannedPush, attempt: number) => {
-          delivering += 1;
-          deliverPush(account, pushEvent(account, push))
-            .catch(() => {
-              const delay = LAMBDA_RETRY_DELAYS_MS[attempt];
-              if (delay === undefined) return;
-              triggerRetries += 1;
-              delivering += 1;
-              setTimeout(() => {
-                delivering -= 1;
-                deliver(push, attempt + 1);
-              }, delay);
-            })
-            .finally(() => {
-              delivering -= 1;
-              throttling.calls = [...buckets.throttled.values()].reduce((a, b) => a + b, 0);
-            });
-        };
-        for (const push of pushes) {
-          delivering += 1;
-          setTimeout(() => {
-            delivering -= 1;
-            deliver(push, 0);
-          }, push.deliveredAtMs);
-        }
-      },
-      () => delivering === 0 && [...account.executions.values()].every((e) => e.status !== 'RUNNING'),
-    );
-    await account.stepFunctions.settle();
-    return summarise(account, pushes, options, elapsed, throttling.calls, triggerRetries);
+    return await run(account);
   } finally {
     account.restore();
     await stack.close();
@@ -194,6 +157,52 @@ async function runBurst(options: BurstOptions): Promise<BurstResult> {
     if (saved === undefined) delete process.env.DEPLOYMENTS_FILE;
     else process.env.DEPLOYMENTS_FILE = saved;
   }
+}
+
+function runBurst(options: BurstOptions): Promise<BurstResult> {
+  return inBurstWorld(options.targets, options.rolloutPolls, 'as-defined', (account) => burstIn(account, options));
+}
+
+async function burstIn(account: SimulatedAwsAccount, options: BurstOptions): Promise<BurstResult> {
+  const pushes = planPushes(options);
+  let delivering = 0;
+  let triggerRetries = 0;
+  const throttling = { calls: 0 };
+  const elapsed = await inVirtualTime(
+    START,
+    () => {
+      const buckets = account.simulateThrottling();
+      throttling.calls = 0;
+      const deliver = (push: PlannedPush, attempt: number) => {
+        delivering += 1;
+        deliverPush(account, pushEvent(account, push))
+          .catch(() => {
+            const delay = LAMBDA_RETRY_DELAYS_MS[attempt];
+            if (delay === undefined) return;
+            triggerRetries += 1;
+            delivering += 1;
+            setTimeout(() => {
+              delivering -= 1;
+              deliver(push, attempt + 1);
+            }, delay);
+          })
+          .finally(() => {
+            delivering -= 1;
+            throttling.calls = [...buckets.throttled.values()].reduce((a, b) => a + b, 0);
+          });
+      };
+      for (const push of pushes) {
+        delivering += 1;
+        setTimeout(() => {
+          delivering -= 1;
+          deliver(push, 0);
+        }, push.deliveredAtMs);
+      }
+    },
+    () => delivering === 0 && [...account.executions.values()].every((e) => e.status !== 'RUNNING'),
+  );
+  await account.stepFunctions.settle();
+  return summarise(account, pushes, options, elapsed, throttling.calls, triggerRetries);
 }
 
 async function summarise(account: SimulatedAwsAccount, pushes: PlannedPush[], options: BurstOptions, elapsedMs: number, throttledCalls: number, triggerRetries: number): Promise<BurstResult> {
@@ -239,5 +248,5 @@ async function singleDeploymentSeconds(rolloutPolls: number): Promise<number> {
   return result.convergenceSeconds;
 }
 
-export { runBurst, singleDeploymentSeconds, burstWorld, pushEvent, serviceName, START };
+export { runBurst, singleDeploymentSeconds, inBurstWorld, pushEvent, serviceName };
 export type { BurstOptions, BurstResult };

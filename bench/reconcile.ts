@@ -2,8 +2,7 @@ import { handler as reconcile } from '../functions/handlers/reconcile';
 import type { ReconcileReport } from '../functions/reconcile/sweep';
 import { deliverPush } from '../local/deploy-push';
 import { fakeDigest } from '../local/simulated-ecr';
-import { startLocalStack } from '../local/stack';
-import { burstWorld, pushEvent, serviceName } from './burst';
+import { inBurstWorld, pushEvent, serviceName } from './burst';
 
 /**
  * The reconciler's cost: one sweep over `targets` ECS targets, each deployed once,
@@ -19,12 +18,8 @@ interface SweepCost {
 
 const total = (report: ReconcileReport) => report.calls.ecr + report.calls.slotTable + report.calls.targets;
 
-async function reconcileCost(targets: number, missed: number): Promise<{ busy: SweepCost; idle: SweepCost }> {
-  const { account, deploymentsFile, cleanUp } = burstWorld(targets, 1);
-  const saved = process.env.DEPLOYMENTS_FILE;
-  process.env.DEPLOYMENTS_FILE = deploymentsFile;
-  const stack = await startLocalStack(account, { waitMs: 0 });
-  try {
+function reconcileCost(targets: number, missed: number): Promise<{ busy: SweepCost; idle: SweepCost }> {
+  return inBurstWorld(targets, 1, 0, async (account) => {
     for (let i = 0; i < targets; i += 1) {
       const target = serviceName(i);
       await deliverPush(account, pushEvent(account, { target, pushedAt: i, deliveredAtMs: 0, digest: fakeDigest(`${target}:build-0`), tag: 'build-0', id: `${target}-push-0` }));
@@ -36,13 +31,7 @@ async function reconcileCost(targets: number, missed: number): Promise<{ busy: S
     await account.stepFunctions.settle();
     const idle = await reconcile();
     return { busy: { report: busy, calls: total(busy) }, idle: { report: idle, calls: total(idle) } };
-  } finally {
-    account.restore();
-    await stack.close();
-    cleanUp();
-    if (saved === undefined) delete process.env.DEPLOYMENTS_FILE;
-    else process.env.DEPLOYMENTS_FILE = saved;
-  }
+  });
 }
 
 /**

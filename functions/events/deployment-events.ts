@@ -247,11 +247,7 @@ function buildSkippedEvent(skipped: SkippedPushEvent, now = new Date()): Deploym
   const { target, image } = skipped;
   return {
     deploymentId: `${target.name}-${shortDigest(image.digest, 32)}`,
-    target: target.name,
-    environment: target.environment,
-    kind: target.kind,
-    slot: slotOf(target).key,
-    image: { repository: image.repository, tag: image.tag, digest: image.digest, uri: image.uri },
+    ...aboutTarget(target, image),
     status: 'SKIPPED',
     phase: 'queue',
     reason: skipped.reason,
@@ -280,11 +276,7 @@ function buildDriftEvent(found: DriftEvent, now = new Date()): DeploymentEventDe
   const { target, image, drift } = found;
   return {
     deploymentId: `drift-${target.name}-${createHash('sha256').update(drift.observed).digest('hex').slice(0, 12)}`,
-    target: target.name,
-    environment: target.environment,
-    kind: target.kind,
-    slot: slotOf(target).key,
-    image: { repository: image.repository, tag: image.tag, digest: image.digest, uri: image.uri },
+    ...aboutTarget(target, image),
     status: 'DRIFT_DETECTED',
     phase: 'drift',
     reason: `${drift.differences.join('; ')}${drift.action === 'redeploy' ? ' — putting the deployed image back (onDrift: redeploy)' : ''}`,
@@ -295,6 +287,17 @@ function buildDriftEvent(found: DriftEvent, now = new Date()): DeploymentEventDe
     at: now.toISOString(),
     trigger: { kind: 'reconcile' },
     drift,
+  };
+}
+
+/** What every event about a target says of it, outside any deployment (SKIPPED, DRIFT_DETECTED). */
+function aboutTarget(target: ResolvedTarget, image: ImageRef): Pick<DeploymentEventDetail, 'target' | 'environment' | 'kind' | 'slot' | 'image'> {
+  return {
+    target: target.name,
+    environment: target.environment,
+    kind: target.kind,
+    slot: slotOf(target).key,
+    image: { repository: image.repository, tag: image.tag, digest: image.digest, uri: image.uri },
   };
 }
 
