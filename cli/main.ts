@@ -35,6 +35,7 @@ Examples:
   npx ecr-deployer reject promote-splitter-prod-20261201T101500Z --reason "freeze until Monday"
   npx ecr-deployer status stream-ml-service
   npx ecr-deployer history stream-ml-service --json
+  npx ecr-deployer history --environment prod --since 2026-03-01 --until 2026-04-01
   npx ecr-deployer watch stream-ml-service-7f5b2640fe6fb4f46592dfd3410c4a79
   npx ecr-deployer plan canvas-service --tag v2.1.0
   npx ecr-deployer validate
@@ -178,12 +179,13 @@ function buildProgram(deps: CliDeps, setExitCode: (code: number) => void): Comma
   program
     .command('history')
     .description("a target's deployments, newest first: when, image, outcome, duration, who (from the deployment ledger, kept ledger.retentionDays)")
-    .argument('<target>', 'a target of deployments.yml')
+    .argument('[target]', 'a target of deployments.yml')
+    .option('-e, --environment <name>', "without a target: every target of this environment (deployments.yml's environment)")
     .option('-n, --limit <n>', 'how many', positiveInteger, 20)
     .option('--since <time>', 'only deployments started at or after this time (ISO 8601: 2026-03-01 or 2026-03-01T12:00:00Z)', isoTime)
     .option('--until <time>', 'only deployments started before this time', isoTime)
     .option('--json', 'one JSON document on stdout ({ stateMachineArn, source, deployments: [...] }, as status --json), for scripts')
-    .action((target: string, options: { limit: number; json?: boolean; since?: Date; until?: Date }, command: Command) => run(command, (context) => historyCommand(context, target, options)));
+    .action((target: string | undefined, options: { limit: number; json?: boolean; since?: Date; until?: Date; environment?: string }, command: Command) => run(command, (context) => historyCommand(context, target, options)));
 
   program
     .command('plan')

@@ -4,6 +4,7 @@ import { deploymentRecordOfLedgerEntry, entriesIfLedger } from '../../functions/
 import { defaultLedgerTable, type LedgerTable } from '../../functions/ledger/store';
 import { parseImageReference, shortDigest } from '../../functions/shared/image';
 import type { CliContext } from '../context';
+import { CliError, UsageError } from '../errors';
 import { outcomeOf, type Outcome } from '../follow';
 import { formatDuration, formatTime } from '../names';
 import { imageLabel, parseState, phaseOf } from '../steps';
@@ -119,9 +120,76 @@ function statusCommand(context: CliContext, targetName: string | undefined, opti
   return listDeployments(context, targetName, options, { running: true });
 }
 
-/** `history <target> [--since T] [--until T] [--limit N] [--json]`: the target's deployments only, newest first, from the ledger (kept ledger.retentionDays). */
-function historyCommand(context: CliContext, targetName: string, options: ListOptions): Promise<number> {
-  return listDeployments(context, targetName, options, { running: false });
+/**
+ * `history <target> [--since T] [--until T] [--limit N] [--json]`: the target's deployments only,
+ * newest first, from the ledger (kept ledger.retentionDays). `history --environment E`: those of
+ * every target of that environment, merged.
+ */
+function historyCommand(context: CliContext, targetName: string | undefined, options: ListOptions & { environment?: string }): Promise<number> {
+  if (targetName !== undefined) return listDeployments(context, targetName, options, { running: false });
+  if (options.environment === undefined) throw new UsageError('history needs a target, or --environment to list every target of one environment.');
+  return environmentHistory(context, options.environment, options);
+}
+
+/** Every target of an environment: their ledger entries in the range, merged newest first. */
+async function environmentHistory(context: CliContext, environment: string, options: ListOptions): Promise<number> {
+  const { out } = context;
+  const config = context.loadConfig();
+  const targets = config.targets.filter((target) => target.environment === environment).map((target) => target.name);
+  if (targets.length === 0) {
+    const known = [...new Set(config.targets.map((target) => target.environment))].join(', ');
+    throw new CliError(`no target of ${context.deploymentsFile()} has environment "${environment}" (environments: ${known}).`);
+  }
+  const ledger = ledgerOf(context);
+  const rows: StatusRow[] = [];
+  context.errorContext.action = 'dynamodb:Query (the deployment ledger)';
+  const query = { ...(options.since ? { since: options.since.toISOString() } : {}), ...(options.until ? { until: options.until.toISOString() } : {}) };
+  for (const target of targets) {
+    if (!ledger) break;
+    let taken = 0;
+    for await (const entry of entriesIfLedger({ target, ...query }, ledger)) {
+      rows.push({ record: deploymentRecordOfLedgerEntry(entry), outcome: entry.status, ...(entry.reason ? { reason: entry.reason } : {}) });
+      taken += 1;
+      if (taken >= options.limit) break;
+    }
+  }
+  rows.sort((a, b) => (b.record.startDate?.getTime() ?? 0) - (a.record.startDate?.getTime() ?? 0));
+  const shown = rows.slice(0, options.limit);
+  if (options.json) {
+    out.json({ environment, targets, source: 'ledger', deployments: shown.map(jsonRow) });
+    return 0;
+  }
+  const range = rangeText(options);
+  if (shown.length === 0) {
+    out.line(`no deployments of environment ${environment} (${targets.join(', ')})${range} in the deployment ledger.`);
+    return 0;
+  }
+  printRows(context, shown);
+  out.line(`${shown.length} most recent deployment(s) of environment ${environment} (${targets.join(', ')})${range}, from the deployment ledger.`);
+  return 0;
+}
+
+function rangeText(options: ListOptions): string {
+  return [options.since ? ` since ${formatTime(options.since)} UTC` : '', options.until ? ` before ${formatTime(options.until)} UTC` : ''].join('');
+}
+
+/** The table of deployments, one row each. */
+function printRows(context: CliContext, rows: StatusRow[]): void {
+  const now = context.deps.now();
+  const lines = table([
+    ['STARTED (UTC)', 'TARGET', 'IMAGE', 'OUTCOME', 'TOOK', 'BY', 'EXECUTION'],
+    ...rows.map((row) => [
+      formatTime(row.record.startDate),
+      row.record.target ?? '?',
+      requestLabel(row.record),
+      row.phase ? `${row.outcome} (${row.phase})` : row.outcome.replace(/_/g, ' '),
+      duration(row, now),
+      triggerLabel(row.record),
+      row.record.executionName,
+    ]),
+  ]);
+  for (const line of lines) context.out.line(line);
+  context.out.line();
 }
 
 /** The ledger: the stack's table, or with --local the local stack's own. */
@@ -184,26 +252,12 @@ async function listDeployments(context: CliContext, targetName: string | undefin
     return 0;
   }
   if (target && show.running) out.line(running ? runningLine(target.name, running) : `now: ${target.name}'s ${target.kind} resource was not found`);
-  const range = [options.since ? ` since ${formatTime(options.since)} UTC` : '', options.until ? ` before ${formatTime(options.until)} UTC` : ''].join('');
+  const range = rangeText(options);
   if (rows.length === 0) {
     out.line(`no deployments${what}${range} found among the ${stats.listed} most recent executions of ${stateMachineArn}${targetName ? ', nor in the deployment ledger' : ''}.`);
     return 0;
   }
-  const now = context.deps.now();
-  const lines = table([
-    ['STARTED (UTC)', 'TARGET', 'IMAGE', 'OUTCOME', 'TOOK', 'BY', 'EXECUTION'],
-    ...rows.map((row) => [
-      formatTime(row.record.startDate),
-      row.record.target ?? '?',
-      requestLabel(row.record),
-      row.phase ? `${row.outcome} (${row.phase})` : row.outcome.replace(/_/g, ' '),
-      duration(row, now),
-      triggerLabel(row.record),
-      row.record.executionName,
-    ]),
-  ]);
-  for (const line of lines) out.line(line);
-  out.line();
+  printRows(context, rows);
   const from = source === 'ledger' ? 'from the deployment ledger' : 'from the Step Functions history (90 days)';
   out.line(`${rows.length} most recent deployment(s)${what}${range}, ${from}. Details of one: ${cliCommand(context)} watch <execution>`);
   return 0;

@@ -108,4 +108,22 @@ describe('history <target> --since --until', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('must be an ISO 8601 date or time, such as 2026-03-01');
   });
+
+  it('--environment prod lists what ran in every prod target, merged newest first', async () => {
+    await recordInLedger([{ ...entry('2026-03-15T09:00:00.000Z', 'v3.1.0', 'SUCCEEDED', 4), target: 'ml-inference', kind: 'lambda', deploymentId: 'ml-inference-v3-1-0' }], { client: dynamodb, name: tables.current().ledger });
+
+    const run = await runCli(['history', '--environment', 'prod', '--since', '2026-03-01', '--until', '2026-04-01', '--json'], { env: env(), now: () => DECEMBER });
+
+    expect(run.code).toBe(0);
+    const document = JSON.parse(run.stdout) as { environment: string; targets: string[]; deployments: { target: string; image: { tag: string } }[] };
+    expect(document.targets).toEqual(expect.arrayContaining(['stream-ml-service', 'ml-inference']));
+    expect(document.deployments.map((d) => `${d.target} ${d.image.tag}`)).toEqual(['stream-ml-service v1.3.1', 'ml-inference v3.1.0', 'stream-ml-service v1.3.0']);
+  });
+
+  it('without a target or an environment, says what it needs', async () => {
+    const run = await runCli(['history'], { env: env(), now: () => DECEMBER });
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('history needs a target, or --environment');
+  });
 });

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TargetKind } from '../../functions/config/schema';
 import type { DeploymentEventDetail } from '../../functions/events/deployment-events';
+import { ledgerEntries } from '../../functions/ledger/store';
 import { readSlot } from '../../functions/slots/store';
 import type { SimulatedAwsAccount } from '../../local/simulated-account';
 import { loadDeployDefinition, type LocalRunResult, type TaskInterceptor } from '../../local/state-machine';
@@ -15,7 +16,7 @@ import { createTestWorld, startExecution, statesEntered, useDeploymentsFile, typ
  * scenario ends without the fault: same execution status and error, the target
  * on the same revision (so never an unknown one), as many revisions or versions
  * as without the fault (so never a second new one), one terminal event per
- * target with the same status and phase, and the slot free.
+ * target with the same status and phase, the same ledger entries, and the slot free.
  */
 
 /** What goes wrong at a Task state. */
@@ -175,6 +176,8 @@ interface Observation {
   republished: number;
   target: unknown;
   slotFree: boolean;
+  /** Per target: the outcomes its ledger entries record (one per deployment that ended). */
+  ledger: Record<string, string[]>;
 }
 
 function terminalEvents(events: DeploymentEventDetail[]): { terminal: Record<string, string[]>; republished: number } {
@@ -193,12 +196,20 @@ function terminalEvents(events: DeploymentEventDetail[]): { terminal: Record<str
   return { terminal, republished };
 }
 
+async function ledgerOutcomes(targets: string[]): Promise<Record<string, string[]>> {
+  const outcomes: Record<string, string[]> = {};
+  for (const target of targets) for await (const entry of ledgerEntries({ target })) (outcomes[target] ??= []).push(entry.status);
+  return outcomes;
+}
+
 async function observe(spec: FaultMatrixSpec, account: SimulatedAwsAccount, result: LocalRunResult): Promise<Observation> {
   const slot = await readSlot(spec.slot, spec.kind);
+  const events = terminalEvents(account.events);
   return {
+    ledger: await ledgerOutcomes(Object.keys(events.terminal)),
     status: result.status,
     ...(result.error ? { error: result.error } : {}),
-    ...terminalEvents(account.events),
+    ...events,
     target: spec.snapshot(account),
     slotFree: !slot.lease && !(slot.waiting?.length ?? 0),
   };
@@ -259,6 +270,7 @@ function differences(clean: Observation, faulty: Observation): string[] {
   if (!same(faulty.terminal, clean.terminal)) found.push(`terminal events ${JSON.stringify(faulty.terminal)}, not ${JSON.stringify(clean.terminal)}`);
   if (!same(faulty.target, clean.target)) found.push(`target ${JSON.stringify(faulty.target)}, not ${JSON.stringify(clean.target)}`);
   if (!faulty.slotFree) found.push('slot still held or waited for');
+  if (!same(faulty.ledger, clean.ledger)) found.push(`ledger ${JSON.stringify(faulty.ledger)}, not ${JSON.stringify(clean.ledger)}`);
   return found;
 }
 
