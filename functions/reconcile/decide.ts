@@ -1,5 +1,4 @@
-import type { SlotRecord, StartRequest, TargetSlotState } from '../slots/model';
-import { claimForPushes } from '../slots/model';
+import { claimForPushes, type SlotRecord, type StartRequest, type TargetSlotState } from '../slots/model';
 import type { NewestImage } from './images';
 
 /**
