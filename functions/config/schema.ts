@@ -304,6 +304,13 @@ const targetSchema = z
     smokeTests: z.array(smokeTestSchema).max(MAX_SMOKE_TESTS).default([]),
     notifications: targetNotificationsSchema.optional(),
     reconcile: reconcileSchema,
+    rollbackWindow: z
+      .number()
+      .int()
+      .min(0)
+      .max(20)
+      .default(0)
+      .describe('A deployment by hand of one of the target\'s last N successful images (before the one it runs) is a fast rollback: no canary, no bake (default 0).'),
   })
   .strict()
   .superRefine((target, ctx) => {

@@ -60,7 +60,7 @@ function changesOfImages(slot: string, images: Record<string, { digest: string; 
         target,
         image: imageRef(registry, target.repository, image.digest, image.tag),
         ...(image.pushedAt ? { pushedAt: image.pushedAt } : {}),
-        ...(image.rollbackOf ? { rollbackOf: image.rollbackOf } : {}),
+        ...(image.rollbackOf ? { rollbackOf: image.rollbackOf, fastRollback: 'rollback' as const } : {}),
       };
     });
 }

@@ -6,6 +6,7 @@ import { ImageNotFound, InvalidInput, NoRollbackTarget, NothingToPromote } from 
 import { parseImageReference, shortDigest } from '../shared/image';
 import { promotableImage } from '../promotion/source';
 import { slotOf } from '../slots/identity';
+import { withinRollbackWindow } from '../slots/model';
 import { readSlot } from '../slots/store';
 import { finishedDeployments } from '../ledger/records';
 import { defaultLedgerTable, type LedgerTable } from '../ledger/store';
@@ -23,6 +24,8 @@ interface FoundImage {
   /** For a rollback: the execution name of the deployment it undoes. */
   rollbackOf?: string;
   promotedFrom?: PromotedFrom;
+  /** One of the target's last `rollbackWindow` successful images: deployed as a fast rollback. */
+  withinRollbackWindow?: boolean;
 }
 
 interface LookupContext {
@@ -102,6 +105,14 @@ async function promotionImage(target: ResolvedTarget, source: ResolvedTarget, co
   return { registry: context.registry, digest: tested.digest, tag: tested.tag, promotedFrom: { ...promotedFrom, copyFromRepository: source.repository } };
 }
 
+/** A target with `rollbackWindow`: whether the image is one of its last successful ones (its slot's record says). */
+async function withRollbackWindow(target: ResolvedTarget, found: FoundImage): Promise<FoundImage> {
+  if (target.rollbackWindow <= 0) return found;
+  const slot = slotOf(target);
+  const record = await readSlot(slot.key, slot.kind);
+  return withinRollbackWindow(record.targets[target.name], found.digest, target.rollbackWindow) ? { ...found, withinRollbackWindow: true } : found;
+}
+
 /**
  * Looks up the image a console-style input asks for: a tag or a digest in the
  * target's ECR repository, or, for `rollback: true`, the image the target ran
@@ -118,7 +129,7 @@ async function findRequestedImage(target: ResolvedTarget, lookup: ImageLookup, c
   switch (lookup.by) {
     case 'tag': {
       const image = await findImageByTag(target.repository, lookup.tag, registryId, ecrClient);
-      return { registry: context.registry, digest: image.digest, tag: lookup.tag };
+      return withRollbackWindow(target, { registry: context.registry, digest: image.digest, tag: lookup.tag });
     }
     case 'digest': {
       const image = await findImageByDigest(target.repository, lookup.digest, registryId, ecrClient);
@@ -127,7 +138,7 @@ async function findRequestedImage(target: ResolvedTarget, lookup: ImageLookup, c
           `tag "${lookup.tag}" is not on image sha256:${shortDigest(lookup.digest)}… of ${target.repository} (its tags: ${image.tags.join(', ') || 'none'}); the tag may have moved. Give the digest alone, or the tag alone.`,
         );
       }
-      return { registry: context.registry, digest: image.digest, tag: lookup.tag ?? tagForPeople(image.tags, (tag) => tagMatchesTarget(cachedDeployments(), target.name, tag)) };
+      return withRollbackWindow(target, { registry: context.registry, digest: image.digest, tag: lookup.tag ?? tagForPeople(image.tags, (tag) => tagMatchesTarget(cachedDeployments(), target.name, tag)) });
     }
     case 'promotion':
       return promotionImage(target, lookup.from, context);

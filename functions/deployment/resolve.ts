@@ -133,7 +133,12 @@ function parseDeploymentRequest(rawInput: unknown, loadConfig: () => Deployments
 /** A person's request, with the image its lookup found (pure). */
 function requestedDeployment(request: Extract<DeploymentRequest, { form: 'console' }>, execution: ExecutionContext, found: FoundImage): Deployment {
   const image = imageRef(found.registry, request.target.repository, found.digest, found.tag);
-  return deploymentOf([{ target: request.target, image, ...(found.rollbackOf ? { rollbackOf: found.rollbackOf } : {}), ...(found.promotedFrom ? { promotedFrom: found.promotedFrom } : {}) }], request.trigger, execution);
+  const fastRollback = found.rollbackOf ? 'rollback' : found.withinRollbackWindow ? 'window' : undefined;
+  return deploymentOf(
+    [{ target: request.target, image, ...(found.rollbackOf ? { rollbackOf: found.rollbackOf } : {}), ...(fastRollback ? { fastRollback } : {}), ...(found.promotedFrom ? { promotedFrom: found.promotedFrom } : {}) }],
+    request.trigger,
+    execution,
+  );
 }
 
 /**

@@ -35,6 +35,8 @@ interface DeploymentEventDetail {
   trigger?: { kind: Trigger['kind']; requestedBy?: string };
   /** A rollback: the deployment (id) it undoes. */
   rollbackOf?: string;
+  /** A fast rollback (no canary, no bake): it undoes a deployment (`rollback`), or deploys one of the target's last `rollbackWindow` successful images (`window`). */
+  fastRollback?: 'rollback' | 'window';
   /** A promotion: the target whose tested image this is, and the deployment that tested it there. */
   promotedFrom?: { target: string; deploymentId: string };
   /** A target that requires approval: who approved this deployment, and when. */
@@ -188,6 +190,7 @@ function buildDeploymentEvents(state: DeploymentState, status: DeploymentStatus,
     at: now.toISOString(),
     trigger: { kind: deployment.trigger.kind, ...(deployment.trigger.requestedBy ? { requestedBy: deployment.trigger.requestedBy } : {}) },
     ...(change.rollbackOf ? { rollbackOf: change.rollbackOf } : {}),
+    ...(change.fastRollback ? { fastRollback: change.fastRollback } : {}),
     ...(change.promotedFrom ? { promotedFrom: { target: change.promotedFrom.target, deploymentId: change.promotedFrom.deploymentId } } : {}),
     ...(state.approval?.status === 'approved' ? { approvedBy: { by: state.approval.by, at: state.approval.at } } : {}),
     ...(cleanup ? { cleanup } : {}),

@@ -201,6 +201,8 @@ async function publishVersion(progress: LambdaProgress): Promise<LambdaProgress>
 
 /** The canary steps of a target, the shorthand (one step) included. */
 function canarySteps(deployment: Deployment): CanaryStep[] {
+  // A rollback goes back at once: the version it returns to served all traffic before.
+  if (deployment.changes.every((change) => change.fastRollback)) return [];
   const canary = lambdaTargetOf(deployment).canary;
   if (!canary) return [];
   return 'steps' in canary ? canary.steps : [canary];

@@ -30,6 +30,7 @@ const detailSchema = z.looseObject({
   slot: z.optional(z.string()),
   trigger: z.optional(z.looseObject({ kind: z.enum(TRIGGER_KINDS), requestedBy: z.optional(z.string()) })),
   rollbackOf: z.optional(z.string()),
+  fastRollback: z.optional(z.enum(['rollback', 'window'])),
   promotedFrom: z.optional(z.looseObject({ target: z.string(), deploymentId: z.string() })),
   approvedBy: z.optional(z.looseObject({ by: z.string(), at: z.string() })),
   supersededBy: z.optional(z.string()),

@@ -170,7 +170,8 @@ function elapsed(detail: DeploymentEventDetail): string | undefined {
 
 /** Who asked: a push, a person, a rollback; undefined for events that do not say. */
 function triggerText(detail: DeploymentEventDetail): string | undefined {
-  if (detail.rollbackOf) return `rollback of ${detail.rollbackOf}`;
+  if (detail.fastRollback === 'window') return 'fast rollback to a recent image (rollbackWindow): no canary, no bake';
+  if (detail.rollbackOf) return `${detail.fastRollback ? 'fast rollback' : 'rollback'} of ${detail.rollbackOf}${detail.fastRollback ? ': no canary, no bake' : ''}`;
   if (!detail.trigger) return undefined;
   if (detail.trigger.kind === 'ecr-push') return 'ECR push';
   if (detail.trigger.kind === 'reconcile') return 'reconciler (a push EventBridge did not deliver)';

@@ -27,6 +27,11 @@ interface TargetChange {
   pushedAt?: string;
   /** Set when this change undoes a deployment (`rollback: true`): that deployment's id (execution name). */
   rollbackOf?: string;
+  /**
+   * A rollback goes back as fast as the platform allows: no canary steps, no bakes. `rollback`: it undoes a
+   * deployment; `window`: a person deploys one of the target's last `rollbackWindow` successful images.
+   */
+  fastRollback?: 'rollback' | 'window';
   /** A promotion: the target whose tested image this is, and the deployment that tested it there. */
   promotedFrom?: PromotedFrom;
 }

@@ -43,6 +43,8 @@ interface TargetSlotState {
   last?: { deploymentId: string; digest: string; status: SlotOutcome; at: string };
   /** Digests rolled back (or undone by a rollback): pushes of them never deploy by themselves. Newest last. */
   rolledBack?: string[];
+  /** Digests of the target's successful deployments, newest last (at most 20): what `rollbackWindow` reaches back to. */
+  succeeded?: string[];
   /** The target runs something else than `deployed` says (functions/reconcile): reported once per revision seen. */
   drift?: { observed: string; since: string; deploymentId: string; reported: boolean };
 }
@@ -109,7 +111,7 @@ interface StartRequest {
 
 /** How long a claim may wait for its execution to confirm before another may take over. */
 const CLAIM_SECONDS = 300;
-/** Rolled-back digests remembered per target. */
+/** Rolled-back (and succeeded) digests remembered per target. */
 const MAX_ROLLED_BACK = 20;
 
 function emptyRecord(key: string, kind: TargetKind): SlotRecord {
@@ -187,6 +189,16 @@ function applyPush(record: SlotRecord, target: string, push: WantedImage): { rec
     ? { target, image: previous, supersededBy: push.digest, reason: `superseded by ${short(push.digest)}${push.tag ? ` (${push.tag})` : ''} before it deployed` }
     : undefined;
   return { recorded: true, superseded };
+}
+
+/**
+ * The successful images of a target before the one it runs now, newest last, at most `window` (pure):
+ * a person deploying one of them rolls back (`rollbackWindow`).
+ */
+function withinRollbackWindow(state: TargetSlotState | undefined, digest: string, window: number): boolean {
+  if (!state || window <= 0) return false;
+  const before = (state.succeeded ?? []).filter((d) => d !== state.deployed?.digest);
+  return before.slice(-window).includes(digest);
 }
 
 /**
@@ -368,6 +380,7 @@ function release(record: SlotRecord, execution: string, status: SlotOutcome, now
       if (state.rolledBack?.length === 0) delete state.rolledBack;
       const revision = revisions[target];
       state.deployed = { digest: image.digest, ...(image.tag ? { tag: image.tag } : {}), at: image.at, deploymentId: execution, ...(revision ? { revision } : {}) };
+      state.succeeded = remember(state.succeeded, image.digest);
       if (state.desired?.digest === image.digest) state.pending = false;
       delete state.drift;
     } else if (status === 'ROLLED_BACK' || status === 'ROLLBACK_FAILED') {
@@ -403,5 +416,5 @@ function recover(record: SlotRecord, execution: string, status: 'ABORTED' | 'TIM
   return { released: true, next: claimForPushes(record, now) };
 }
 
-export { emptyRecord, copyOf, applyPush, claimForPushes, unconfirmedClaim, confirmClaim, acquireForRequest, release, recover, expire, CLAIM_SECONDS };
+export { emptyRecord, copyOf, withinRollbackWindow, applyPush, claimForPushes, unconfirmedClaim, confirmClaim, acquireForRequest, release, recover, expire, CLAIM_SECONDS };
 export type { SlotRecord, TargetSlotState, WantedImage, Lease, Waiter, SlotOutcome, SlotExecutionInput, SkippedPush, StartRequest, HoldResult };

@@ -145,6 +145,14 @@ describe('renderSlackMessage', () => {
     expect(message.text).toContain('changed outside ecr-deployer');
   });
 
+  it('says a rollback was fast: no canary, no bake', () => {
+    const undoing = renderSlackMessage(eventFor('SUCCEEDED', { rollbackOf: 'ml-inference-v2', fastRollback: 'rollback' }));
+    const window = renderSlackMessage(eventFor('SUCCEEDED', { fastRollback: 'window' }));
+
+    expect(textOf(undoing.blocks)).toContain('*Trigger*\nfast rollback of ml-inference-v2: no canary, no bake');
+    expect(textOf(window.blocks)).toContain('*Trigger*\nfast rollback to a recent image (rollbackWindow): no canary, no bake');
+  });
+
   it('shows an image pushed without a tag by repository and digest', () => {
     const message = renderSlackMessage(eventFor('STARTED', { image: { repository: 'web', digest: `sha256:${'a'.repeat(64)}`, uri: 'r/web@sha256:…' } }));
 
