@@ -287,6 +287,23 @@ const reconcileSchema = z
   .default({ everyMinutes: 15, onDrift: 'report' })
   .describe('The reconciler (a schedule): deploys pushes EventBridge lost and reports drift. false: never for this target.');
 
+const tagPolicySchema = z
+  .union([
+    z.enum(['glob', 'semver']),
+    z
+      .object({
+        semver: z
+          .object({
+            allow: z.enum(['major', 'minor', 'patch']).default('major').describe('How far a push may move the version: any higher version (major), within the major version (minor), or within the minor version (patch).'),
+            prerelease: z.union([z.boolean(), z.array(z.string().regex(/^[0-9A-Za-z-]+$/)).min(1)]).default(false).describe('Prereleases (v1.5.0-rc.1): none (false), any (true), or those whose first label is listed (["rc"]).'),
+          })
+          .strict(),
+      })
+      .strict(),
+  ])
+  .default('glob')
+  .describe('Which pushes deploy by themselves: glob (push time orders them, the default), or semver (the tag\'s version orders them; older versions and the refused ones are SKIPPED).');
+
 const targetSchema = z
   .object({
     name: z.string().regex(NAME_PATTERN, 'must be 1-40 characters of a-z, 0-9 and -, starting and ending with a letter or digit'),
@@ -304,6 +321,7 @@ const targetSchema = z
     smokeTests: z.array(smokeTestSchema).max(MAX_SMOKE_TESTS).default([]),
     notifications: targetNotificationsSchema.optional(),
     reconcile: reconcileSchema,
+    tagPolicy: tagPolicySchema,
     rollbackWindow: z
       .number()
       .int()

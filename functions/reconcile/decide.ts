@@ -1,4 +1,5 @@
-import { claimForPushes, type SlotRecord, type StartRequest, type TargetSlotState } from '../slots/model';
+import type { TagPolicy } from '../policy/tag-policy';
+import { claimForPushes, notNewer, type SlotRecord, type StartRequest, type TargetSlotState } from '../slots/model';
 import type { NewestImage } from './images';
 
 /**
@@ -13,13 +14,13 @@ import type { NewestImage } from './images';
  * A target the deployer never deployed is left alone: what runs there was not its
  * doing, and the reconciler follows pushes from the first deployment on.
  */
-function notMissed(state: TargetSlotState | undefined, newest: NewestImage): string | undefined {
+function notMissed(state: TargetSlotState | undefined, newest: NewestImage, policy: TagPolicy = { kind: 'glob' }): string | undefined {
   const known = state?.desired ?? state?.deployed;
   if (!state || !known) return 'ecr-deployer has not deployed this target yet: the reconciler follows pushes from its first deployment on';
   if (known.digest === newest.digest) return 'runs, or will run, the newest image';
   if (state.rolledBack?.includes(newest.digest)) return 'the newest image was rolled back';
-  if (newest.pushedAt.getTime() <= Date.parse(known.at)) return 'the newest image is not newer than what it runs or will run';
-  return undefined;
+  const wanted = { digest: newest.digest, tag: newest.tag, at: newest.pushedAt.toISOString(), trigger: { kind: 'reconcile' as const }, ...(newest.version ? { version: newest.version } : {}) };
+  return notNewer(policy, wanted, known);
 }
 
 /** A deployment holds, waits for, or is about to take the slot: the reconciler leaves it alone. */

@@ -1,5 +1,6 @@
 import { tagMatchesTarget, type CompiledDeployments } from '../config/packaged';
 import { buildDriftEvent, publishDeploymentEvents } from '../events/deployment-events';
+import { tagPolicyOf } from '../policy/tag-policy';
 import type { ResolvedTarget } from '../shared/deployment';
 import { imageRef } from '../shared/image';
 import { logger } from '../shared/logger';
@@ -54,9 +55,10 @@ async function recordMissedPushes(targets: ResolvedTarget[], slots: Map<string, 
     const { images, calls } = await listTaggedImages(repository);
     report.calls.ecr += calls;
     for (const target of followers) {
-      const newest = newestFollowedImage(images, (tag) => tagMatchesTarget(compiled, target.name, tag));
+      const policy = tagPolicyOf(target);
+      const newest = newestFollowedImage(images, (tag) => tagMatchesTarget(compiled, target.name, tag), policy);
       if (!newest) continue;
-      const why = notMissed(slots.get(slotOf(target).key)?.targets[target.name], newest);
+      const why = notMissed(slots.get(slotOf(target).key)?.targets[target.name], newest, policy);
       if (why) continue;
       const pushedAt = newest.pushedAt.toISOString();
       const recorded = await recordPush({ repository, registry: settings.registry, digest: newest.digest, tag: newest.tag, pushedAt }, [target], settings.stateMachineArn, now);

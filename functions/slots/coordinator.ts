@@ -1,5 +1,6 @@
 import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { canarySteps } from '../lambda/function';
+import { tagPolicyOf, versionOfTag } from '../policy/tag-policy';
 import { buildSkippedEvent, publishDeploymentEvents, type DeploymentEventDetail } from '../events/deployment-events';
 import { withTransientErrorsNamed } from '../shared/aws-errors';
 import { sfn } from '../shared/clients/sfn';
@@ -104,7 +105,7 @@ async function recordPush(push: PushedImage, targets: ResolvedTarget[], stateMac
     const trigger: WantedImage['trigger'] = push.eventId ? { kind: 'ecr-push', eventIds: [push.eventId] } : { kind: 'reconcile' };
     const wanted: WantedImage = { digest: push.digest, tag: push.tag, at: push.pushedAt, trigger };
     const { result } = await updateSlot(slot.key, slot.kind, (record) => {
-      const outcomes = group.map((target) => ({ target, outcome: applyPush(record, target.name, wanted) }));
+      const outcomes = group.map((target) => ({ target, outcome: applyPush(record, target.name, wanted, tagPolicyOf(target)) }));
       return { outcomes, start: claimForPushes(record, now) ?? unconfirmedClaim(record) };
     });
     const events: DeploymentEventDetail[] = [];
@@ -188,9 +189,13 @@ async function holdSlot(
   const [change] = deployment.changes;
   if (!change) throw new Error(`deployment ${deployment.id} has no change`);
   const until = request.until ?? new Date(now.getTime() + settings.rollout.waitForSlotSeconds * 1000).toISOString();
+  // A person may deploy any version; under a semver policy its version is what later pushes must beat.
+  const policy = tagPolicyOf(change.target);
+  const named = policy.kind === 'semver' && change.image.tag ? versionOfTag({ ...policy, prerelease: true }, change.image.tag) : undefined;
   const wanted: WantedImage = {
     digest: change.image.digest,
     ...(change.image.tag ? { tag: change.image.tag } : {}),
+    ...(named && 'version' in named ? { version: named.version } : {}),
     at: deployment.startedAt,
     trigger: deployment.trigger,
     ...(change.rollbackOf ? { rollbackOf: change.rollbackOf } : {}),

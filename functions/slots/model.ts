@@ -2,6 +2,7 @@ import type { TargetKind } from '../config/schema';
 import type { Trigger } from '../shared/deployment';
 import { shortDigest } from '../shared/image';
 import type { ApprovalRequest } from '../approval/model';
+import { higherVersion, notAnUpgrade, versionOfTag, type TagPolicy } from '../policy/tag-policy';
 import { executionNameFor } from './identity';
 
 /**
@@ -24,6 +25,8 @@ interface WantedImage {
   trigger: Trigger;
   /** A rollback: the deployment (id) it undoes. */
   rollbackOf?: string;
+  /** Under `tagPolicy: semver`, the version its tag names (`v1.4.0` → `1.4.0`): what "newer" means then. */
+  version?: string;
 }
 
 /** How a deployment of a target ended, as far as the slot is concerned. */
@@ -38,7 +41,7 @@ interface TargetSlotState {
    * What the target runs as far as the deployer knows: what its last successful deployment left,
    * and the revision it left (task or job definition ARN, Lambda version ARN or image), which the reconciler compares with what runs.
    */
-  deployed?: { digest: string; tag?: string; at: string; deploymentId: string; revision?: string };
+  deployed?: { digest: string; tag?: string; at: string; deploymentId: string; revision?: string; version?: string };
   /** The last deployment of the target and how it ended. */
   last?: { deploymentId: string; digest: string; status: SlotOutcome; at: string };
   /** Digests rolled back (or undone by a rollback): pushes of them never deploy by themselves. Newest last. */
@@ -136,8 +139,17 @@ function remember(list: string[] | undefined, digest: string): string[] {
 }
 
 /** The image a push must beat: what the target should run, else what it runs. */
-function newestKnown(state: TargetSlotState): { digest: string; at: string } | undefined {
+function newestKnown(state: TargetSlotState): { digest: string; at: string; tag?: string; version?: string } | undefined {
   return state.desired ?? state.deployed;
+}
+
+/**
+ * Why a push is not newer than what the target runs or will run, or undefined when it is (pure):
+ * its version under a semver policy (when what it must beat has one), else its push time.
+ */
+function notNewer(policy: TagPolicy, push: WantedImage, known: { digest: string; at: string; tag?: string; version?: string }, target = 'the target'): string | undefined {
+  if (policy.kind === 'semver' && push.version && known.version) return notAnUpgrade(policy, push.version, { version: known.version, ...(known.tag ? { tag: known.tag } : {}) });
+  return push.at <= known.at ? `older than ${short(known.digest)} (pushed at ${known.at}), which ${target} runs or will run: a push never downgrades` : undefined;
 }
 
 /** The push event ids a deployment carries, for tracing: the latest few, so that its input stays bounded. */
@@ -149,8 +161,14 @@ const latestEventIds = (ids: string[]): string[] => ids.slice(-MAX_EVENT_IDS);
  * Newer pushes become desired; older ones, rolled-back digests and repeats change
  * nothing. A pending image it replaces is returned as superseded.
  */
-function applyPush(record: SlotRecord, target: string, push: WantedImage): { recorded: boolean; skipped?: SkippedPush; superseded?: SkippedPush; duplicate?: string } {
+function applyPush(record: SlotRecord, target: string, pushed: WantedImage, policy: TagPolicy = { kind: 'glob' }): { recorded: boolean; skipped?: SkippedPush; superseded?: SkippedPush; duplicate?: string } {
   const state = targetOf(record, target);
+  let push = pushed;
+  if (policy.kind === 'semver') {
+    const named = versionOfTag(policy, pushed.tag ?? '');
+    if ('refused' in named) return { recorded: false, skipped: { target, image: pushed, reason: named.refused } };
+    push = { ...pushed, version: named.version };
+  }
   const eventId = push.trigger.eventIds?.[0];
   if (state.rolledBack?.includes(push.digest)) {
     return {
@@ -166,6 +184,10 @@ function applyPush(record: SlotRecord, target: string, push: WantedImage): { rec
   if (known?.digest === push.digest) {
     const desired = state.desired;
     if (eventId && desired?.trigger.eventIds?.includes(eventId)) return { recorded: false, duplicate: 'the same push event, delivered again' };
+    // One image pushed under several version tags: the highest names it.
+    if (desired?.digest === push.digest && push.version && desired.version && higherVersion(push.version, desired.version) !== desired.version) {
+      state.desired = { ...desired, ...(push.tag ? { tag: push.tag } : {}), version: push.version };
+    }
     const failedBefore = state.last?.digest === push.digest && state.last.status !== 'SUCCEEDED' && state.deployed?.digest !== push.digest;
     const inFlight = record.lease?.images[target]?.digest === push.digest;
     if (desired && failedBefore && !state.pending && !inFlight) {
@@ -176,12 +198,8 @@ function applyPush(record: SlotRecord, target: string, push: WantedImage): { rec
     }
     return { recorded: false, duplicate: `${short(push.digest)} is already ${state.pending ? 'waiting to deploy' : inFlight ? 'deploying' : 'deployed or deploying'}` };
   }
-  if (known && push.at <= known.at) {
-    return {
-      recorded: false,
-      skipped: { target, image: push, reason: `older than ${short(known.digest)} (pushed at ${known.at}), which ${target} runs or will run: a push never downgrades` },
-    };
-  }
+  const older = known ? notNewer(policy, push, known, target) : undefined;
+  if (older) return { recorded: false, skipped: { target, image: push, reason: older } };
   const previous = state.pending ? state.desired : undefined;
   state.desired = push;
   state.pending = state.deployed?.digest !== push.digest;
@@ -379,7 +397,7 @@ function release(record: SlotRecord, execution: string, status: SlotOutcome, now
       state.rolledBack = state.rolledBack?.filter((d) => d !== image.digest);
       if (state.rolledBack?.length === 0) delete state.rolledBack;
       const revision = revisions[target];
-      state.deployed = { digest: image.digest, ...(image.tag ? { tag: image.tag } : {}), at: image.at, deploymentId: execution, ...(revision ? { revision } : {}) };
+      state.deployed = { digest: image.digest, ...(image.tag ? { tag: image.tag } : {}), at: image.at, deploymentId: execution, ...(revision ? { revision } : {}), ...(image.version ? { version: image.version } : {}) };
       state.succeeded = remember(state.succeeded, image.digest);
       if (state.desired?.digest === image.digest) state.pending = false;
       delete state.drift;
@@ -416,5 +434,5 @@ function recover(record: SlotRecord, execution: string, status: 'ABORTED' | 'TIM
   return { released: true, next: claimForPushes(record, now) };
 }
 
-export { emptyRecord, copyOf, withinRollbackWindow, applyPush, claimForPushes, unconfirmedClaim, confirmClaim, acquireForRequest, release, recover, expire, CLAIM_SECONDS };
+export { emptyRecord, copyOf, withinRollbackWindow, applyPush, notNewer, claimForPushes, unconfirmedClaim, confirmClaim, acquireForRequest, release, recover, expire, CLAIM_SECONDS };
 export type { SlotRecord, TargetSlotState, WantedImage, Lease, Waiter, SlotOutcome, SlotExecutionInput, SkippedPush, StartRequest, HoldResult };

@@ -103,6 +103,18 @@ describe('a push EventBridge did not deliver', () => {
     expect(runningDigest()).toBe(V1);
   });
 
+  it('under tagPolicy: semver, is the highest version, whatever the push times', async () => {
+    await deployedOnce(streamMlTarget({ tagPolicy: 'semver' }));
+    const now = Date.now();
+    account.ecr.pushImage(REPOSITORY, V2, ['v1.6.0'], new Date(now - 60_000));
+    account.ecr.pushImage(REPOSITORY, digest('later-lower'), ['v1.4.5'], new Date(now));
+
+    const report = await sweep();
+
+    expect(report.missedPushes).toEqual([expect.objectContaining({ digest: V2, tag: 'v1.6.0' })]);
+    expect(runningDigest()).toBe(V2);
+  });
+
   it('of a target ecr-deployer never deployed, is left alone (what runs there was not its doing)', async () => {
     account = await createTestWorld();
     useDeploymentsFile([streamMlTarget()]);

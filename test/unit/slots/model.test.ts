@@ -294,3 +294,20 @@ describe('leases', () => {
     expect(record.targets.web?.last).toMatchObject({ deploymentId: stopped, status: 'ABORTED' });
   });
 });
+
+describe('applyPush under tagPolicy: semver', () => {
+  const semver = { kind: 'semver' as const, allow: 'major' as const, prerelease: false };
+  const tagged = (n: number, second: number, tag: string) => ({ ...pushed(n, second), tag });
+
+  it('names an image pushed under several version tags by the highest, and deploys it once', () => {
+    const record = fresh();
+    applyPush(record, 'web', tagged(1, 0, 'v1.5.0'), semver);
+
+    const again = applyPush(record, 'web', tagged(1, 1, 'v1.5.1'), semver);
+    const lower = applyPush(record, 'web', tagged(1, 2, 'v1.4.9'), semver);
+
+    expect(again).toMatchObject({ recorded: false, duplicate: expect.any(String) });
+    expect(lower).toMatchObject({ recorded: false, duplicate: expect.any(String) });
+    expect(record.targets.web?.desired).toMatchObject({ tag: 'v1.5.1', version: '1.5.1' });
+  });
+});
