@@ -1,6 +1,12 @@
 import { GetExecutionHistoryCommand } from '@aws-sdk/client-sfn';
 import { deploymentRecords, withRecordedState, type DeploymentRecord, type ScanStats } from '../../functions/deployment/history';
+import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { deploymentRecordOfLedgerEntry, entriesIfLedger } from '../../functions/ledger/records';
+import { revisionLabel } from '../../functions/notifications/render';
+import type { ResolvedTarget } from '../../functions/shared/deployment';
+import { slotOf } from '../../functions/slots/identity';
+import type { TargetSlotState } from '../../functions/slots/model';
+import { readSlot } from '../../functions/slots/store';
 import { defaultLedgerTable, type LedgerTable } from '../../functions/ledger/store';
 import { parseImageReference, shortDigest } from '../../functions/shared/image';
 import type { CliContext } from '../context';
@@ -192,6 +198,17 @@ function printRows(context: CliContext, rows: StatusRow[]): void {
   context.out.line();
 }
 
+/** The drift the reconciler recorded in the target's slot, if any; none when the slot table cannot be read (a stack older than it). */
+async function driftOf(context: CliContext, target: ResolvedTarget): Promise<TargetSlotState['drift']> {
+  const slot = slotOf(target);
+  try {
+    return (await readSlot(slot.key, slot.kind, context.slotTable())).targets[target.name]?.drift;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return undefined;
+    throw error;
+  }
+}
+
 /** The ledger: the stack's table, or with --local the local stack's own. */
 function ledgerOf(context: CliContext): LedgerTable | undefined {
   return context.ledgerTable() ?? (process.env.LEDGER_TABLE ? defaultLedgerTable() : undefined);
@@ -247,11 +264,13 @@ async function listDeployments(context: CliContext, targetName: string | undefin
   const what = targetName ? ` of ${targetName}` : '';
   context.errorContext.action = 'read-only Describe/Get calls on the target';
   const running = target && show.running ? runningDocument(await runningNow(context, target), rows) : undefined;
+  const drift = target && show.running ? await driftOf(context, target) : undefined;
   if (options.json) {
-    out.json({ stateMachineArn, source, ...(target && show.running ? { running } : {}), deployments: rows.map(jsonRow) });
+    out.json({ stateMachineArn, source, ...(target && show.running ? { running, drift: drift ?? null } : {}), deployments: rows.map(jsonRow) });
     return 0;
   }
   if (target && show.running) out.line(running ? runningLine(target.name, running) : `now: ${target.name}'s ${target.kind} resource was not found`);
+  if (drift) out.line(`drift: since ${formatTime(new Date(drift.since))} UTC it runs ${revisionLabel(drift.observed)}, not what ${drift.deploymentId} left (the reconciler reported it: DRIFT_DETECTED)`);
   const range = rangeText(options);
   if (rows.length === 0) {
     out.line(`no deployments${what}${range} found among the ${stats.listed} most recent executions of ${stateMachineArn}${targetName ? ', nor in the deployment ledger' : ''}.`);

@@ -1,8 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeServicesCommand, DescribeTaskDefinitionCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { LedgerEntry } from '../../functions/ledger/entry';
 import { recordInLedger } from '../../functions/ledger/store';
+import { updateSlot } from '../../functions/slots/store';
 import { useFreshTables } from '../support/dynamodb';
 import { runCli } from './support';
 
@@ -13,6 +15,7 @@ import { runCli } from './support';
  */
 
 const sfnMock = mockClient(SFNClient);
+const ecsMock = mockClient(ECSClient);
 const tables = useFreshTables();
 const dynamodb = new DynamoDBClient({});
 
@@ -56,6 +59,7 @@ beforeEach(async () => {
 
 afterAll(() => {
   sfnMock.restore();
+  ecsMock.restore();
 });
 
 const env = () => ({ AWS_REGION: 'us-east-1', ECR_DEPLOYER_STATE_MACHINE_ARN: STATE_MACHINE, ECR_DEPLOYER_LEDGER_TABLE: tables.current().ledger });
@@ -125,5 +129,32 @@ describe('history <target> --since --until', () => {
 
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('history needs a target, or --environment');
+  });
+});
+
+describe('status <target>', () => {
+  it('says when the target drifted: what it runs since when, instead of what which deployment left', async () => {
+    const slots = { client: dynamodb, name: tables.current().slots };
+    await updateSlot(
+      'ecs:emotional-parrot/stream-ml-service-1',
+      'ecs',
+      (record) => {
+        record.targets['stream-ml-service'] = {
+          deployed: { digest: `sha256:${'7f'.repeat(32)}`, tag: 'v1.4.0', at: '2026-11-01T10:00:00Z', deploymentId: 'stream-ml-service-v1-4-0', revision: taskDefinition(7) },
+          drift: { observed: taskDefinition(9), since: '2026-11-30T08:00:00.000Z', deploymentId: 'stream-ml-service-v1-4-0', reported: true },
+        };
+      },
+      slots,
+    );
+    ecsMock.on(DescribeServicesCommand).resolves({ services: [{ serviceName: 'stream-ml-service-1', status: 'ACTIVE', taskDefinition: taskDefinition(9), deployments: [{ status: 'PRIMARY', createdAt: new Date('2026-11-30T07:59:00Z') }] }] });
+    ecsMock.on(DescribeTaskDefinitionCommand).resolves({ taskDefinition: { containerDefinitions: [{ name: 'stream-ml-service', image: `123456789012.dkr.ecr.us-east-1.amazonaws.com/stream-ml-service@sha256:${'13'.repeat(32)}` }] } });
+    const withSlots = { ...env(), ECR_DEPLOYER_SLOTS_TABLE: slots.name };
+
+    const text = await runCli(['status', 'stream-ml-service'], { env: withSlots, now: () => DECEMBER });
+    const json = await runCli(['status', 'stream-ml-service', '--json'], { env: withSlots, now: () => DECEMBER });
+
+    expect(text.code).toBe(0);
+    expect(text.stdout.split('\n')[1]).toBe('drift: since 2026-11-30 08:00:00 UTC it runs stream-ml-service:9, not what stream-ml-service-v1-4-0 left (the reconciler reported it: DRIFT_DETECTED)');
+    expect((JSON.parse(json.stdout) as { drift: unknown }).drift).toMatchObject({ observed: taskDefinition(9), since: '2026-11-30T08:00:00.000Z' });
   });
 });
