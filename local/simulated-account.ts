@@ -33,6 +33,7 @@ import { TokenBuckets } from './token-buckets';
 import { SimulatedEcr } from './simulated-ecr';
 import { SimulatedExecutions, type ExecutionStatus } from './simulated-executions';
 import { SimulatedLambda, type LambdaImageBehaviour } from './simulated-lambda';
+import { SimulatedRules } from './simulated-rules';
 
 /**
  * An AWS account held in memory: ECS clusters, services, task definition revisions
@@ -169,6 +170,8 @@ class SimulatedAwsAccount {
   public readonly ecr: SimulatedEcr;
   /** Step Functions beyond StartExecution: runs, histories and outcomes of executions. */
   public readonly stepFunctions: SimulatedExecutions;
+  /** EventBridge rules of the default event bus: scheduled ECS tasks and Batch jobs. */
+  public readonly rules: SimulatedRules;
 
   public constructor() {
     this.install();
@@ -176,6 +179,7 @@ class SimulatedAwsAccount {
     this.lambda = new SimulatedLambda(ACCOUNT_ID, REGION, (image) => this.lambdaBehaviourOf(image), digestOf, (service, command, run) => this.handle(service, command, run));
     this.ecr = new SimulatedEcr(ACCOUNT_ID, (service, command, run) => this.handle(service, command, run));
     this.stepFunctions = new SimulatedExecutions(this.mocks[1], this.executions, ACCOUNT_ID, REGION, (service, command, run) => this.handle(service, command, run));
+    this.rules = new SimulatedRules(this.mocks[2], (service, command, run) => this.handle(service, command, run));
   }
 
   /** Stops intercepting the SDK clients. */

@@ -193,6 +193,31 @@ function preDeployTaskStatements(targets) {
   ];
 }
 
+/**
+ * Scheduled tasks that follow the deployment (ecs.scheduledTasks, batch.scheduledJobs): read and
+ * re-point the targets of the named rules (PutTargets), passing their roles to EventBridge again,
+ * only the roles named. `auto` finds the rules by their target (the cluster) and so reaches every
+ * rule of the default event bus (README, "Scheduled tasks follow the deployment").
+ */
+function scheduledTaskStatements(targets, sid) {
+  const { rulesOfTarget } = tsxRequire('../functions/scheduled-tasks/model.ts', __filename);
+  const configured = targets.map((target) => rulesOfTarget(target)).filter((rules) => rules !== undefined);
+  if (configured.length === 0) return [];
+  const auto = configured.some((rules) => rules.auto);
+  const rules = auto ? [arn('events', 'rule/*')] : unique(configured.flatMap((rules) => rules.rules)).map((rule) => arn('events', `rule/${rule}`));
+  return [
+    ...(auto ? [{ Sid: `FindRulesOf${sid}ByCluster`, Effect: 'Allow', Action: 'events:ListRuleNamesByTarget', Resource: arn('events', 'rule/*') }] : []),
+    { Sid: `RepointTargetsOf${sid}`, Effect: 'Allow', Action: ['events:ListTargetsByRule', 'events:PutTargets'], Resource: rules },
+    {
+      Sid: `PassRolesOf${sid}ToEventBridge`,
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: unique(configured.flatMap((rules) => rules.eventsRoles)).map(roleArn),
+      Condition: { StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } },
+    },
+  ];
+}
+
 /** ECS targets: their services and clusters; task definitions as far as ECS lets us scope them. */
 function ecsStatements(targets) {
   if (targets.length === 0) return [];
@@ -248,6 +273,7 @@ function ecsStatements(targets) {
       Resource: '*',
     },
     ...preDeployTaskStatements(targets),
+    ...scheduledTaskStatements(targets, 'ScheduledTasks'),
     ...(passRoles.length === 0
       ? []
       : [
@@ -306,6 +332,7 @@ function batchStatements(targets) {
           { Sid: 'SubmitTestJobsToConfiguredQueues', Effect: 'Allow', Action: 'batch:SubmitJob', Resource: [...revisions, ...queues.map(queueArn), jobs] },
           { Sid: 'TerminateTestJobsPastTheirDeadline', Effect: 'Allow', Action: 'batch:TerminateJob', Resource: jobs },
         ]),
+    ...scheduledTaskStatements(targets, 'ScheduledJobs'),
     ...(passRoles.length === 0
       ? []
       : [
@@ -615,6 +642,7 @@ module.exports = {
   triggerDetailPattern,
   fromDeploymentsFile,
   ecsStatements,
+  batchStatements,
   functionRoles,
   notifierIamStatements,
   slackSecretStatements,

@@ -27,6 +27,8 @@ const GRAMMARS = {
   lambdaAlias: { what: 'Lambda alias', pattern: /^(?!\d+$)[A-Za-z0-9_-]+$/, rule: 'letters, digits, - and _, not only digits', maxLength: 128 },
   // IAM: a name of [\w+=,.@-], optionally under a path (`service-role/my-role`).
   iamRole: { what: 'IAM role', pattern: /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/, rule: 'a role name ([A-Za-z0-9+=,.@_-], up to 64), optionally after its path: service-role/my-role', maxLength: 512 },
+  // EventBridge: a rule of the default event bus.
+  eventRule: { what: 'EventBridge rule', pattern: /^[A-Za-z0-9._-]+$/, rule: 'letters, digits, ., - and _ (a rule of the default event bus)', maxLength: 64 },
   secretsManagerSecret: { what: 'Secrets Manager secret', pattern: /^[A-Za-z0-9/_+=.@-]+$/, rule: 'letters, digits and /_+=.@-', maxLength: 512 },
   ssmParameter: { what: 'SSM parameter', pattern: /^[A-Za-z0-9_./-]+$/, rule: 'letters, digits and _.-/', maxLength: 1011 },
   ecrRepository: {

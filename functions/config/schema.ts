@@ -6,6 +6,7 @@ import { addressRefusal } from '../smoke/addresses';
 import { isCredentialHeader } from '../smoke/headers';
 import { notificationsSchema, targetNotificationsSchema } from './notifications-schema';
 import { stateBudgetProblem } from './state-budget';
+import { DEFAULT_ECS_EVENTS_ROLE } from '../scheduled-tasks/model';
 
 
 const NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -176,6 +177,37 @@ const preDeployTaskSchema = z
   .strict()
   .refine((task) => task.timeoutSeconds / task.pollSeconds <= 1000, { message: 'at most 1000 looks per task: raise pollSeconds or lower timeoutSeconds', path: ['pollSeconds'] });
 
+/** At most this many rules per target: each becomes an IAM resource, and each re-pointed target a line of the SUCCEEDED event. */
+const MAX_SCHEDULED_RULES = 10;
+
+const ruleNames = z.array(awsName(GRAMMARS.eventRule)).min(1).max(MAX_SCHEDULED_RULES);
+const EVENTS_ROLES_WHY = "The IAM roles (names) the rules' targets run with: re-pointing a target passes its role to EventBridge again (iam:PassRole), so the deployer may pass only these";
+const eventsRolesSchema = z.array(awsName(GRAMMARS.iamRole)).min(1).max(10);
+
+
+const scheduledTasksSchema = z
+  .union([
+    z.literal('auto'),
+    ruleNames,
+    z
+      .object({
+        rules: z.union([z.literal('auto'), ruleNames]),
+        eventsRoles: eventsRolesSchema.default([DEFAULT_ECS_EVENTS_ROLE]).describe(`${EVENTS_ROLES_WHY} (default ${DEFAULT_ECS_EVENTS_ROLE}, the role the ECS console creates for scheduled tasks).`),
+      })
+      .strict(),
+  ])
+  .describe(
+    "EventBridge rules (default event bus) whose ECS targets run this service's task-definition family, pinned to a revision: after a deployment SUCCEEDED, they are re-pointed to its revision, every other field kept. A list of rule names, auto (the rules whose targets are the service's cluster), or {rules, eventsRoles}.",
+  );
+
+const scheduledJobsSchema = z
+  .object({
+    rules: ruleNames.describe('EventBridge rules (default event bus) whose Batch targets submit this job definition pinned to name:revision (or its ARN).'),
+    eventsRoles: eventsRolesSchema.describe(`${EVENTS_ROLES_WHY}.`),
+  })
+  .strict()
+  .describe('EventBridge rules whose targets submit this job definition by name:revision: after a deployment SUCCEEDED, re-pointed to its revision, every other field kept. Targets that submit it by name alone already get the latest revision.');
+
 const ecsTargetSchema = z
   .object({
     cluster: awsName(GRAMMARS.ecsCluster),
@@ -183,6 +215,7 @@ const ecsTargetSchema = z
     containers: containerNames('Containers that get the new image. Default: those whose image comes from the repository.'),
     passRoles: passRoles('task definition'),
     preDeployTask: preDeployTaskSchema.optional().describe('A one-off task from the new revision, in the service\'s network configuration (database migrations, say), that must exit 0 before the service changes.'),
+    scheduledTasks: scheduledTasksSchema.optional(),
   })
   .strict();
 
@@ -191,6 +224,7 @@ const batchTargetSchema = z
     jobDefinition: awsName(GRAMMARS.jobDefinition).describe('Job definition name: its latest ACTIVE revision is copied with the new image'),
     containers: containerNames('ECS/EKS containers that get the new image. Default: those whose image comes from the repository, or the only image the job runs.'),
     passRoles: passRoles('job definition'),
+    scheduledJobs: scheduledJobsSchema.optional(),
   })
   .strict();
 
@@ -435,6 +469,8 @@ type PromoteConfig = z.infer<typeof promoteSchema>;
 type ApprovalConfig = z.infer<typeof approvalSchema>;
 type PreDeployTaskConfig = z.infer<typeof preDeployTaskSchema>;
 type ReconcileConfig = z.infer<typeof reconcileSchema>;
+type ScheduledTasksConfig = z.infer<typeof scheduledTasksSchema>;
+type ScheduledJobsConfig = z.infer<typeof scheduledJobsSchema>;
 type ScanGateConfig = NonNullable<z.infer<typeof gatesSchema>['scanFindings']>;
 
 export { TARGET_KINDS, SCAN_SEVERITIES, deploymentsFileSchema, targetSchema, httpSmokeTestSchema, batchJobSmokeTestSchema };
@@ -455,4 +491,6 @@ export type {
   ScanGateConfig,
   ReconcileConfig,
   PreDeployTaskConfig,
+  ScheduledTasksConfig,
+  ScheduledJobsConfig,
 };

@@ -39,8 +39,18 @@ function stepRecordsBytes(smokeTests: number, containers = 10): number {
   const smokeResult = 64 + MAX_SMOKE_RESULT_LENGTH;
   const container = 4 * 256 + 2 * 400;
   const fixed = 8 * 1024;
-  return 2 * caughtError + smokeTests * smokeResult + containers * container + fixed;
+  // Scheduled tasks are re-pointed only on the way to SUCCEEDED, which carries neither caught error:
+  // their record (two lists of 20 entries, or one caught error) takes the errors' place.
+  // A re-pointed target: rule and target id (64 each), two labels (a 255-character family and a revision); a problem: the same names, an error name and a message; keys and quotes.
+  const repointed = 2 * 64 + 2 * 264 + 64;
+  const problem = 2 * 64 + 32 + SCHEDULED_TASK_MESSAGE_LENGTH + 64;
+  const scheduledTasks = Math.max(SCHEDULED_TASKS_LISTED * (repointed + problem), caughtError);
+  return Math.max(2 * caughtError, scheduledTasks) + smokeTests * smokeResult + containers * container + fixed;
 }
+
+/** The scheduled tasks' record (functions/scheduled-tasks/model.ts): entries per list, characters per message. */
+const SCHEDULED_TASKS_LISTED = 20;
+const SCHEDULED_TASK_MESSAGE_LENGTH = 300;
 
 /** The largest image reference and trigger a deployment can carry, beside its targets' settings. */
 const LARGEST_IMAGE = {
@@ -60,7 +70,9 @@ const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(v
  * shape mirrors `Deployment` (functions/shared/deployment.ts), and a test checks
  * that it is never below the real one.
  */
-function deploymentBytes(targets: readonly { repository: string; smokeTests: readonly unknown[]; ecs?: { preDeployTask?: unknown } }[]): number {
+type BudgetedTarget = { repository: string; smokeTests: readonly unknown[]; ecs?: { preDeployTask?: unknown; scheduledTasks?: unknown }; batch?: { scheduledJobs?: unknown } };
+
+function deploymentBytes(targets: readonly BudgetedTarget[]): number {
   const changes = targets.map((target) => ({
     target: { ...target, kind: 'lambda' },
     image: { ...LARGEST_IMAGE, repository: target.repository, uri: `${LARGEST_IMAGE.registry}/${target.repository}@${LARGEST_IMAGE.digest}` },
@@ -72,7 +84,9 @@ function deploymentBytes(targets: readonly { repository: string; smokeTests: rea
   const slot = { key: 'x'.repeat(600), kind: 'lambda' };
   // The settings repeat the pre-deploy task (functions/deployment/build.ts), and its state the task's progress.
   const preDeployTask = targets.find((target) => target.ecs?.preDeployTask)?.ecs?.preDeployTask;
-  const settings = { rollout, smokeTests, approval: { timeoutSeconds: 604_800 }, scanGate: { waitSeconds: 3600 }, ...(preDeployTask ? { preDeployTask } : {}) };
+  // The settings repeat the scheduled rules, merged (functions/scheduled-tasks/model.ts): never more than all of them.
+  const scheduled = targets.flatMap((target) => [target.ecs?.scheduledTasks, target.batch?.scheduledJobs].filter((rules) => rules !== undefined));
+  const settings = { rollout, smokeTests, approval: { timeoutSeconds: 604_800 }, scanGate: { waitSeconds: 3600 }, ...(preDeployTask ? { preDeployTask } : {}), ...(scheduled.length > 0 ? { scheduledRules: { scheduled, auto: true } } : {}) };
   return jsonBytes({ ...LARGEST_ENVELOPE, slot, changes, settings, trigger: LARGEST_TRIGGER });
 }
 
@@ -80,7 +94,7 @@ function deploymentBytes(targets: readonly { repository: string; smokeTests: rea
  * Why the targets of one slot could not deploy within the state limit, or
  * undefined when they can (pure).
  */
-function stateBudgetProblem(slot: string, targets: readonly { name: string; repository: string; smokeTests: readonly unknown[]; ecs?: { preDeployTask?: unknown } }[]): string | undefined {
+function stateBudgetProblem(slot: string, targets: readonly (BudgetedTarget & { name: string })[]): string | undefined {
   const bytes = deploymentBytes(targets);
   if (bytes <= DEPLOYMENT_BUDGET_BYTES) return undefined;
   const kib = (n: number) => `${Math.ceil(n / 1024)} KiB`;
@@ -94,6 +108,8 @@ export {
   DEPLOYMENT_BUDGET_BYTES,
   MAX_ERROR_MESSAGE_LENGTH,
   MAX_SMOKE_RESULT_LENGTH,
+  SCHEDULED_TASKS_LISTED,
+  SCHEDULED_TASK_MESSAGE_LENGTH,
   deploymentBytes,
   stateBudgetProblem,
   stepRecordsBytes,

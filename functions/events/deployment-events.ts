@@ -8,6 +8,7 @@ import { slotOf } from '../slots/identity';
 import { AwsTransientError } from '../shared/errors';
 import { redactDeep } from '../shared/redact';
 import { DEPLOYMENT_STATUSES, type DeploymentStatus } from './statuses';
+import type { ScheduledTasksOutcome } from '../scheduled-tasks/model';
 
 const EVENT_SOURCE = 'ecr-deployer';
 const EVENT_DETAIL_TYPE = 'Deployment State Change';
@@ -45,6 +46,11 @@ interface DeploymentEventDetail {
   supersededBy?: string;
   /** What clean-up after the failure did not manage, and what to do about it (an orphan revision left ACTIVE, a test job not terminated). */
   cleanup?: string;
+  /**
+   * SUCCEEDED, for a target with scheduled tasks (ecs.scheduledTasks, batch.scheduledJobs): the rules'
+   * targets moved to the new revision, and by name what could not follow (the deployment is not affected).
+   */
+  scheduledTasks?: ScheduledTasksOutcome;
   /** DRIFT_DETECTED: what the deployer left, what runs instead, since when it was first seen, and what the reconciler does about it. */
   drift?: DriftDetail;
 }
@@ -157,6 +163,14 @@ function reasonOf(state: DeploymentState, status: DeploymentStatus): string | un
   return parts.filter(Boolean).join(' — ') || undefined;
 }
 
+/** What re-pointing scheduled tasks did, once the deployment reached it; a step that failed as a whole is one problem. */
+function scheduledTasksOf(state: DeploymentState): ScheduledTasksOutcome | undefined {
+  if (state.scheduledTasks) return state.scheduledTasks;
+  const failed = state.scheduledTasksFailure;
+  if (!failed) return undefined;
+  return { repointed: [], failed: [{ rule: '*', error: 'ScheduledTaskNotRepointed', message: `no rule was re-pointed: ${describeCaught(failed) ?? 'no reason given'}`.slice(0, 300) }] };
+}
+
 /** What clean-up did not manage, in words a person can act on. */
 function cleanupOf(state: DeploymentState): string | undefined {
   const failed = state.cleanupFailure ?? state.orphan?.deregisterFailed;
@@ -173,6 +187,7 @@ function buildDeploymentEvents(state: DeploymentState, status: DeploymentStatus,
   const phase = status === 'STARTED' ? 'start' : status === 'ROLLBACK_FAILED' ? 'rollback' : phaseReached(state);
   const reason = reasonOf(state, status);
   const cleanup = cleanupOf(state);
+  const scheduledTasks = status === 'SUCCEEDED' ? scheduledTasksOf(state) : undefined;
   return deployment.changes.map((change) => ({
     deploymentId: deployment.id,
     target: change.target.name,
@@ -194,6 +209,7 @@ function buildDeploymentEvents(state: DeploymentState, status: DeploymentStatus,
     ...(change.promotedFrom ? { promotedFrom: { target: change.promotedFrom.target, deploymentId: change.promotedFrom.deploymentId } } : {}),
     ...(state.approval?.status === 'approved' ? { approvedBy: { by: state.approval.by, at: state.approval.at } } : {}),
     ...(cleanup ? { cleanup } : {}),
+    ...(scheduledTasks ? { scheduledTasks } : {}),
   }));
 }
 

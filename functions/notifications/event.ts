@@ -3,6 +3,7 @@ import '../shared/validation-messages';
 import { DEPLOYMENT_STATUSES } from '../events/statuses';
 import type { DeploymentEventDetail } from '../events/deployment-events';
 import { MalformedEvent } from '../shared/errors';
+import { SCHEDULED_TASK_ERRORS } from '../shared/error-names';
 import { TRIGGER_KINDS } from '../shared/deployment';
 
 /** The source and detail-type the notifier's EventBridge rule matches (functions/events/deployment-events.ts). */
@@ -35,6 +36,13 @@ const detailSchema = z.looseObject({
   approvedBy: z.optional(z.looseObject({ by: z.string(), at: z.string() })),
   supersededBy: z.optional(z.string()),
   cleanup: z.optional(z.string()),
+  scheduledTasks: z.optional(
+    z.looseObject({
+      repointed: z.array(z.looseObject({ rule: z.string(), targetId: z.string(), from: z.optional(z.string()), to: z.string() })),
+      failed: z.array(z.looseObject({ rule: z.string(), targetId: z.optional(z.string()), error: z.enum(SCHEDULED_TASK_ERRORS), message: z.string() })),
+      omitted: z.optional(z.number()),
+    }),
+  ),
   drift: z.optional(
     z.looseObject({ expected: z.string(), observed: z.string(), since: z.string(), deployedBy: z.string(), differences: z.array(z.string()), action: z.enum(['report', 'redeploy']) }),
   ),

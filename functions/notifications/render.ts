@@ -213,6 +213,18 @@ function driftBlock(detail: DeploymentEventDetail): SlackBlock | undefined {
   return { type: 'section', text: { type: 'mrkdwn', text: `:compass: *What differs* (first seen ${escapeMrkdwn(formatTime(drift.since))}; left by ${code(drift.deployedBy)})\n${lines.join('\n')}\n${action}` } };
 }
 
+/** Scheduled tasks after SUCCEEDED: each rule target moved to the new revision, and by name what could not follow. */
+function scheduledTasksBlock(detail: DeploymentEventDetail): SlackBlock | undefined {
+  const outcome = detail.scheduledTasks;
+  if (!outcome || (outcome.repointed.length === 0 && outcome.failed.length === 0)) return undefined;
+  const lines = [
+    ...outcome.repointed.map((task) => `• ${code(`${task.rule}/${task.targetId}`)} → ${code(task.to)}${task.from ? ` (was ${code(task.from)})` : ''}`),
+    ...outcome.failed.map((problem) => `• :warning: ${code(problem.error)} ${escapeMrkdwn(truncate(problem.message, REASON_MAX))}`),
+    ...(outcome.omitted ? [`• and ${outcome.omitted} more`] : []),
+  ];
+  return { type: 'section', text: { type: 'mrkdwn', text: `:alarm_clock: *Scheduled tasks*\n${lines.join('\n')}` } };
+}
+
 function reasonBlock(detail: DeploymentEventDetail): SlackBlock | undefined {
   if (!detail.reason || detail.status === 'AWAITING_APPROVAL' || detail.drift) return undefined;
   const label = FAILURE_STATUSES.has(detail.status) ? `*Failed in* ${code(detail.phase)}` : '*Reason*';
@@ -265,7 +277,7 @@ function renderSlackMessage(detail: DeploymentEventDetail): SlackMessage {
     { type: 'header', text: { type: 'plain_text', text: truncate(headline(detail), HEADER_MAX), emoji: true } },
     { type: 'section', fields },
   ];
-  for (const block of [approvalBlock(detail), driftBlock(detail), reasonBlock(detail), cleanupBlock(detail)]) if (block) blocks.push(block);
+  for (const block of [approvalBlock(detail), driftBlock(detail), reasonBlock(detail), cleanupBlock(detail), scheduledTasksBlock(detail)]) if (block) blocks.push(block);
   blocks.push(contextBlock(detail));
   return { text: fallbackText(detail), blocks };
 }
@@ -281,7 +293,7 @@ function renderThreadReply(detail: DeploymentEventDetail): SlackMessage {
   const duration = elapsed(detail);
   if (duration) parts.push(`after ${duration}`);
   const blocks: SlackBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: parts.join(' · ') } }];
-  for (const block of [approvalBlock(detail), driftBlock(detail), reasonBlock(detail), cleanupBlock(detail)]) if (block) blocks.push(block);
+  for (const block of [approvalBlock(detail), driftBlock(detail), reasonBlock(detail), cleanupBlock(detail), scheduledTasksBlock(detail)]) if (block) blocks.push(block);
   return { text: fallbackText(detail), blocks };
 }
 

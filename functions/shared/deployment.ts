@@ -2,6 +2,7 @@ import type { PreDeployTaskConfig, SmokeTest, TargetConfig, TargetKind } from '.
 import type { SlotRef } from '../slots/identity';
 import type { ImageRef } from './image';
 import type { ApprovalStatus } from '../approval/model';
+import type { ScheduledRules, ScheduledTasksOutcome } from '../scheduled-tasks/model';
 
 /** A target from deployments.yml with defaults applied and its kind made explicit. */
 type ResolvedTarget = TargetConfig & { kind: TargetKind };
@@ -57,6 +58,8 @@ interface DeploymentSettings {
   scanGate?: { waitSeconds: number };
   /** An ECS target has `ecs.preDeployTask`: run it from the new revision, and change the service only once it exited 0. */
   preDeployTask?: PreDeployTaskConfig;
+  /** Targets have `ecs.scheduledTasks` or `batch.scheduledJobs`: after the smoke tests passed, those rules follow the new revision. */
+  scheduledRules?: ScheduledRules;
 }
 
 /** What is being deployed where. Fixed for the whole execution. */
@@ -280,6 +283,9 @@ interface DeploymentState {
   orphan?: OrphanCleanup;
   /** Clean-up after a failure before the target changed that did not work (an orphan revision left ACTIVE). */
   cleanupFailure?: CaughtError;
+  /** What re-pointing the scheduled tasks did (functions/scheduled-tasks), or why it could not run at all. */
+  scheduledTasks?: ScheduledTasksOutcome;
+  scheduledTasksFailure?: CaughtError;
   /** A terminal event could not be published, after retrying at length. */
   terminalEventFailure?: CaughtError;
 }

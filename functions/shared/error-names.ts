@@ -59,10 +59,18 @@ const DEPLOYMENT_FAILURES = [
   'PreDeployTaskFailed',
 ] as const;
 
+/**
+ * Never thrown: named in the SUCCEEDED event (`scheduledTasks.failed`) when a scheduled task
+ * could not follow the deployment, which itself is not affected (functions/scheduled-tasks).
+ * A rule gone; a named rule with no target pinned to the family; a target whose role the
+ * deployer may not pass; EventBridge refusing the change.
+ */
+const SCHEDULED_TASK_ERRORS = ['ScheduledTaskRuleNotFound', 'ScheduledTaskNotFound', 'ScheduledTaskRoleNotAllowed', 'ScheduledTaskNotRepointed'] as const;
+
 /** Thrown outside the state machine: the trigger refuses an event that is not an ECR image action. */
 const TRIGGER_ERRORS = ['MalformedEvent'] as const;
 
 /** Matches every error; every Task state ends its Catch list with it. */
 const CATCH_ALL = 'States.ALL';
 
-export { REJECTED_ERRORS, SLOT_ERRORS, SLOT_LOST, SLOT_BUSY, RETRIED_ERRORS, PLATFORM_ERRORS, TRANSIENT_ERRORS, DEPLOYMENT_FAILURES, TRIGGER_ERRORS, CATCH_ALL };
+export { REJECTED_ERRORS, SLOT_ERRORS, SLOT_LOST, SLOT_BUSY, RETRIED_ERRORS, PLATFORM_ERRORS, TRANSIENT_ERRORS, DEPLOYMENT_FAILURES, SCHEDULED_TASK_ERRORS, TRIGGER_ERRORS, CATCH_ALL };

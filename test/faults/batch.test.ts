@@ -20,9 +20,25 @@ describeFaultMatrix({
     latest: jobDefinitionLabel(account.batch.latestActive(SPLITTER.jobDefinition)?.jobDefinitionArn ?? ''),
     revisions: account.batch.jobDefinitions.filter((d) => d.jobDefinitionName === SPLITTER.jobDefinition).map((d) => `${d.revision} ${d.status}`),
     testJobs: account.batch.jobs.map((job) => job.status),
+    scheduledJobs: account.rules.pinned(),
   }),
   scenarios: [
     { name: 'the test job succeeds', run: push },
+    {
+      name: 'the test job succeeds, and a scheduled rule follows the new revision',
+      run: (account) => {
+        account.rules.putRule('splitter-nightly', [
+          {
+            Id: 'split',
+            Arn: `arn:aws:batch:us-east-1:123456789012:job-queue/${SPLITTER.jobQueue}`,
+            RoleArn: 'arn:aws:iam::123456789012:role/upscaler-events-submit',
+            BatchParameters: { JobDefinition: `${SPLITTER.jobDefinition}:1`, JobName: 'nightly-split' },
+          },
+        ]);
+        const target = splitterTarget({ batch: { jobDefinition: SPLITTER.jobDefinition, passRoles: ['upscaler-splitter-job-role', 'upscaler-batch-execution-role'], scheduledJobs: { rules: ['splitter-nightly'], eventsRoles: ['upscaler-events-submit'] } } });
+        return push(account, target);
+      },
+    },
     {
       name: 'the test job fails and the revision is rolled back',
       run: (account) => {

@@ -36,9 +36,21 @@ describeFaultMatrix({
       .map(({ taskDefinition }) => `${taskDefinition.revision} ${taskDefinition.status}`),
     // A retried RunTask starts no second pre-deploy task.
     oneOffTasks: account.oneOffTasks.size,
+    scheduledTasks: account.rules.pinned(),
   }),
   scenarios: [
     { name: 'a healthy image is deployed and smoke-tested', run: push },
+    {
+      name: 'a healthy image is deployed, and its scheduled tasks follow',
+      run: (account) => {
+        const cluster = `arn:aws:ecs:us-east-1:123456789012:cluster/${STREAM_ML.cluster}`;
+        const task = (id: string, taskDefinition: string) => ({ Id: id, Arn: cluster, RoleArn: 'arn:aws:iam::123456789012:role/ecsEventsRole', EcsParameters: { TaskDefinitionArn: `arn:aws:ecs:us-east-1:123456789012:task-definition/${taskDefinition}`, TaskCount: 1 } });
+        account.rules.putRule('stream-ml-nightly-retrain', [task('retrain', `${STREAM_ML.family}:1`)]);
+        account.rules.putRule('stream-ml-hourly', [task('hourly', `${STREAM_ML.family}:1`), task('report', 'billing-report:3')]);
+        const withRules = streamMlTarget({ smokeTests: [{ http: { url: health.url } }], ecs: { cluster: STREAM_ML.cluster, service: STREAM_ML.service, passRoles: ['ecsTaskExecutionRole'], scheduledTasks: 'auto' } });
+        return runDeployment(executionInput(account, withRules, NEW_DIGEST, 'v1.4.0'));
+      },
+    },
     {
       name: 'a pre-deploy task exits 0, then the service changes',
       run: (account) => runDeployment(executionInput(account, withPreDeployTask(), NEW_DIGEST, 'v1.4.0')),

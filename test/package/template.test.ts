@@ -783,6 +783,8 @@ describe('serverless package', () => {
       invoke: config.targets.some((target) => target.lambda && target.smokeTests.some((test) => 'invoke' in test)),
       // Checked with a file that has one, below ("scripts/serverless-config.js, ECS pre-deploy tasks").
       preDeployTask: config.targets.some((target) => target.ecs?.preDeployTask),
+      // Checked with a file that has them, below ("scripts/serverless-config.js, scheduled tasks").
+      scheduledTasks: config.targets.some((target) => target.ecs?.scheduledTasks || target.batch?.scheduledJobs),
       secretsmanager: secretStores('SlackNotifierRole').has('secretsmanager'),
       ssm: secretStores('SlackNotifierRole').has('ssm'),
     };
@@ -790,6 +792,7 @@ describe('serverless package', () => {
       const service = action.split(':')[0]!;
       if (service === 'secretsmanager' || service === 'ssm') return secretStores(roleId).has(service);
       if (action === 'ecs:RunTask' || action === 'ecs:StopTask') return reachable.preDeployTask!;
+      if (['events:ListTargetsByRule', 'events:PutTargets', 'events:ListRuleNamesByTarget'].includes(action) && roleId !== 'DeploymentCoordinatorRole') return reachable.scheduledTasks!;
       return action === 'lambda:InvokeFunction' ? reachable.invoke! : (reachable[service] ?? true);
     };
 
@@ -857,7 +860,7 @@ describe('serverless package', () => {
 
     it("grants each role exactly the calls its functions' bundles make, and the few that Lambda and the services make with it", () => {
       // The shipped deployments.yml uses every target kind: every call is checked (a pre-deploy task, which no seed has, by the builder's own test below).
-      expect(Object.entries(reachable).filter(([, used]) => !used).map(([kind]) => kind)).toEqual(['preDeployTask', 'ssm']);
+      expect(Object.entries(reachable).filter(([, used]) => !used).map(([kind]) => kind)).toEqual(['preDeployTask', 'scheduledTasks', 'ssm']);
       // DescribeEndpoints stays unsent only while nothing turns endpoint discovery on.
       for (const [, fn] of functions()) expect(Object.keys((fn.Properties.Environment as { Variables: object }).Variables)).not.toContain('AWS_ENABLE_ENDPOINT_DISCOVERY');
 
@@ -1140,5 +1143,42 @@ describe('scripts/serverless-config.js, ECS pre-deploy tasks', () => {
 
     expect(actions).not.toContain('ecs:RunTask');
     expect(actions).not.toContain('ecs:StopTask');
+  });
+});
+
+describe('scripts/serverless-config.js, scheduled tasks', () => {
+  const script = require('../../scripts/serverless-config.js') as { ecsStatements: (targets: unknown[]) => Statement[]; batchStatements: (targets: unknown[]) => Statement[] };
+  const ecsTarget = (name: string, scheduledTasks?: unknown) => ({ name, repository: name, smokeTests: [], ecs: { cluster: 'prod', service: name, ...(scheduledTasks ? { scheduledTasks } : {}) } });
+  const of = (statements: Statement[], action: string) => statements.filter((statement) => asList(statement.Action).includes(action));
+
+  it('lets the ECS steps read and re-point only the named rules, and pass only the named roles, to EventBridge only', () => {
+    const statements = script.ecsStatements([ecsTarget('api', { rules: ['api-nightly', 'api-hourly'], eventsRoles: ['service-role/api-events'] }), ecsTarget('web', ['web-nightly']), ecsTarget('batchless')]);
+
+    expect(render(asList(of(statements, 'events:PutTargets')[0]!.Resource))).toEqual(['api-nightly', 'api-hourly', 'web-nightly'].map((rule) => `arn:aws:events:us-east-1:123456789012:rule/${rule}`));
+    expect(of(statements, 'events:ListTargetsByRule')).toEqual(of(statements, 'events:PutTargets'));
+    expect(of(statements, 'events:ListRuleNamesByTarget')).toEqual([]);
+    const passToEvents = statements.filter((statement) => statement.Condition?.StringEquals?.['iam:PassedToService'] === 'events.amazonaws.com');
+    expect(passToEvents).toHaveLength(1);
+    expect(render(asList(passToEvents[0]!.Resource))).toEqual(['arn:aws:iam::123456789012:role/service-role/api-events', 'arn:aws:iam::123456789012:role/ecsEventsRole']);
+  });
+
+  it('auto reaches every rule of the default bus, found by the cluster', () => {
+    const statements = script.ecsStatements([ecsTarget('api', 'auto')]);
+
+    expect(render(asList(of(statements, 'events:ListRuleNamesByTarget')[0]!.Resource))).toEqual(['arn:aws:events:us-east-1:123456789012:rule/*']);
+    expect(render(asList(of(statements, 'events:PutTargets')[0]!.Resource))).toEqual(['arn:aws:events:us-east-1:123456789012:rule/*']);
+  });
+
+  it('lets the Batch steps re-point their named rules', () => {
+    const statements = script.batchStatements([{ name: 'etl', repository: 'etl', smokeTests: [], batch: { jobDefinition: 'etl', scheduledJobs: { rules: ['etl-0300'], eventsRoles: ['etl-submit'] } } }]);
+
+    expect(render(asList(of(statements, 'events:PutTargets')[0]!.Resource))).toEqual(['arn:aws:events:us-east-1:123456789012:rule/etl-0300']);
+    expect(render(asList(statements.find((statement) => statement.Condition?.StringEquals?.['iam:PassedToService'] === 'events.amazonaws.com')!.Resource))).toEqual(['arn:aws:iam::123456789012:role/etl-submit']);
+  });
+
+  it('grants no EventBridge rule or role without scheduled tasks', () => {
+    const actions = [...script.ecsStatements([ecsTarget('web')]), ...script.batchStatements([{ name: 'etl', repository: 'etl', smokeTests: [], batch: { jobDefinition: 'etl' } }])].flatMap((statement) => asList(statement.Action));
+
+    expect(actions.filter((action) => action.startsWith('events:'))).toEqual([]);
   });
 });

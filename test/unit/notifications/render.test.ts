@@ -145,6 +145,21 @@ describe('renderSlackMessage', () => {
     expect(message.text).toContain('changed outside ecr-deployer');
   });
 
+  it('lists the scheduled tasks that followed, and by name those that could not', () => {
+    const message = renderSlackMessage(
+      eventFor('SUCCEEDED', {
+        scheduledTasks: {
+          repointed: [{ rule: 'stream-ml-nightly-retrain', targetId: 'retrain', from: 'stream-ml-service:8', to: 'stream-ml-service:9' }],
+          failed: [{ rule: 'stream-ml-retired', error: 'ScheduledTaskRuleNotFound', message: 'rule stream-ml-retired does not exist on the default event bus: remove it from deployments.yml, or create it again' }],
+        },
+      }),
+    );
+    const text = textOf(message.blocks);
+
+    expect(text).toContain('*Scheduled tasks*\n• `stream-ml-nightly-retrain/retrain` → `stream-ml-service:9` (was `stream-ml-service:8`)\n• :warning: `ScheduledTaskRuleNotFound` rule stream-ml-retired does not exist');
+    expect(textOf(renderSlackMessage(eventFor('SUCCEEDED')).blocks)).not.toContain('Scheduled tasks');
+  });
+
   it('says a rollback was fast: no canary, no bake', () => {
     const undoing = renderSlackMessage(eventFor('SUCCEEDED', { rollbackOf: 'ml-inference-v2', fastRollback: 'rollback' }));
     const window = renderSlackMessage(eventFor('SUCCEEDED', { fastRollback: 'window' }));
