@@ -30,6 +30,7 @@ const CLIENTS: Record<string, { pkg: string; client: string }> = {
   secretsmanager: { pkg: '@aws-sdk/client-secrets-manager', client: 'SecretsManagerClient' },
   AmazonSSM: { pkg: '@aws-sdk/client-ssm', client: 'SSMClient' },
   ElasticLoadBalancing_v10: { pkg: '@aws-sdk/client-elastic-load-balancing-v2', client: 'ElasticLoadBalancingV2Client' },
+  GraniteServiceVersion20100801: { pkg: '@aws-sdk/client-cloudwatch', client: 'CloudWatchClient' },
 };
 
 /** Commands a bundle carries that its function never sends: they are not part of the floor. */

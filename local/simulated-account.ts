@@ -34,6 +34,7 @@ import { SimulatedEcr } from './simulated-ecr';
 import { SimulatedExecutions, type ExecutionStatus } from './simulated-executions';
 import { SimulatedLambda, type LambdaImageBehaviour } from './simulated-lambda';
 import { SimulatedRules } from './simulated-rules';
+import { SimulatedCloudWatch } from './simulated-cloudwatch';
 
 /**
  * An AWS account held in memory: ECS clusters, services, task definition revisions
@@ -172,6 +173,8 @@ class SimulatedAwsAccount {
   public readonly stepFunctions: SimulatedExecutions;
   /** EventBridge rules of the default event bus: scheduled ECS tasks and Batch jobs. */
   public readonly rules: SimulatedRules;
+  /** CloudWatch alarms: states and their history. */
+  public readonly cloudWatch: SimulatedCloudWatch;
 
   public constructor() {
     this.install();
@@ -180,6 +183,7 @@ class SimulatedAwsAccount {
     this.ecr = new SimulatedEcr(ACCOUNT_ID, (service, command, run) => this.handle(service, command, run));
     this.stepFunctions = new SimulatedExecutions(this.mocks[1], this.executions, ACCOUNT_ID, REGION, (service, command, run) => this.handle(service, command, run));
     this.rules = new SimulatedRules(this.mocks[2], (service, command, run) => this.handle(service, command, run));
+    this.cloudWatch = new SimulatedCloudWatch((service, command, run) => this.handle(service, command, run));
   }
 
   /** Stops intercepting the SDK clients. */
@@ -188,6 +192,7 @@ class SimulatedAwsAccount {
     this.batch.restore();
     this.lambda.restore();
     this.ecr.restore();
+    this.cloudWatch.restore();
   }
 
   /** How an image behaves on Lambda: crashing images fail to update, images that never stabilise never finish updating. */

@@ -414,8 +414,13 @@ function smokeTestStatements(config) {
   const { smokeTestSecretReferences } = tsxRequire('../functions/smoke/headers.ts', __filename);
   const invoked = config.targets.filter((target) => target.lambda && target.smokeTests.some((test) => test.invoke));
   const secrets = secretReadStatements(smokeTestSecretReferences(config), 'HeaderSecrets');
-  if (invoked.length === 0) return secrets;
-  return [{ Sid: 'InvokeConfiguredFunctions', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: functionArns(invoked.map((target) => target.lambda.function)) }, ...secrets];
+  const alarms = unique(config.targets.flatMap((target) => target.alarms?.names ?? []));
+  return [
+    ...(invoked.length === 0 ? [] : [{ Sid: 'InvokeConfiguredFunctions', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: functionArns(invoked.map((target) => target.lambda.function)) }]),
+    ...secrets,
+    // The targets' alarms (alarms.names): their states and history, before the change and while it bakes.
+    ...(alarms.length === 0 ? [] : [{ Sid: 'ReadConfiguredAlarms', Effect: 'Allow', Action: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'], Resource: alarms.map((name) => arn('cloudwatch', `alarm:${name}`)) }]),
+  ];
 }
 
 /** Reading exactly these secret references (functions/shared/secret-reference.ts derives each ARN), by store; nothing for none. */

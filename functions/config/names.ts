@@ -29,6 +29,8 @@ const GRAMMARS = {
   iamRole: { what: 'IAM role', pattern: /^(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/, rule: 'a role name ([A-Za-z0-9+=,.@_-], up to 64), optionally after its path: service-role/my-role', maxLength: 512 },
   // EventBridge: a rule of the default event bus.
   eventRule: { what: 'EventBridge rule', pattern: /^[A-Za-z0-9._-]+$/, rule: 'letters, digits, ., - and _ (a rule of the default event bus)', maxLength: 64 },
+  // CloudWatch: an alarm name is any printable text (PutMetricAlarm, AlarmName); `$` would read as a CloudFormation substitution in its ARN.
+  cloudwatchAlarm: { what: 'CloudWatch alarm', pattern: /^[^\u0000-\u001f\u007f$]+$/, rule: 'printable characters but $', maxLength: 255 },
   secretsManagerSecret: { what: 'Secrets Manager secret', pattern: /^[A-Za-z0-9/_+=.@-]+$/, rule: 'letters, digits and /_+=.@-', maxLength: 512 },
   ssmParameter: { what: 'SSM parameter', pattern: /^[A-Za-z0-9_./-]+$/, rule: 'letters, digits and _.-/', maxLength: 1011 },
   ecrRepository: {

@@ -5,7 +5,7 @@ import { GRAMMARS, awsName, secretReferenceSchema } from './names';
 import { addressRefusal } from '../smoke/addresses';
 import { isCredentialHeader } from '../smoke/headers';
 import { notificationsSchema, targetNotificationsSchema } from './notifications-schema';
-import { stateBudgetProblem } from './state-budget';
+import { MAX_ALARMS, stateBudgetProblem } from './state-budget';
 import { DEFAULT_ECS_EVENTS_ROLE } from '../scheduled-tasks/model';
 
 
@@ -321,6 +321,18 @@ const reconcileSchema = z
   .default({ everyMinutes: 15, onDrift: 'report' })
   .describe('The reconciler (a schedule): deploys pushes EventBridge lost and reports drift. false: never for this target.');
 
+const alarmsSchema = z
+  .object({
+    names: z.array(awsName(GRAMMARS.cloudwatchAlarm)).min(1).max(MAX_ALARMS).describe('CloudWatch alarms (metric or composite, by name) that judge the new image.'),
+    bakeSeconds: z.number().int().min(0).max(86_400).default(300).describe('After the smoke tests passed, how long the alarms must stay out of ALARM before the deployment SUCCEEDED (default 300).'),
+    pollSeconds: z.number().int().min(10).max(300).default(30).describe('How often the alarms are looked at while baking (default 30); every transition in between is read from their history.'),
+  })
+  .strict()
+  .refine((alarms) => pollsWithinLimit(alarms.bakeSeconds, alarms.pollSeconds), { message: tooManyPolls, path: ['pollSeconds'] })
+  .describe(
+    'CloudWatch alarms that gate the deployment: one going to ALARM after the deployment began (during a Lambda canary step, or the bake after the smoke tests) rolls it back. An alarm already in ALARM when it began is reported, not blamed on the new image.',
+  );
+
 const tagPolicySchema = z
   .union([
     z.enum(['glob', 'semver']),
@@ -353,6 +365,7 @@ const targetSchema = z
     lambda: lambdaTargetSchema.optional(),
     rollout: rolloutSchema.default(ROLLOUT_DEFAULTS),
     smokeTests: z.array(smokeTestSchema).max(MAX_SMOKE_TESTS).default([]),
+    alarms: alarmsSchema.optional(),
     notifications: targetNotificationsSchema.optional(),
     reconcile: reconcileSchema,
     tagPolicy: tagPolicySchema,
@@ -469,6 +482,7 @@ type PromoteConfig = z.infer<typeof promoteSchema>;
 type ApprovalConfig = z.infer<typeof approvalSchema>;
 type PreDeployTaskConfig = z.infer<typeof preDeployTaskSchema>;
 type ReconcileConfig = z.infer<typeof reconcileSchema>;
+type AlarmsConfig = z.infer<typeof alarmsSchema>;
 type ScheduledTasksConfig = z.infer<typeof scheduledTasksSchema>;
 type ScheduledJobsConfig = z.infer<typeof scheduledJobsSchema>;
 type ScanGateConfig = NonNullable<z.infer<typeof gatesSchema>['scanFindings']>;
@@ -493,4 +507,5 @@ export type {
   PreDeployTaskConfig,
   ScheduledTasksConfig,
   ScheduledJobsConfig,
+  AlarmsConfig,
 };

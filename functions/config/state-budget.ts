@@ -17,7 +17,7 @@
 const STATE_LIMIT_BYTES = 256 * 1024;
 
 /** What the steps may add to a state, at most (see `stepRecordsBytes`). */
-const STEP_RECORDS_ALLOWANCE_BYTES = 64 * 1024;
+const STEP_RECORDS_ALLOWANCE_BYTES = 72 * 1024;
 
 /** What deployments.yml may put in one slot's deployments: the rest of the limit, with room to spare. */
 const DEPLOYMENT_BUDGET_BYTES = STATE_LIMIT_BYTES - STEP_RECORDS_ALLOWANCE_BYTES - 16 * 1024;
@@ -45,8 +45,14 @@ function stepRecordsBytes(smokeTests: number, containers = 10): number {
   const repointed = 2 * 64 + 2 * 264 + 64;
   const problem = 2 * 64 + 32 + SCHEDULED_TASK_MESSAGE_LENGTH + 64;
   const scheduledTasks = Math.max(SCHEDULED_TASKS_LISTED * (repointed + problem), caughtError);
-  return Math.max(2 * caughtError, scheduledTasks) + smokeTests * smokeResult + containers * container + fixed;
+  // The alarms already in ALARM at the baseline: name, reason cut to MAX_ALARM_REASON_LENGTH, since.
+  const alarms = MAX_ALARMS * (255 + MAX_ALARM_REASON_LENGTH + 80) + 256;
+  return Math.max(2 * caughtError, scheduledTasks) + smokeTests * smokeResult + containers * container + alarms + fixed;
 }
+
+/** Alarms per target (`alarms.names`), and the characters of CloudWatch's state reason the state keeps of each. */
+const MAX_ALARMS = 10;
+const MAX_ALARM_REASON_LENGTH = 200;
 
 /** The scheduled tasks' record (functions/scheduled-tasks/model.ts): entries per list, characters per message. */
 const SCHEDULED_TASKS_LISTED = 20;
@@ -70,7 +76,7 @@ const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(v
  * shape mirrors `Deployment` (functions/shared/deployment.ts), and a test checks
  * that it is never below the real one.
  */
-type BudgetedTarget = { repository: string; smokeTests: readonly unknown[]; ecs?: { preDeployTask?: unknown; scheduledTasks?: unknown }; batch?: { scheduledJobs?: unknown } };
+type BudgetedTarget = { repository: string; smokeTests: readonly unknown[]; ecs?: { preDeployTask?: unknown; scheduledTasks?: unknown }; batch?: { scheduledJobs?: unknown }; alarms?: unknown };
 
 function deploymentBytes(targets: readonly BudgetedTarget[]): number {
   const changes = targets.map((target) => ({
@@ -86,7 +92,7 @@ function deploymentBytes(targets: readonly BudgetedTarget[]): number {
   const preDeployTask = targets.find((target) => target.ecs?.preDeployTask)?.ecs?.preDeployTask;
   // The settings repeat the scheduled rules, merged (functions/scheduled-tasks/model.ts): never more than all of them.
   const scheduled = targets.flatMap((target) => [target.ecs?.scheduledTasks, target.batch?.scheduledJobs].filter((rules) => rules !== undefined));
-  const settings = { rollout, smokeTests, approval: { timeoutSeconds: 604_800 }, scanGate: { waitSeconds: 3600 }, ...(preDeployTask ? { preDeployTask } : {}), ...(scheduled.length > 0 ? { scheduledRules: { scheduled, auto: true } } : {}) };
+  const settings = { rollout, smokeTests, approval: { timeoutSeconds: 604_800 }, scanGate: { waitSeconds: 3600 }, ...(preDeployTask ? { preDeployTask } : {}), ...(scheduled.length > 0 ? { scheduledRules: { scheduled, auto: true } } : {}), alarms: targets.map((target) => target.alarms) };
   return jsonBytes({ ...LARGEST_ENVELOPE, slot, changes, settings, trigger: LARGEST_TRIGGER });
 }
 
@@ -110,6 +116,8 @@ export {
   MAX_SMOKE_RESULT_LENGTH,
   SCHEDULED_TASKS_LISTED,
   SCHEDULED_TASK_MESSAGE_LENGTH,
+  MAX_ALARMS,
+  MAX_ALARM_REASON_LENGTH,
   deploymentBytes,
   stateBudgetProblem,
   stepRecordsBytes,

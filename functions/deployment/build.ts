@@ -2,6 +2,7 @@ import type { DeploymentsFile } from '../config/schema';
 import { TRIGGER_KINDS, type Deployment, type DeploymentSettings, type ResolvedTarget, type TargetChange, type Trigger } from '../shared/deployment';
 import { InvalidInput, TargetNotFound } from '../shared/errors';
 import { ecrRegistry, imageRef } from '../shared/image';
+import { alarmSettingsOf } from '../alarms/model';
 import { scheduledRulesOf } from '../scheduled-tasks/model';
 import { slotOf } from '../slots/identity';
 import { resolveTarget } from '../trigger/targets';
@@ -106,6 +107,7 @@ function settingsFor(changes: TargetChange[]): DeploymentSettings {
   const approvals = changes.filter((change) => !change.rollbackOf && change.target.approval?.required).map((change) => change.target.approval?.timeoutSeconds ?? 0);
   const preDeploy = changes.find((change) => change.target.ecs?.preDeployTask)?.target.ecs?.preDeployTask;
   const scheduledRules = scheduledRulesOf(changes);
+  const alarms = alarmSettingsOf(targets.map((target) => target.alarms));
   const scanWaits = changes.flatMap((change) => (change.target.gates?.scanFindings ? [change.target.gates.scanFindings.waitSeconds] : []));
   return {
     ...(approvals.length > 0 ? { approval: { timeoutSeconds: Math.max(...approvals) } } : {}),
@@ -113,6 +115,7 @@ function settingsFor(changes: TargetChange[]): DeploymentSettings {
     // One service runs one pre-deploy task: the first of its targets that names one.
     ...(preDeploy ? { preDeployTask: preDeploy } : {}),
     ...(scheduledRules ? { scheduledRules } : {}),
+    ...(alarms ? { alarms } : {}),
     rollout: {
       timeoutSeconds: Math.max(...targets.map((t) => t.rollout.timeoutSeconds)),
       rollbackTimeoutSeconds: Math.max(...targets.map((t) => t.rollout.rollbackTimeoutSeconds)),

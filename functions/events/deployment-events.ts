@@ -9,6 +9,7 @@ import { AwsTransientError } from '../shared/errors';
 import { redactDeep } from '../shared/redact';
 import { DEPLOYMENT_STATUSES, type DeploymentStatus } from './statuses';
 import type { ScheduledTasksOutcome } from '../scheduled-tasks/model';
+import type { PreexistingAlarm } from '../alarms/model';
 
 const EVENT_SOURCE = 'ecr-deployer';
 const EVENT_DETAIL_TYPE = 'Deployment State Change';
@@ -51,6 +52,8 @@ interface DeploymentEventDetail {
    * targets moved to the new revision, and by name what could not follow (the deployment is not affected).
    */
   scheduledTasks?: ScheduledTasksOutcome;
+  /** A target with `alarms`: those already in ALARM when the deployment began, reported and not blamed on the new image. */
+  alarms?: { alreadyInAlarm: PreexistingAlarm[] };
   /** DRIFT_DETECTED: what the deployer left, what runs instead, since when it was first seen, and what the reconciler does about it. */
   drift?: DriftDetail;
 }
@@ -210,6 +213,7 @@ function buildDeploymentEvents(state: DeploymentState, status: DeploymentStatus,
     ...(state.approval?.status === 'approved' ? { approvedBy: { by: state.approval.by, at: state.approval.at } } : {}),
     ...(cleanup ? { cleanup } : {}),
     ...(scheduledTasks ? { scheduledTasks } : {}),
+    ...(state.alarms && state.alarms.alreadyInAlarm.length > 0 ? { alarms: { alreadyInAlarm: state.alarms.alreadyInAlarm } } : {}),
   }));
 }
 

@@ -1,6 +1,8 @@
 import { dispatchSteps } from '../shared/dispatch';
+import { handler as checkAlarms } from './check-alarms';
 import { handler as checkCanary } from './lambda-check-canary';
+import { handler as recordAlarmBaseline } from './record-alarm-baseline';
 import { handler as runSmokeTests } from './run-smoke-tests';
 
-/** The steps that send requests to what was deployed: the smoke tests, and the Lambda canary's bake checks. */
-export const handler = dispatchSteps('smoke-tests', { runSmokeTests, checkCanary });
+/** The steps that judge what was deployed: the smoke tests, the Lambda canary's bake checks, and the CloudWatch alarms. */
+export const handler = dispatchSteps('smoke-tests', { runSmokeTests, checkCanary, recordAlarmBaseline, checkAlarms });

@@ -43,6 +43,7 @@ const detailSchema = z.looseObject({
       omitted: z.optional(z.number()),
     }),
   ),
+  alarms: z.optional(z.looseObject({ alreadyInAlarm: z.array(z.looseObject({ name: z.string(), reason: z.string(), since: z.optional(z.string()) })) })),
   drift: z.optional(
     z.looseObject({ expected: z.string(), observed: z.string(), since: z.string(), deployedBy: z.string(), differences: z.array(z.string()), action: z.enum(['report', 'redeploy']) }),
   ),

@@ -225,6 +225,14 @@ function scheduledTasksBlock(detail: DeploymentEventDetail): SlackBlock | undefi
   return { type: 'section', text: { type: 'mrkdwn', text: `:alarm_clock: *Scheduled tasks*\n${lines.join('\n')}` } };
 }
 
+/** Alarms already in ALARM when the deployment began: reported, not blamed on the new image. */
+function preexistingAlarmsBlock(detail: DeploymentEventDetail): SlackBlock | undefined {
+  const preexisting = detail.alarms?.alreadyInAlarm ?? [];
+  if (preexisting.length === 0) return undefined;
+  const lines = preexisting.map((alarm) => `• ${code(alarm.name)}${alarm.since ? ` (since ${escapeMrkdwn(formatTime(alarm.since))})` : ''}: ${escapeMrkdwn(truncate(alarm.reason, REASON_MAX))}`);
+  return { type: 'section', text: { type: 'mrkdwn', text: `:rotating_light: *Already in ALARM before this deployment* (not blamed on the new image)\n${lines.join('\n')}` } };
+}
+
 function reasonBlock(detail: DeploymentEventDetail): SlackBlock | undefined {
   if (!detail.reason || detail.status === 'AWAITING_APPROVAL' || detail.drift) return undefined;
   const label = FAILURE_STATUSES.has(detail.status) ? `*Failed in* ${code(detail.phase)}` : '*Reason*';
@@ -277,7 +285,7 @@ function renderSlackMessage(detail: DeploymentEventDetail): SlackMessage {
     { type: 'header', text: { type: 'plain_text', text: truncate(headline(detail), HEADER_MAX), emoji: true } },
     { type: 'section', fields },
   ];
-  for (const block of [approvalBlock(detail), driftBlock(detail), reasonBlock(detail), cleanupBlock(detail), scheduledTasksBlock(detail)]) if (block) blocks.push(block);
+  for (const block of [approvalBlock(detail), driftBlock(detail), reasonBlock(detail), cleanupBlock(detail), scheduledTasksBlock(detail), preexistingAlarmsBlock(detail)]) if (block) blocks.push(block);
   blocks.push(contextBlock(detail));
   return { text: fallbackText(detail), blocks };
 }
@@ -293,7 +301,7 @@ function renderThreadReply(detail: DeploymentEventDetail): SlackMessage {
   const duration = elapsed(detail);
   if (duration) parts.push(`after ${duration}`);
   const blocks: SlackBlock[] = [{ type: 'section', text: { type: 'mrkdwn', text: parts.join(' · ') } }];
-  for (const block of [approvalBlock(detail), driftBlock(detail), reasonBlock(detail), cleanupBlock(detail), scheduledTasksBlock(detail)]) if (block) blocks.push(block);
+  for (const block of [approvalBlock(detail), driftBlock(detail), reasonBlock(detail), cleanupBlock(detail), scheduledTasksBlock(detail), preexistingAlarmsBlock(detail)]) if (block) blocks.push(block);
   return { text: fallbackText(detail), blocks };
 }
 

@@ -3,6 +3,7 @@ import type { SlotRef } from '../slots/identity';
 import type { ImageRef } from './image';
 import type { ApprovalStatus } from '../approval/model';
 import type { ScheduledRules, ScheduledTasksOutcome } from '../scheduled-tasks/model';
+import type { AlarmSettings, AlarmWatch } from '../alarms/model';
 
 /** A target from deployments.yml with defaults applied and its kind made explicit. */
 type ResolvedTarget = TargetConfig & { kind: TargetKind };
@@ -60,6 +61,8 @@ interface DeploymentSettings {
   preDeployTask?: PreDeployTaskConfig;
   /** Targets have `ecs.scheduledTasks` or `batch.scheduledJobs`: after the smoke tests passed, those rules follow the new revision. */
   scheduledRules?: ScheduledRules;
+  /** Targets have `alarms`: the baseline before the change, a look at each Lambda canary step, a bake after the smoke tests. */
+  alarms?: AlarmSettings;
 }
 
 /** What is being deployed where. Fixed for the whole execution. */
@@ -283,6 +286,8 @@ interface DeploymentState {
   orphan?: OrphanCleanup;
   /** Clean-up after a failure before the target changed that did not work (an orphan revision left ACTIVE). */
   cleanupFailure?: CaughtError;
+  /** The CloudWatch alarms' baseline and bake (functions/alarms). */
+  alarms?: AlarmWatch;
   /** What re-pointing the scheduled tasks did (functions/scheduled-tasks), or why it could not run at all. */
   scheduledTasks?: ScheduledTasksOutcome;
   scheduledTasksFailure?: CaughtError;

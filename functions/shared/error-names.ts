@@ -57,6 +57,8 @@ const DEPLOYMENT_FAILURES = [
   'PromotionCopyFailed',
   'ScanGateRefused',
   'PreDeployTaskFailed',
+  'AlarmNotFound',
+  'AlarmFired',
 ] as const;
 
 /**

@@ -109,6 +109,16 @@ class PreDeployTaskFailed extends DeploymentError {
   public override readonly name: string = 'PreDeployTaskFailed';
 }
 
+/** A CloudWatch alarm of the target's `alarms.names` went to ALARM after the deployment began. */
+class AlarmFired extends DeploymentError {
+  public override readonly name: string = 'AlarmFired';
+}
+
+/** An alarm of the target's `alarms.names` does not exist: nothing changed. */
+class AlarmNotFound extends DeploymentError {
+  public override readonly name: string = 'AlarmNotFound';
+}
+
 /** The image has scan findings at or above the target's `gates.scanFindings.failOn`, or no scan to judge it by. */
 class ScanGateRefused extends DeploymentError {
   public override readonly name: string = 'ScanGateRefused';
@@ -148,6 +158,8 @@ class AwsThrottled extends AwsTransientError {
 
 export {
   DeploymentError,
+  AlarmFired,
+  AlarmNotFound,
   ConfigError,
   TargetNotFound,
   ImageNotFound,

@@ -80,6 +80,7 @@ const IAM_PREFIX: Record<string, string> = {
   secretsmanager: 'secretsmanager',
   AmazonSSM: 'ssm',
   ElasticLoadBalancing_v10: 'elasticloadbalancing',
+  GraniteServiceVersion20100801: 'cloudwatch',
 };
 /** Operations whose IAM action has another name. */
 const ACTION_OF_OPERATION: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
@@ -785,6 +786,8 @@ describe('serverless package', () => {
       preDeployTask: config.targets.some((target) => target.ecs?.preDeployTask),
       // Checked with a file that has them, below ("scripts/serverless-config.js, scheduled tasks").
       scheduledTasks: config.targets.some((target) => target.ecs?.scheduledTasks || target.batch?.scheduledJobs),
+      // Checked with a file that has them, below ("scripts/serverless-config.js, alarms").
+      cloudwatch: config.targets.some((target) => target.alarms),
       secretsmanager: secretStores('SlackNotifierRole').has('secretsmanager'),
       ssm: secretStores('SlackNotifierRole').has('ssm'),
     };
@@ -860,7 +863,7 @@ describe('serverless package', () => {
 
     it("grants each role exactly the calls its functions' bundles make, and the few that Lambda and the services make with it", () => {
       // The shipped deployments.yml uses every target kind: every call is checked (a pre-deploy task, which no seed has, by the builder's own test below).
-      expect(Object.entries(reachable).filter(([, used]) => !used).map(([kind]) => kind)).toEqual(['preDeployTask', 'scheduledTasks', 'ssm']);
+      expect(Object.entries(reachable).filter(([, used]) => !used).map(([kind]) => kind)).toEqual(['preDeployTask', 'scheduledTasks', 'cloudwatch', 'ssm']);
       // DescribeEndpoints stays unsent only while nothing turns endpoint discovery on.
       for (const [, fn] of functions()) expect(Object.keys((fn.Properties.Environment as { Variables: object }).Variables)).not.toContain('AWS_ENABLE_ENDPOINT_DISCOVERY');
 
@@ -1180,5 +1183,25 @@ describe('scripts/serverless-config.js, scheduled tasks', () => {
     const actions = [...script.ecsStatements([ecsTarget('web')]), ...script.batchStatements([{ name: 'etl', repository: 'etl', smokeTests: [], batch: { jobDefinition: 'etl' } }])].flatMap((statement) => asList(statement.Action));
 
     expect(actions.filter((action) => action.startsWith('events:'))).toEqual([]);
+  });
+});
+
+describe('scripts/serverless-config.js, alarms', () => {
+  const script = require('../../scripts/serverless-config.js') as { smokeTestStatements: (config: unknown) => Statement[] };
+  const target = (name: string, alarms?: string[]) => ({ name, repository: name, smokeTests: [], ecs: { cluster: 'prod', service: name }, ...(alarms ? { alarms: { names: alarms } } : {}) });
+
+  it('lets the smoke-test steps read the named alarms only', () => {
+    const statements = script.smokeTestStatements({ targets: [target('api', ['api-p99 latency', 'api-5xx']), target('web', ['api-5xx']), target('quiet')] });
+    const read = statements.filter((statement) => asList(statement.Action).includes('cloudwatch:DescribeAlarms'));
+
+    expect(read).toHaveLength(1);
+    expect(sorted(asList(read[0]!.Action))).toEqual(['cloudwatch:DescribeAlarmHistory', 'cloudwatch:DescribeAlarms']);
+    expect(render(asList(read[0]!.Resource))).toEqual(['arn:aws:cloudwatch:us-east-1:123456789012:alarm:api-p99 latency', 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:api-5xx']);
+  });
+
+  it('grants no CloudWatch action without alarms', () => {
+    const actions = script.smokeTestStatements({ targets: [target('quiet')] }).flatMap((statement) => asList(statement.Action));
+
+    expect(actions.filter((action) => action.startsWith('cloudwatch:'))).toEqual([]);
   });
 });

@@ -95,8 +95,9 @@ interface FaultScenario {
 /**
  * The scenarios of a request by hand, for any kind: a tag ECR does not have
  * (rejected, with an event for the target), a lookup ECR keeps failing
- * (FAILED after retrying at length, never taken for a rejection), and an event
- * bus that refuses the STARTED event HoldSlot publishes (AnnounceStarted does).
+ * (FAILED after retrying at length, never taken for a rejection), the scan gate,
+ * approvals, CloudWatch alarms (the states every kind shares), and an event bus
+ * that refuses the STARTED event HoldSlot publishes (AnnounceStarted does).
  */
 function requestsByHand(request: { target: () => TargetSpec; digest: string; tag: string }): FaultScenario[] {
   const byHand = (account: SimulatedAwsAccount, tag: string, extra: TargetSpec = {}) => {
@@ -145,6 +146,21 @@ function requestsByHand(request: { target: () => TargetSpec; digest: string; tag
       name: 'the target requires approval, and a person rejects it',
       approver: rejectingApprover('not this week'),
       run: (account) => byHand(account, request.tag, { approval: { required: true } }),
+    },
+    {
+      name: 'its alarms stay OK through the bake',
+      run: (account) => {
+        account.cloudWatch.createAlarm('deploy-gate');
+        return byHand(account, request.tag, { alarms: { names: ['deploy-gate'], bakeSeconds: 60, pollSeconds: 30 } });
+      },
+    },
+    {
+      name: 'an alarm goes to ALARM after the change, and the deployment rolls back',
+      run: (account) => {
+        account.cloudWatch.createAlarm('deploy-gate');
+        account.beforeNext('DescribeAlarmHistory', () => account.cloudWatch.setAlarmState('deploy-gate', 'ALARM', 'Threshold Crossed: 1 datapoint [9.0] was greater than the threshold (1.0).'));
+        return byHand(account, request.tag, { alarms: { names: ['deploy-gate'], bakeSeconds: 60, pollSeconds: 30 } });
+      },
     },
     {
       name: 'the event bus refuses STARTED once, and the deployment goes on',

@@ -160,6 +160,12 @@ describe('renderSlackMessage', () => {
     expect(textOf(renderSlackMessage(eventFor('SUCCEEDED')).blocks)).not.toContain('Scheduled tasks');
   });
 
+  it('reports alarms already in ALARM before the deployment, as not blamed on the new image', () => {
+    const message = renderSlackMessage(eventFor('SUCCEEDED', { alarms: { alreadyInAlarm: [{ name: 'stream-ml-p99-latency', reason: 'Threshold Crossed: 3 datapoints were greater than 2.0', since: '2026-11-24T07:00:00.000Z' }] } }));
+
+    expect(textOf(message.blocks)).toContain('*Already in ALARM before this deployment* (not blamed on the new image)\n• `stream-ml-p99-latency` (since 2026-11-24 07:00:00 UTC): Threshold Crossed: 3 datapoints were greater than 2.0');
+  });
+
   it('says a rollback was fast: no canary, no bake', () => {
     const undoing = renderSlackMessage(eventFor('SUCCEEDED', { rollbackOf: 'ml-inference-v2', fastRollback: 'rollback' }));
     const window = renderSlackMessage(eventFor('SUCCEEDED', { fastRollback: 'window' }));
