@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   ClientException,
   DeregisterTaskDefinitionCommand,
+  DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
@@ -9,8 +10,13 @@ import {
   ListTasksCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
+  StopServiceDeploymentCommand,
   StopTaskCommand,
+  type DeploymentConfiguration,
   type RunTaskCommandInput,
+  type ServiceDeployment,
+  type ServiceDeploymentLifecycleStage,
+  type ServiceDeploymentStatus,
   UpdateServiceCommand,
   type ContainerDefinition,
   type Deployment as EcsDeployment,
@@ -86,7 +92,40 @@ interface SimulatedService {
   /** Fargate's awsvpc settings, as ECS returns them (a one-off task runs in the same). */
   launchType: 'FARGATE';
   networkConfiguration: NonNullable<Service['networkConfiguration']>;
+  /** ECS's own BLUE_GREEN, LINEAR or CANARY deployments (`setDeploymentStrategy`); absent: ROLLING. */
+  native?: NativeStrategy;
+  /** Its service deployments (native strategies), newest first. */
+  serviceDeployments: SimulatedServiceDeployment[];
 }
+
+/** A service's native deployment strategy, as deploymentConfiguration holds it. */
+interface NativeStrategy {
+  strategy: 'BLUE_GREEN' | 'LINEAR' | 'CANARY';
+  bakeTimeInMinutes: number;
+  linearConfiguration?: { stepPercent: number; stepBakeTimeInMinutes: number };
+  canaryConfiguration?: { canaryPercent: number; canaryBakeTimeInMinutes: number };
+  /** ECS's own alarm rollback (deploymentConfiguration.alarms), judged against account.cloudWatch. */
+  alarms?: { alarmNames: string[]; enable: boolean; rollback: boolean };
+}
+
+/** One native service deployment: its lifecycle stage moves one step per DescribeServiceDeployments, BAKE_TIME by the clock. */
+interface SimulatedServiceDeployment {
+  arn: string;
+  source: string;
+  target: string;
+  status: ServiceDeploymentStatus;
+  stage: ServiceDeploymentLifecycleStage;
+  createdAt: Date;
+  bakeStartedAt?: Date;
+  statusReason?: string;
+  rollback?: { reason: string; startedAt: Date };
+  triggeredAlarmNames?: string[];
+  /** Its entry in the service's `deployments`. */
+  deployment: SimulatedDeployment;
+}
+
+/** The lifecycle of a native deployment before the bake (ECS developer guide, "Blue/green deployment lifecycle"). */
+const NATIVE_STAGES: ServiceDeploymentLifecycleStage[] = ['RECONCILE_SERVICE', 'PRE_SCALE_UP', 'SCALE_UP', 'POST_SCALE_UP', 'TEST_TRAFFIC_SHIFT', 'POST_TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT', 'POST_PRODUCTION_TRAFFIC_SHIFT', 'BAKE_TIME', 'CLEAN_UP'];
 
 /** A target group of a load balancer: its ARN, and how long a deregistered target stays draining. */
 interface SimulatedTargetGroup {
@@ -342,6 +381,7 @@ class SimulatedAwsAccount {
       events: [],
       deployments: [],
       tasks: [],
+      serviceDeployments: [],
       launchType: 'FARGATE',
       networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d4e5f60718'], securityGroups: [`sg-${options.name.length.toString(16).padStart(17, '0')}`], assignPublicIp: 'DISABLED' } },
     };
@@ -456,6 +496,7 @@ class SimulatedAwsAccount {
 
   /** One step of every rollout in progress: what time does between two DescribeServices (or, on a timeline, what it did by now). */
   private advance(service: SimulatedService): void {
+    if (service.native) return;
     const primary = service.deployments.find((d) => d.status === 'PRIMARY');
     if (!primary || primary.rolloutState !== 'IN_PROGRESS') return;
     primary.ticks += 1;
@@ -522,12 +563,115 @@ class SimulatedAwsAccount {
       desiredCount: service.desiredCount,
       runningCount: service.tasks.length,
       taskDefinition: primary?.taskDefinition,
-      deploymentConfiguration: { deploymentCircuitBreaker: service.circuitBreaker, maximumPercent: 200, minimumHealthyPercent: 100 },
+      deploymentConfiguration: this.deploymentConfigurationOf(service),
+      ...(service.serviceDeployments[0] ? { currentServiceDeployment: service.serviceDeployments[0].arn } : {}),
       loadBalancers: structuredClone(service.loadBalancers),
       deployments: this.deploymentsView(service),
       events: structuredClone(service.events),
       launchType: service.launchType,
       networkConfiguration: structuredClone(service.networkConfiguration),
+    };
+  }
+
+  private deploymentConfigurationOf(service: SimulatedService): DeploymentConfiguration {
+    const base: DeploymentConfiguration = { deploymentCircuitBreaker: service.circuitBreaker, maximumPercent: 200, minimumHealthyPercent: 100 };
+    if (!service.native) return { ...base, strategy: 'ROLLING' };
+    const { alarms, ...strategy } = service.native;
+    return { ...base, ...structuredClone(strategy), ...(alarms ? { alarms: structuredClone(alarms) } : {}) };
+  }
+
+  /** From now on the service deploys with ECS's own strategy (BLUE_GREEN, LINEAR, CANARY) and its bake time. */
+  public setDeploymentStrategy(cluster: string, name: string, native: NativeStrategy): void {
+    this.service(cluster, name).native = structuredClone(native);
+  }
+
+  /** The service's newest service deployment (native strategies). */
+  public currentServiceDeployment(cluster: string, name: string): SimulatedServiceDeployment | undefined {
+    return this.service(cluster, name).serviceDeployments[0];
+  }
+
+  private startServiceDeployment(service: SimulatedService, deployment: SimulatedDeployment, source: string): void {
+    this.deploymentCounter += 1;
+    const arn = `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:service-deployment/${service.cluster}/${service.name}/${String(this.deploymentCounter).padStart(22, 'a')}`;
+    service.serviceDeployments.unshift({ arn, source, target: deployment.taskDefinition ?? '', status: 'PENDING', stage: 'RECONCILE_SERVICE', createdAt: new Date(Date.now()), deployment });
+  }
+
+  private finishNative(service: SimulatedService, run: SimulatedServiceDeployment, runs: string, at: Date): void {
+    const ecsDeployment = run.deployment;
+    if (runs !== run.target) {
+      const back = this.newDeployment(service, runs);
+      service.deployments = [back];
+      this.complete(service, back, at);
+    } else {
+      service.deployments = [ecsDeployment];
+      this.complete(service, ecsDeployment, at);
+    }
+  }
+
+  /** One look at a native deployment: the next lifecycle stage; the bake by the clock; ECS's own rollbacks. */
+  private advanceNative(service: SimulatedService, run: SimulatedServiceDeployment): void {
+    const native = service.native;
+    if (!native) return;
+    const now = new Date(Date.now());
+    if (run.status === 'ROLLBACK_REQUESTED') {
+      run.status = 'ROLLBACK_IN_PROGRESS';
+      return;
+    }
+    if (run.status === 'ROLLBACK_IN_PROGRESS') {
+      run.status = 'ROLLBACK_SUCCESSFUL';
+      run.stage = 'CLEAN_UP';
+      this.finishNative(service, run, run.source, now);
+      return;
+    }
+    if (run.status !== 'PENDING' && run.status !== 'IN_PROGRESS') return;
+    run.status = 'IN_PROGRESS';
+    const behaviour = this.behaviourOf(run.target);
+    if (run.stage === 'SCALE_UP' && behaviour !== 'healthy') {
+      // Green never becomes healthy: ECS rolls back by itself with a circuit breaker that rolls back, else it waits.
+      if (behaviour === 'crashes' && service.circuitBreaker.enable && service.circuitBreaker.rollback) {
+        Object.assign(run, { status: 'ROLLBACK_IN_PROGRESS', statusReason: 'Service deployment rolled back because the circuit breaker threshold was exceeded.', rollback: { reason: 'Circuit breaker threshold exceeded', startedAt: now } });
+      }
+      return;
+    }
+    if (run.stage === 'BAKE_TIME') {
+      const triggered = native.alarms?.enable ? native.alarms.alarmNames.filter((name) => this.cloudWatch.alarms.get(name)?.state === 'ALARM') : [];
+      if (triggered.length > 0 && native.alarms?.rollback) {
+        Object.assign(run, { status: 'ROLLBACK_IN_PROGRESS', statusReason: `Service deployment rolled back because CloudWatch alarms were triggered: ${triggered.join(', ')}.`, triggeredAlarmNames: triggered, rollback: { reason: 'CloudWatch alarm triggered', startedAt: now } });
+        return;
+      }
+      if (now.getTime() < (run.bakeStartedAt?.getTime() ?? 0) + this.nativeBakeSeconds(native) * 1000) return;
+    }
+    const next = NATIVE_STAGES[NATIVE_STAGES.indexOf(run.stage) + 1];
+    if (!next) {
+      run.status = 'SUCCESSFUL';
+      this.finishNative(service, run, run.target, now);
+      return;
+    }
+    run.stage = next;
+    if (next === 'BAKE_TIME') run.bakeStartedAt = now;
+  }
+
+  /** How long production traffic shifts and bakes: the linear or canary steps' bakes, then bakeTimeInMinutes. */
+  private nativeBakeSeconds(native: NativeStrategy): number {
+    const steps = native.linearConfiguration ? Math.ceil(100 / native.linearConfiguration.stepPercent) - 1 : 0;
+    const stepBake = (native.linearConfiguration?.stepBakeTimeInMinutes ?? 0) * steps + (native.canaryConfiguration?.canaryBakeTimeInMinutes ?? 0);
+    return (stepBake + native.bakeTimeInMinutes) * 60;
+  }
+
+  private serviceDeploymentView(run: SimulatedServiceDeployment, service: SimulatedService): ServiceDeployment {
+    return {
+      serviceDeploymentArn: run.arn,
+      serviceArn: `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:service/${service.cluster}/${service.name}`,
+      clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:cluster/${service.cluster}`,
+      createdAt: run.createdAt,
+      status: run.status,
+      lifecycleStage: run.stage,
+      sourceServiceRevisions: [{ arn: `${run.arn}/source`, requestedTaskCount: run.status === 'SUCCESSFUL' ? 0 : service.desiredCount }],
+      targetServiceRevision: { arn: `${run.arn}/target`, requestedTaskCount: service.desiredCount, runningTaskCount: run.status === 'SUCCESSFUL' ? service.desiredCount : 0, pendingTaskCount: 0 },
+      ...(run.statusReason ? { statusReason: run.statusReason } : {}),
+      ...(run.rollback ? { rollback: { reason: run.rollback.reason, startedAt: run.rollback.startedAt } } : {}),
+      ...(service.native?.alarms ? { alarms: { status: run.triggeredAlarmNames ? 'TRIGGERED' : 'MONITORING', alarmNames: service.native.alarms.alarmNames, triggeredAlarmNames: run.triggeredAlarmNames ?? [] } } : {}),
+      deploymentConfiguration: this.deploymentConfigurationOf(service),
     };
   }
 
@@ -605,6 +749,8 @@ class SimulatedAwsAccount {
         }
         const view = () => ({
           service: {
+            deploymentConfiguration: this.deploymentConfigurationOf(service),
+            ...(service.serviceDeployments[0] ? { currentServiceDeployment: service.serviceDeployments[0].arn } : {}),
             serviceName: service.name,
             taskDefinition: service.deployments[0]?.taskDefinition,
             desiredCount: service.desiredCount,
@@ -619,7 +765,33 @@ class SimulatedAwsAccount {
         for (const d of service.deployments) d.status = 'ACTIVE';
         const deployment = this.newDeployment(service, entry.taskDefinition.taskDefinitionArn ?? '');
         service.deployments = [deployment, ...service.deployments];
+        if (service.native) this.startServiceDeployment(service, deployment, primary?.taskDefinition ?? '');
         return view();
+      }),
+    );
+
+    ecsMock.on(DescribeServiceDeploymentsCommand).callsFake(
+      this.handle('ECS', 'DescribeServiceDeployments', (input: { serviceDeploymentArns?: string[] }) => {
+        const found = [...this.services.values()].flatMap((service) => service.serviceDeployments.filter((run) => input.serviceDeploymentArns?.includes(run.arn)).map((run) => ({ service, run })));
+        for (const { service, run } of found) this.advanceNative(service, run);
+        return {
+          serviceDeployments: found.map(({ service, run }) => this.serviceDeploymentView(run, service)),
+          failures: (input.serviceDeploymentArns ?? []).filter((arn) => !found.some(({ run }) => run.arn === arn)).map((arn) => ({ arn, reason: 'MISSING' })),
+        };
+      }),
+    );
+
+    ecsMock.on(StopServiceDeploymentCommand).callsFake(
+      this.handle('ECS', 'StopServiceDeployment', (input: { serviceDeploymentArn?: string; stopType?: string }) => {
+        const run = [...this.services.values()].flatMap((service) => service.serviceDeployments).find((candidate) => candidate.arn === input.serviceDeploymentArn);
+        if (!run) throw new ClientException({ message: 'The service deployment does not exist.', $metadata: { httpStatusCode: 400 } });
+        // As ECS: only a deployment still in progress can be stopped (StopServiceDeployment, ConflictException).
+        if (run.status === 'IN_PROGRESS' || run.status === 'PENDING') {
+          Object.assign(run, { status: input.stopType === 'ABORT' ? 'STOP_REQUESTED' : 'ROLLBACK_REQUESTED', statusReason: 'Service deployment rolled back by StopServiceDeployment.', rollback: { reason: 'StopServiceDeployment', startedAt: new Date() } });
+        } else if (!run.status?.startsWith('ROLLBACK')) {
+          throw Object.assign(new ClientException({ message: `The service deployment is ${run.status} and cannot be stopped.`, $metadata: { httpStatusCode: 400 } }), { name: 'ConflictException' });
+        }
+        return { serviceDeploymentArn: run.arn };
       }),
     );
 
@@ -697,4 +869,4 @@ class SimulatedAwsAccount {
 }
 
 export { SimulatedAwsAccount, digestOf };
-export type { ImageBehaviour, SimulatedService, SimulatedExecution, SimulatedTargetGroup, RolloutTimeline };
+export type { ImageBehaviour, SimulatedService, SimulatedExecution, SimulatedTargetGroup, RolloutTimeline, NativeStrategy, SimulatedServiceDeployment };

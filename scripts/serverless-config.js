@@ -241,6 +241,14 @@ function ecsStatements(targets) {
       Resource: '*',
       Condition: { ArnEquals: { 'ecs:cluster': clusters.map((cluster) => arn('ecs', `cluster/${cluster}`)) } },
     },
+    {
+      // Services on ECS's own BLUE_GREEN, LINEAR or CANARY strategy: their service deployments are
+      // followed and, to roll back, stopped (the strategy is read from the service at run time).
+      Sid: 'FollowAndStopServiceDeploymentsOfConfiguredServices',
+      Effect: 'Allow',
+      Action: ['ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment'],
+      Resource: unique(targets.map((target) => `${target.ecs.cluster}/${target.ecs.service}`)).map((id) => arn('ecs', `service-deployment/${id}/*`)),
+    },
     { Sid: 'DescribeTasksOfConfiguredClusters', Effect: 'Allow', Action: 'ecs:DescribeTasks', Resource: clusters.map((cluster) => arn('ecs', `task/${cluster}/*`)) },
     // Scopable (resource type task-definition), but the families are read from the services at
     // run time (deployments.yml does not name them): any family in this account and region.

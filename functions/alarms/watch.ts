@@ -72,7 +72,10 @@ async function recordAlarmBaseline(state: DeploymentState): Promise<AlarmWatch> 
 /** Throws AlarmFired when an alarm went to ALARM since the baseline. */
 async function judgeAlarms(state: DeploymentState, during: string): Promise<AlarmWatch> {
   const watch = watchOf(state);
-  const { names } = settingsOf(state);
+  // An ECS service that rolls back on these alarms itself: ECS judges them, not a second time here.
+  const ecsJudges = state.ecs?.native?.ecsAlarms?.rollback ? state.ecs.native.ecsAlarms.names : [];
+  const names = settingsOf(state).names.filter((name) => !ecsJudges.includes(name));
+  if (names.length === 0) return watch;
   const [states, transitions] = [await alarmStates(names), await transitionsSince(names, watch.since)];
   assertNoAlarmFired(watch, states, transitions, during);
   return watch;

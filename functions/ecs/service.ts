@@ -26,6 +26,7 @@ import { buildRevisionInput, DEPLOYMENT_TAG_KEY, PREVIOUS_REVISION_TAG_KEY, sele
 import { isPassableRole } from '../shared/pass-roles';
 import { longestDeregistrationDelay } from './load-balancers';
 import { nextCheckSeconds, rolloutClock } from './rollout-schedule';
+import { checkNativeRollback, checkNativeRollout, nativeDeploymentOf, rollBackNative } from './service-deployments';
 
 function secondsFromNow(seconds: number, now = Date.now()): string {
   return new Date(now + seconds * 1000).toISOString();
@@ -170,6 +171,12 @@ async function deployNewRevision(deployment: Deployment, options: { update: bool
   // With a pre-deploy task, the service changes only once it exited 0 (EcsRegisterNewRevision, then this step again).
   if (!options.update) return progressOf(deployment, service, previous, newTaskDefinitionArn, undefined);
   const updated = await ecs.send(new UpdateServiceCommand({ cluster, service: serviceName, taskDefinition: newTaskDefinitionArn }));
+  // BLUE_GREEN, LINEAR, CANARY: ECS's service deployment is followed, and its bake is part of the deadline.
+  const native = updated.service ? nativeDeploymentOf({ ...service, ...updated.service, deploymentConfiguration: updated.service.deploymentConfiguration ?? service.deploymentConfiguration }) : undefined;
+  if (native) {
+    const progress = progressOf(deployment, service, previous, newTaskDefinitionArn, undefined);
+    return { ...progress, native, rolloutDeadline: secondsFromNow(deployment.settings.rollout.timeoutSeconds + native.bakeSeconds), nextCheckSeconds: progress.pollSeconds };
+  }
   const primary = updated.service?.deployments?.find((d) => d.status === 'PRIMARY' && d.taskDefinition === newTaskDefinitionArn);
   if (!primary?.id || !updated.service) throw new RolloutFailed(`UpdateService did not start a deployment of ${taskDefinitionLabel(newTaskDefinitionArn)}`);
   // After the change, off the path to it: how long the target groups drain decides when the rollout is first looked at.
@@ -241,6 +248,7 @@ function pastDeadline(deadline: string): boolean {
  * While it is in progress, says when to look next: not before it could complete.
  */
 async function checkDeploymentRollout(progress: EcsProgress): Promise<EcsRolloutStatus> {
+  if (progress.native) return checkNativeRollout(progress, progress.native);
   const newArn = requireNewRevision(progress);
   const service = await describeService(progress.cluster, progress.service);
   const ours = service.deployments?.find((d) => d.id === progress.deploymentId);
@@ -282,6 +290,7 @@ async function rollBackService(deployment: Deployment, progress: EcsProgress): P
   const service = await describeService(progress.cluster, progress.service);
   const primary = primaryDeployment(service);
   const deadline = secondsFromNow(deployment.settings.rollout.rollbackTimeoutSeconds);
+  if (progress.native) return rollBackNative(deployment, service, progress, progress.native, deadline);
   let rollback: EcsRollback;
   if (primary?.taskDefinition === target) {
     rollback = { action: progress.deploymentId ? 'already-rolled-back' : 'nothing-to-undo', taskDefinitionArn: target, deploymentId: primary.id, deadline };
@@ -301,6 +310,7 @@ async function rollBackService(deployment: Deployment, progress: EcsProgress): P
 async function checkRollbackRollout(progress: EcsProgress): Promise<RolloutStatus> {
   const rollback = progress.rollback;
   if (!rollback) throw new RollbackFailed('no rollback recorded: roll-back step did not run');
+  if (rollback.serviceDeploymentArn) return checkNativeRollback(progress, rollback.serviceDeploymentArn, rollback.deadline);
   const service = await describeService(progress.cluster, progress.service);
   const label = taskDefinitionLabel(rollback.taskDefinitionArn);
   const tracked =

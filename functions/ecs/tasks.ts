@@ -42,7 +42,8 @@ async function verifyRunningImage(progress: EcsProgress, desiredCount?: number):
   const expected = (progress.containers ?? []).map((c) => ({ name: c.name, digest: parseImageReference(c.image).digest ?? c.image }));
   const digests = [...new Set(expected.map((e) => e.digest))];
   const tasks = (await runningTasksOfService(progress.cluster, progress.service)).filter(
-    (task) => task.taskDefinitionArn === newArn && (task.startedBy === undefined || task.startedBy === progress.deploymentId),
+    // A native strategy's tasks are started by ECS's service revision, not by a deployment id of ours.
+    (task) => task.taskDefinitionArn === newArn && (task.startedBy === undefined || progress.native !== undefined || task.startedBy === progress.deploymentId),
   );
   // A service scaled to zero runs nothing to check; its rollout completing is all there is.
   if (tasks.length === 0 && desiredCount === 0) return { verifiedTasks: 0, digests };

@@ -106,6 +106,18 @@ interface EcsProgress {
   /** Seconds before the first look at the rollout (functions/ecs/rollout-schedule.ts). */
   nextCheckSeconds?: number;
   rollback?: EcsRollback;
+  /** A service on ECS's own BLUE_GREEN, LINEAR or CANARY strategy: the service deployment followed instead of `deployments`. */
+  native?: EcsNativeDeployment;
+}
+
+/** ECS's own deployment of a native strategy (functions/ecs/service-deployments.ts). */
+interface EcsNativeDeployment {
+  strategy: 'BLUE_GREEN' | 'LINEAR' | 'CANARY';
+  serviceDeploymentArn: string;
+  /** Traffic steps' bakes and the bake with both revisions running: part of the rollout's deadline. */
+  bakeSeconds: number;
+  /** The service's own alarm rollback (deploymentConfiguration.alarms): ECS judges these; the deployer does not again. */
+  ecsAlarms?: { names: string[]; rollback: boolean };
 }
 
 /** A container (or a place in a job definition) whose image a deployment replaced. */
@@ -119,10 +131,12 @@ interface ChangedContainer {
 
 interface EcsRollback {
   /** What rollback did: updated the service back, or found it already back (circuit breaker, operator). */
-  action: 'updated-service' | 'already-rolled-back' | 'nothing-to-undo';
+  action: 'updated-service' | 'already-rolled-back' | 'nothing-to-undo' | 'stopped-service-deployment';
   taskDefinitionArn: string;
   /** The deployment to watch until it completes. */
   deploymentId?: string;
+  /** Native strategies: the service deployment to watch (ours, stopped or rolled back by ECS; or the one UpdateService started back). */
+  serviceDeploymentArn?: string;
   deadline: string;
 }
 
@@ -193,6 +207,8 @@ interface EcsRolloutStatus extends RolloutStatus {
   nextCheckSeconds?: number;
   /** When ECS began draining the old tasks' connections, once it has. */
   drainingSince?: string;
+  /** Native strategies: the service deployment's lifecycle stage (BAKE_TIME, …). */
+  lifecycleStage?: string;
 }
 
 interface SmokeCheckProgress {
@@ -306,6 +322,7 @@ export type {
   ChangedContainer,
   EcsProgress,
   EcsRollback,
+  EcsNativeDeployment,
   OrphanCleanup,
   BatchProgress,
   BatchTestJob,

@@ -47,6 +47,7 @@ const DEPLOYMENT_FAILURES = [
   'ContainerNotFound',
   'RolloutFailed',
   'CircuitBreakerRolledBack',
+  'ServiceDeploymentRolledBack',
   'RolloutTimeout',
   'ImageVerificationFailed',
   'SmokeTestFailed',

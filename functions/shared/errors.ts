@@ -59,6 +59,11 @@ class RolloutFailed extends DeploymentError {
   public override readonly name: string = 'RolloutFailed';
 }
 
+/** ECS rolled back its own BLUE_GREEN, LINEAR or CANARY deployment (alarms, a lifecycle hook, its circuit breaker). */
+class ServiceDeploymentRolledBack extends DeploymentError {
+  public override readonly name: string = 'ServiceDeploymentRolledBack';
+}
+
 /** ECS's deployment circuit breaker has already rolled the service back. */
 class CircuitBreakerRolledBack extends DeploymentError {
   public override readonly name: string = 'CircuitBreakerRolledBack';
@@ -158,6 +163,7 @@ class AwsThrottled extends AwsTransientError {
 
 export {
   DeploymentError,
+  ServiceDeploymentRolledBack,
   AlarmFired,
   AlarmNotFound,
   ConfigError,

@@ -52,6 +52,29 @@ describeFaultMatrix({
       },
     },
     {
+      name: 'a BLUE_GREEN service: ECS shifts the traffic and bakes, the deployer follows its service deployment',
+      run: (account) => {
+        account.setDeploymentStrategy(STREAM_ML.cluster, STREAM_ML.service, { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0 });
+        return push(account);
+      },
+    },
+    {
+      name: 'a BLUE_GREEN service whose green crashes: ECS rolls back by itself',
+      world: { circuitBreaker: { enable: true, rollback: true } },
+      run: (account) => {
+        account.setDeploymentStrategy(STREAM_ML.cluster, STREAM_ML.service, { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0 });
+        account.setImageBehaviour(NEW_DIGEST, 'crashes');
+        return push(account);
+      },
+    },
+    {
+      name: 'a BLUE_GREEN service whose smoke test fails once ECS finished: UpdateService back',
+      run: (account) => {
+        account.setDeploymentStrategy(STREAM_ML.cluster, STREAM_ML.service, { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0 });
+        return runDeployment(executionInput(account, streamMlTarget({ smokeTests: [{ http: { url: `${health.url}-not-served`, attempts: 1 } }] }), NEW_DIGEST, 'v1.4.0'));
+      },
+    },
+    {
       name: 'a pre-deploy task exits 0, then the service changes',
       run: (account) => runDeployment(executionInput(account, withPreDeployTask(), NEW_DIGEST, 'v1.4.0')),
     },
