@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   ClientException,
   DeregisterTaskDefinitionCommand,
+  ContinueServiceDeploymentCommand,
   DescribeServiceDeploymentsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -13,6 +14,7 @@ import {
   StopServiceDeploymentCommand,
   StopTaskCommand,
   type DeploymentConfiguration,
+  type DeploymentLifecycleHookStage,
   type RunTaskCommandInput,
   type ServiceDeployment,
   type ServiceDeploymentLifecycleStage,
@@ -106,6 +108,8 @@ interface NativeStrategy {
   canaryConfiguration?: { canaryPercent: number; canaryBakeTimeInMinutes: number };
   /** ECS's own alarm rollback (deploymentConfiguration.alarms), judged against account.cloudWatch. */
   alarms?: { alarmNames: string[]; enable: boolean; rollback: boolean };
+  /** PAUSE hooks: ECS waits at these stages until ContinueServiceDeployment. */
+  lifecycleHooks?: { targetType: 'PAUSE'; lifecycleStages: DeploymentLifecycleHookStage[] }[];
 }
 
 /** One native service deployment: its lifecycle stage moves one step per DescribeServiceDeployments, BAKE_TIME by the clock. */
@@ -122,6 +126,10 @@ interface SimulatedServiceDeployment {
   triggeredAlarmNames?: string[];
   /** Its entry in the service's `deployments`. */
   deployment: SimulatedDeployment;
+  /** The PAUSE hooks it met, by stage. */
+  hooks: { hookId: string; stage: string; status: 'AWAITING_ACTION' | 'SUCCEEDED' }[];
+  /** Every lifecycle stage it reached, in order. */
+  stagesReached: string[];
 }
 
 /** The lifecycle of a native deployment before the bake (ECS developer guide, "Blue/green deployment lifecycle"). */
@@ -593,7 +601,7 @@ class SimulatedAwsAccount {
   private startServiceDeployment(service: SimulatedService, deployment: SimulatedDeployment, source: string): void {
     this.deploymentCounter += 1;
     const arn = `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:service-deployment/${service.cluster}/${service.name}/${String(this.deploymentCounter).padStart(22, 'a')}`;
-    service.serviceDeployments.unshift({ arn, source, target: deployment.taskDefinition ?? '', status: 'PENDING', stage: 'RECONCILE_SERVICE', createdAt: new Date(Date.now()), deployment });
+    service.serviceDeployments.unshift({ arn, source, target: deployment.taskDefinition ?? '', status: 'PENDING', stage: 'RECONCILE_SERVICE', createdAt: new Date(Date.now()), deployment, hooks: [], stagesReached: ['RECONCILE_SERVICE'] });
   }
 
   private finishNative(service: SimulatedService, run: SimulatedServiceDeployment, runs: string, at: Date): void {
@@ -641,6 +649,12 @@ class SimulatedAwsAccount {
       }
       if (now.getTime() < (run.bakeStartedAt?.getTime() ?? 0) + this.nativeBakeSeconds(native) * 1000) return;
     }
+    // A PAUSE hook at this stage: ECS waits until ContinueServiceDeployment.
+    if ((native.lifecycleHooks ?? []).some((hook) => hook.lifecycleStages.some((stage) => stage === run.stage))) {
+      const hook = run.hooks.find((candidate) => candidate.stage === run.stage);
+      if (!hook) run.hooks.push({ hookId: `hook-${run.stage.toLowerCase()}-${run.hooks.length + 1}`, stage: run.stage, status: 'AWAITING_ACTION' });
+      if (hook?.status !== 'SUCCEEDED') return;
+    }
     const next = NATIVE_STAGES[NATIVE_STAGES.indexOf(run.stage) + 1];
     if (!next) {
       run.status = 'SUCCESSFUL';
@@ -648,6 +662,7 @@ class SimulatedAwsAccount {
       return;
     }
     run.stage = next;
+    run.stagesReached.push(next);
     if (next === 'BAKE_TIME') run.bakeStartedAt = now;
   }
 
@@ -666,6 +681,7 @@ class SimulatedAwsAccount {
       createdAt: run.createdAt,
       status: run.status,
       lifecycleStage: run.stage,
+      lifecycleHookDetails: run.hooks.filter((hook) => hook.stage === run.stage).map((hook) => ({ hookId: hook.hookId, targetType: 'PAUSE', status: hook.status })),
       sourceServiceRevisions: [{ arn: `${run.arn}/source`, requestedTaskCount: run.status === 'SUCCESSFUL' ? 0 : service.desiredCount }],
       targetServiceRevision: { arn: `${run.arn}/target`, requestedTaskCount: service.desiredCount, runningTaskCount: run.status === 'SUCCESSFUL' ? service.desiredCount : 0, pendingTaskCount: 0 },
       ...(run.statusReason ? { statusReason: run.statusReason } : {}),
@@ -778,6 +794,17 @@ class SimulatedAwsAccount {
           serviceDeployments: found.map(({ service, run }) => this.serviceDeploymentView(run, service)),
           failures: (input.serviceDeploymentArns ?? []).filter((arn) => !found.some(({ run }) => run.arn === arn)).map((arn) => ({ arn, reason: 'MISSING' })),
         };
+      }),
+    );
+
+    ecsMock.on(ContinueServiceDeploymentCommand).callsFake(
+      this.handle('ECS', 'ContinueServiceDeployment', (input: { serviceDeploymentArn?: string; hookId?: string; action?: string }) => {
+        const run = [...this.services.values()].flatMap((service) => service.serviceDeployments).find((candidate) => candidate.arn === input.serviceDeploymentArn);
+        const hook = run?.hooks.find((candidate) => candidate.hookId === input.hookId && candidate.status === 'AWAITING_ACTION');
+        if (!run || !hook) throw Object.assign(new ClientException({ message: 'The lifecycle hook is not awaiting an action.', $metadata: { httpStatusCode: 400 } }), { name: 'ConflictException' });
+        if (input.action === 'ROLLBACK') Object.assign(run, { status: 'ROLLBACK_REQUESTED', statusReason: 'Rolled back by ContinueServiceDeployment.', rollback: { reason: 'ContinueServiceDeployment ROLLBACK', startedAt: new Date(Date.now()) } });
+        else hook.status = 'SUCCEEDED';
+        return { serviceDeploymentArn: run.arn };
       }),
     );
 

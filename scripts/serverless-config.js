@@ -246,7 +246,7 @@ function ecsStatements(targets) {
       // followed and, to roll back, stopped (the strategy is read from the service at run time).
       Sid: 'FollowAndStopServiceDeploymentsOfConfiguredServices',
       Effect: 'Allow',
-      Action: ['ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment'],
+      Action: ['ecs:DescribeServiceDeployments', 'ecs:StopServiceDeployment', 'ecs:ContinueServiceDeployment'],
       Resource: unique(targets.map((target) => `${target.ecs.cluster}/${target.ecs.service}`)).map((id) => arn('ecs', `service-deployment/${id}/*`)),
     },
     { Sid: 'DescribeTasksOfConfiguredClusters', Effect: 'Allow', Action: 'ecs:DescribeTasks', Resource: clusters.map((cluster) => arn('ecs', `task/${cluster}/*`)) },

@@ -1,9 +1,11 @@
 import { DescribeRepositoriesCommand } from '@aws-sdk/client-ecr';
-import { DescribeTaskDefinitionCommand, type TaskDefinition } from '@aws-sdk/client-ecs';
+import { DescribeTaskDefinitionCommand, type Service, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { GetAliasCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { DescribeParametersCommand } from '@aws-sdk/client-ssm';
+import { testTrafficHookProblem } from '../../functions/ecs/strategies';
 import { isPassableRole } from '../../functions/shared/pass-roles';
+import { hasTestTrafficSmokeTests } from '../../functions/smoke/stages';
 import type { ResolvedTarget } from '../../functions/shared/deployment';
 import type { CliContext } from '../context';
 import { describeLiveService, latestActiveJobDefinition } from '../live';
@@ -97,9 +99,17 @@ async function verifyEcs(context: CliContext, target: ResolvedTarget): Promise<T
       ...containers,
       ...passRoleChecks(rolesOf([definition.executionRoleArn, definition.taskRoleArn]), ecs.passRoles, 'ecs.passRoles'),
       ...(await secretChecks(context, containerSecrets(definition.containerDefinitions))),
+      ...testTrafficChecks(target, service),
     ],
     runsOn,
   };
+}
+
+/** Smoke tests with `stage: test-traffic` need ECS to pause the service's deployments for them. */
+function testTrafficChecks(target: ResolvedTarget, service: Service): Check[] {
+  if (!hasTestTrafficSmokeTests(target.smokeTests)) return [];
+  const problem = testTrafficHookProblem(service);
+  return [problem ? { ok: false, what: 'test-traffic smoke tests have no PAUSE hook to run at', fix: problem } : { ok: true, what: `${service.serviceName ?? 'the service'} pauses at POST_TEST_TRAFFIC_SHIFT for the test-traffic smoke tests` }];
 }
 
 async function verifyBatch(context: CliContext, target: ResolvedTarget): Promise<TargetChecks> {

@@ -98,6 +98,10 @@ const httpSmokeTestSchema = z
     attempts: z.number().int().min(1).max(60).default(5),
     intervalSeconds: z.number().int().min(0).max(3600).default(10),
     timeoutSeconds: z.number().int().min(1).max(60).default(5),
+    stage: z
+      .enum(['production', 'test-traffic'])
+      .default('production')
+      .describe("production (default): once the new revision serves production traffic. test-traffic: an ECS service on ECS's BLUE_GREEN, LINEAR or CANARY strategy, while ECS holds the deployment at POST_TEST_TRAFFIC_SHIFT (a PAUSE lifecycle hook), against the test listener's URL: a failure rolls back before any production request reaches the new revision."),
   })
   .strict()
   .refine((test) => test.body === undefined || !['GET', 'HEAD'].includes(test.method), { message: 'a body is sent with POST, PUT, PATCH or DELETE: set method', path: ['body'] });
@@ -386,6 +390,7 @@ const targetSchema = z
     target.smokeTests.forEach((test, index) => {
       if ('batchJob' in test && !target.batch) ctx.addIssue({ code: 'custom', path: ['smokeTests', index, 'batchJob'], message: 'a batchJob smoke test needs a batch target' });
       if ('invoke' in test && !target.lambda) ctx.addIssue({ code: 'custom', path: ['smokeTests', index, 'invoke'], message: 'an invoke smoke test needs a lambda target' });
+      if ('http' in test && test.http.stage === 'test-traffic' && !target.ecs) ctx.addIssue({ code: 'custom', path: ['smokeTests', index, 'http', 'stage'], message: "test-traffic smoke tests need an ECS target on ECS's BLUE_GREEN, LINEAR or CANARY strategy" });
     });
   });
 

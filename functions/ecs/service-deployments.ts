@@ -1,7 +1,15 @@
-import { DescribeServiceDeploymentsCommand, StopServiceDeploymentCommand, UpdateServiceCommand, type DeploymentConfiguration, type Service, type ServiceDeployment } from '@aws-sdk/client-ecs';
+import {
+  ContinueServiceDeploymentCommand,
+  DescribeServiceDeploymentsCommand,
+  StopServiceDeploymentCommand,
+  UpdateServiceCommand,
+  type Service,
+  type ServiceDeployment,
+} from '@aws-sdk/client-ecs';
 import { ecs } from '../shared/clients/ecs';
 import type { Deployment, EcsNativeDeployment, EcsProgress, EcsRolloutStatus, RolloutStatus } from '../shared/deployment';
-import { RollbackFailed, RolloutFailed, RolloutTimeout, ServiceDeploymentRolledBack } from '../shared/errors';
+import { RollbackFailed, RolloutFailed, RolloutTimeout, ServiceDeploymentRolledBack, TestTrafficHookMissing } from '../shared/errors';
+import { bakeSecondsOf, NATIVE_STRATEGIES, TEST_TRAFFIC_STAGE, testTrafficHookProblem, type NativeStrategy } from './strategies';
 import { taskDefinitionLabel } from './task-definition';
 
 /**
@@ -12,26 +20,6 @@ import { taskDefinitionLabel } from './task-definition';
  * includes the bake, and rolls back with StopServiceDeployment while ECS still can.
  * ROLLING services keep the path of ./service.ts.
  */
-
-type NativeStrategy = EcsNativeDeployment['strategy'];
-
-const NATIVE_STRATEGIES: readonly string[] = ['BLUE_GREEN', 'LINEAR', 'CANARY'] satisfies NativeStrategy[];
-
-/**
- * How long ECS holds a deployment after the new revision is up, in seconds (pure): the
- * linear steps' or the canary's bakes, then `bakeTimeInMinutes` with both revisions running.
- * Defaults as the API reference gives them (linear 10 % steps of 6 minutes, canary 10 minutes).
- */
-function bakeSecondsOf(configuration: DeploymentConfiguration): number {
-  const minutes = (value: number | undefined, fallback: number) => (value ?? fallback) * 60;
-  const bake = minutes(configuration.bakeTimeInMinutes, 0);
-  if (configuration.strategy === 'LINEAR') {
-    const steps = Math.ceil(100 / (configuration.linearConfiguration?.stepPercent ?? 10)) - 1;
-    return steps * minutes(configuration.linearConfiguration?.stepBakeTimeInMinutes, 6) + bake;
-  }
-  if (configuration.strategy === 'CANARY') return minutes(configuration.canaryConfiguration?.canaryBakeTimeInMinutes, 10) + bake;
-  return bake;
-}
 
 /** The native deployment UpdateService started, or undefined for a ROLLING service (pure). */
 function nativeDeploymentOf(service: Service): EcsNativeDeployment | undefined {
@@ -74,9 +62,36 @@ function statusOf(found: ServiceDeployment, status: RolloutStatus['status']): Ec
   };
 }
 
+
+/**
+ * Refuses, before the service changes, smoke tests for test traffic that nothing would
+ * run: the service needs a native strategy and a PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT.
+ */
+function assertTestTrafficHook(service: Service): void {
+  const problem = testTrafficHookProblem(service);
+  if (problem) throw new TestTrafficHookMissing(`${problem} The service was not changed.`);
+}
+
+
+/** The PAUSE hook ECS waits on at POST_TEST_TRAFFIC_SHIFT, if it does. */
+function awaitingTestTrafficHook(found: ServiceDeployment): string | undefined {
+  if (found.lifecycleStage !== TEST_TRAFFIC_STAGE) return undefined;
+  return found.lifecycleHookDetails?.find((hook) => hook.targetType === 'PAUSE' && hook.status === 'AWAITING_ACTION')?.hookId;
+}
+
+/** EcsContinueServiceDeployment: the test-traffic smoke tests passed; ECS may shift production traffic. A retry finds the hook continued. */
+async function continueAfterTestTraffic(native: EcsNativeDeployment): Promise<{ continued: string | null }> {
+  const hookId = awaitingTestTrafficHook(await describeServiceDeployment(native.serviceDeploymentArn));
+  if (!hookId) return { continued: null };
+  await ecs.send(new ContinueServiceDeploymentCommand({ serviceDeploymentArn: native.serviceDeploymentArn, hookId, action: 'CONTINUE' }));
+  return { continued: hookId };
+}
+
 /** EcsCheckRollout for a native strategy: one look at our service deployment. */
-async function checkNativeRollout(progress: EcsProgress, native: EcsNativeDeployment): Promise<EcsRolloutStatus> {
+async function checkNativeRollout(progress: EcsProgress, native: EcsNativeDeployment, testTraffic = false): Promise<EcsRolloutStatus> {
   const found = await describeServiceDeployment(native.serviceDeploymentArn);
+  const hookId = testTraffic ? awaitingTestTrafficHook(found) : undefined;
+  if (hookId && (found.status === 'IN_PROGRESS' || found.status === 'PENDING')) return { ...statusOf(found, 'TEST_TRAFFIC'), hookId };
   const label = progress.newTaskDefinitionArn ? taskDefinitionLabel(progress.newTaskDefinitionArn) : 'the new revision';
   switch (found.status) {
     case 'SUCCESSFUL':
@@ -134,4 +149,4 @@ async function checkNativeRollback(progress: EcsProgress, arn: string, deadline:
   return statusOf(found, 'IN_PROGRESS');
 }
 
-export { bakeSecondsOf, nativeDeploymentOf, checkNativeRollout, rollBackNative, checkNativeRollback };
+export { nativeDeploymentOf, assertTestTrafficHook, checkNativeRollout, continueAfterTestTraffic, rollBackNative, checkNativeRollback };

@@ -26,7 +26,8 @@ import { buildRevisionInput, DEPLOYMENT_TAG_KEY, PREVIOUS_REVISION_TAG_KEY, sele
 import { isPassableRole } from '../shared/pass-roles';
 import { longestDeregistrationDelay } from './load-balancers';
 import { nextCheckSeconds, rolloutClock } from './rollout-schedule';
-import { checkNativeRollback, checkNativeRollout, nativeDeploymentOf, rollBackNative } from './service-deployments';
+import { hasTestTrafficSmokeTests } from '../smoke/stages';
+import { assertTestTrafficHook, checkNativeRollback, checkNativeRollout, nativeDeploymentOf, rollBackNative } from './service-deployments';
 
 function secondsFromNow(seconds: number, now = Date.now()): string {
   return new Date(now + seconds * 1000).toISOString();
@@ -168,6 +169,7 @@ async function deployNewRevision(deployment: Deployment, options: { update: bool
     assertRolesArePassable(previous.taskDefinition, passRoles);
     newTaskDefinitionArn = await registerRevisionOf(previous, deployment);
   }
+  if (hasTestTrafficSmokeTests(deployment.settings.smokeTests)) assertTestTrafficHook(service);
   // With a pre-deploy task, the service changes only once it exited 0 (EcsRegisterNewRevision, then this step again).
   if (!options.update) return progressOf(deployment, service, previous, newTaskDefinitionArn, undefined);
   const updated = await ecs.send(new UpdateServiceCommand({ cluster, service: serviceName, taskDefinition: newTaskDefinitionArn }));
@@ -247,8 +249,8 @@ function pastDeadline(deadline: string): boolean {
  * it also holds after a circuit-breaker rollback, so we follow our deployment id.
  * While it is in progress, says when to look next: not before it could complete.
  */
-async function checkDeploymentRollout(progress: EcsProgress): Promise<EcsRolloutStatus> {
-  if (progress.native) return checkNativeRollout(progress, progress.native);
+async function checkDeploymentRollout(progress: EcsProgress, testTraffic = false): Promise<EcsRolloutStatus> {
+  if (progress.native) return checkNativeRollout(progress, progress.native, testTraffic);
   const newArn = requireNewRevision(progress);
   const service = await describeService(progress.cluster, progress.service);
   const ours = service.deployments?.find((d) => d.id === progress.deploymentId);

@@ -194,7 +194,8 @@ interface RollbackVerdict {
 }
 
 interface RolloutStatus {
-  status: 'IN_PROGRESS' | 'COMPLETED';
+  /** TEST_TRAFFIC: ECS holds a native deployment at POST_TEST_TRAFFIC_SHIFT for the test-traffic smoke tests. */
+  status: 'IN_PROGRESS' | 'COMPLETED' | 'TEST_TRAFFIC';
   runningCount: number;
   desiredCount: number;
   pendingCount: number;
@@ -209,6 +210,8 @@ interface EcsRolloutStatus extends RolloutStatus {
   drainingSince?: string;
   /** Native strategies: the service deployment's lifecycle stage (BAKE_TIME, …). */
   lifecycleStage?: string;
+  /** TEST_TRAFFIC: the PAUSE hook to continue once the test-traffic smoke tests passed. */
+  hookId?: string;
 }
 
 interface SmokeCheckProgress {
@@ -295,6 +298,8 @@ interface DeploymentState {
   rollout?: EcsRolloutStatus;
   verification?: { verifiedTasks: number; digests: string[] };
   smoke?: SmokeProgress;
+  /** The smoke tests against ECS's test traffic (`stage: test-traffic`), before production traffic moves. */
+  testTrafficSmoke?: SmokeProgress;
   rollbackRollout?: RolloutStatus;
   failure?: CaughtError;
   rollbackFailure?: CaughtError;

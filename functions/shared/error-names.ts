@@ -48,6 +48,7 @@ const DEPLOYMENT_FAILURES = [
   'RolloutFailed',
   'CircuitBreakerRolledBack',
   'ServiceDeploymentRolledBack',
+  'TestTrafficHookMissing',
   'RolloutTimeout',
   'ImageVerificationFailed',
   'SmokeTestFailed',

@@ -59,6 +59,11 @@ class RolloutFailed extends DeploymentError {
   public override readonly name: string = 'RolloutFailed';
 }
 
+/** Smoke tests with `stage: test-traffic`, but the service has no PAUSE hook at POST_TEST_TRAFFIC_SHIFT (or no native strategy) to run them at. */
+class TestTrafficHookMissing extends DeploymentError {
+  public override readonly name: string = 'TestTrafficHookMissing';
+}
+
 /** ECS rolled back its own BLUE_GREEN, LINEAR or CANARY deployment (alarms, a lifecycle hook, its circuit breaker). */
 class ServiceDeploymentRolledBack extends DeploymentError {
   public override readonly name: string = 'ServiceDeploymentRolledBack';
@@ -163,6 +168,7 @@ class AwsThrottled extends AwsTransientError {
 
 export {
   DeploymentError,
+  TestTrafficHookMissing,
   ServiceDeploymentRolledBack,
   AlarmFired,
   AlarmNotFound,

@@ -1,4 +1,5 @@
 import type { DeploymentState } from '../shared/deployment';
+import type { SmokeStage } from './stages';
 import { runInvokeCheck } from '../lambda/invoke';
 import { httpCheck, type SmokeCheck } from './run';
 
@@ -7,12 +8,12 @@ import { httpCheck, type SmokeCheck } from './run';
  * invocations of `qualifier` (the alias once all traffic is shifted, the new
  * version itself during a canary). Batch test jobs run in their own states.
  */
-function smokeChecksFor(state: DeploymentState, qualifier?: string): SmokeCheck[] {
+function smokeChecksFor(state: DeploymentState, qualifier?: string, stage: SmokeStage = 'production'): SmokeCheck[] {
   const { lambda } = state;
   const target = lambda ? (qualifier ?? lambda.alias ?? lambda.newVersion) : undefined;
   return state.deployment.settings.smokeTests.flatMap((test): SmokeCheck[] => {
-    if ('http' in test) return [httpCheck(test.http)];
-    if ('invoke' in test && lambda) {
+    if ('http' in test) return (test.http.stage ?? 'production') === stage ? [httpCheck(test.http)] : [];
+    if ('invoke' in test && lambda && stage === 'production') {
       const invoke = test.invoke;
       return [{ attempts: invoke.attempts, intervalSeconds: invoke.intervalSeconds, run: () => runInvokeCheck(lambda.functionName, target, invoke) }];
     }

@@ -34,6 +34,7 @@ writeFileSync(
     targets: [
       { name: 'api', repository: 'acme/api', tags: ['v*'], ecs: { cluster: 'prod', service: 'api', containers: ['api'], passRoles: ['ecsTaskExecutionRole'] } },
       { name: 'inference', repository: 'ml-inference', lambda: { function: 'ml-inference', alias: 'live' } },
+      { name: 'api-green', repository: 'acme/api', tags: ['v*'], ecs: { cluster: 'prod', service: 'api-green', containers: ['api'], passRoles: ['ecsTaskExecutionRole'] }, smokeTests: [{ http: { url: 'http://10.0.0.8:8080/health', stage: 'test-traffic' } }] },
     ],
   }),
 );
@@ -88,6 +89,31 @@ it('names each problem and what to do about it, exit code 1', async () => {
   expect(result.stdout).toContain(`✘ ${SECRET}:password::: does not exist`);
   expect(result.stdout).toContain('✘ parameter /api/flag does not exist');
   expect(result.stdout).toContain('4 of 7 check(s) failed.');
+});
+
+it('says when test-traffic smoke tests have no PAUSE hook to run at, and when they have', async () => {
+  taskDefinitionWith({ execution: 'ecsTaskExecutionRole' });
+  secretsMock.on(DescribeSecretCommand).resolves({ ARN: SECRET });
+  ssmMock.on(DescribeParametersCommand).resolves({ Parameters: [{ Name: '/api/flag' }] });
+
+  const service = { serviceName: 'api-green', status: 'ACTIVE', taskDefinition: `arn:aws:ecs:us-east-1:${ACCOUNT}:task-definition/api:4` };
+  ecsMock.on(DescribeServicesCommand).resolves({ services: [service] });
+  const rolling = await runCli(['-f', file, 'verify', 'api-green'], { env, credentials });
+
+  expect(rolling.code).toBe(1);
+  expect(rolling.stdout).toContain('✘ test-traffic smoke tests have no PAUSE hook to run at: smoke tests with stage: test-traffic need ECS to hold the deployment at POST_TEST_TRAFFIC_SHIFT, but api-green deploys with ROLLING');
+
+  ecsMock.on(DescribeServicesCommand).resolves({
+    services: [
+      {
+        ...service,
+        deploymentConfiguration: { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 10, lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }] },
+      },
+    ],
+  });
+  const paused = await runCli(['-f', file, 'verify', 'api-green'], { env, credentials });
+
+  expect(paused.stdout).toContain('✔ api-green pauses at POST_TEST_TRAFFIC_SHIFT for the test-traffic smoke tests');
 });
 
 it('checks a Lambda target is an image function with its alias', async () => {

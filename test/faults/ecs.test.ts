@@ -75,6 +75,14 @@ describeFaultMatrix({
       },
     },
     {
+      name: 'a BLUE_GREEN service paused for test traffic: green passes there, the hook is continued',
+      run: (account) => {
+        account.setDeploymentStrategy(STREAM_ML.cluster, STREAM_ML.service, { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0, lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }] });
+        const smokeTests = [{ http: { url: health.url, stage: 'test-traffic' } }, { http: { url: health.url } }];
+        return runDeployment(executionInput(account, streamMlTarget({ smokeTests }), NEW_DIGEST, 'v1.4.0'));
+      },
+    },
+    {
       name: 'a pre-deploy task exits 0, then the service changes',
       run: (account) => runDeployment(executionInput(account, withPreDeployTask(), NEW_DIGEST, 'v1.4.0')),
     },

@@ -141,3 +141,79 @@ describe('a ROLLING service', () => {
     expect(calls('DescribeServiceDeployments')).toBe(0);
   });
 });
+
+describe('smoke tests against test traffic (stage: test-traffic)', () => {
+  let testListener: RunningHealthServer;
+  let greenHealthy = true;
+  const stagesSeen: string[] = [];
+
+  beforeAll(async () => {
+    testListener = await startHealthServer(() => {
+      stagesSeen.push(account.currentServiceDeployment(STREAM_ML.cluster, STREAM_ML.service)?.stage ?? 'none');
+      return greenHealthy ? { status: 200, body: 'green ok' } : { status: 500, body: 'green is broken' };
+    });
+  });
+  afterAll(() => testListener.close());
+  beforeEach(() => {
+    greenHealthy = true;
+    stagesSeen.length = 0;
+  });
+
+  const withTestTraffic = () =>
+    streamMlTarget({
+      smokeTests: [{ http: { url: testListener.url, stage: 'test-traffic', attempts: 2, intervalSeconds: 5 } }, { http: { url: health.url, attempts: 1 } }],
+      rollout: { timeoutSeconds: 900, pollSeconds: 60 },
+    });
+  const pausedWorld = () => {
+    const world = createSampleWorld();
+    world.setDeploymentStrategy(STREAM_ML.cluster, STREAM_ML.service, { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5, lifecycleHooks: [{ targetType: 'PAUSE', lifecycleStages: ['POST_TEST_TRAFFIC_SHIFT'] }] });
+    return world;
+  };
+
+  it('run while ECS holds green at POST_TEST_TRAFFIC_SHIFT, then the hook is continued and production traffic moves', async () => {
+    account = pausedWorld();
+    minutePerLook();
+
+    const run = await runDeployment(executionInput(account, withTestTraffic(), NEW_DIGEST, 'v1.7.0'));
+
+    expect({ status: run.status, error: run.error }).toEqual({ status: 'SUCCEEDED', error: undefined });
+    expect(stagesSeen).toEqual(['POST_TEST_TRAFFIC_SHIFT']);
+    expect(calls('ContinueServiceDeployment')).toBe(1);
+    const states = statesEntered(run);
+    expect(states.indexOf('EcsRunTestTrafficSmokeTests')).toBeLessThan(states.indexOf('EcsContinueServiceDeployment'));
+    expect(states.indexOf('EcsContinueServiceDeployment')).toBeLessThan(states.indexOf('RunSmokeTests'));
+    expect(running()).toBe('stream-ml-service:2');
+  });
+
+  it('a green failing on test traffic is rolled back before any production request reaches it', async () => {
+    account = pausedWorld();
+    minutePerLook();
+    greenHealthy = false;
+
+    const run = await runDeployment(executionInput(account, withTestTraffic(), NEW_DIGEST, 'v1.7.0'));
+
+    expect(run).toMatchObject({ status: 'FAILED', error: 'SmokeTestFailed' });
+    expect(account.events.at(-1)?.status).toBe('ROLLED_BACK');
+    const deployment = account.currentServiceDeployment(STREAM_ML.cluster, STREAM_ML.service);
+    expect(deployment?.status).toBe('ROLLBACK_SUCCESSFUL');
+    expect(deployment?.stagesReached).not.toContain('PRODUCTION_TRAFFIC_SHIFT');
+    expect(calls('ContinueServiceDeployment')).toBe(0);
+    expect(calls('StopServiceDeployment')).toBe(1);
+    expect(running()).toBe('stream-ml-service:1');
+  });
+
+  it.each([
+    ['a BLUE_GREEN service without a PAUSE hook there', (world: SimulatedAwsAccount) => world.setDeploymentStrategy(STREAM_ML.cluster, STREAM_ML.service, { strategy: 'BLUE_GREEN', bakeTimeInMinutes: 5 }), 'has no PAUSE lifecycle hook there'],
+    ['a ROLLING service', () => undefined, 'deploys with ROLLING'],
+  ])('%s: TestTrafficHookMissing, the service never changed, the new revision deregistered', async (_, arrange, message) => {
+    account = createSampleWorld();
+    arrange(account);
+
+    const run = await runDeployment(executionInput(account, withTestTraffic(), NEW_DIGEST, 'v1.7.0'));
+
+    expect(run).toMatchObject({ status: 'FAILED', error: 'TestTrafficHookMissing' });
+    expect(account.events.at(-1)?.reason).toContain(message);
+    expect(calls('UpdateService')).toBe(0);
+    expect([...account.taskDefinitions.values()].find((entry) => entry.taskDefinition.revision === 2)?.taskDefinition.status).toBe('INACTIVE');
+  });
+});

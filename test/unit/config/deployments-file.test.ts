@@ -34,6 +34,11 @@ describe('deployments.yml', () => {
     ['no targets', 'targets: []\n', 'targets: Too small'],
     ['a wait that would poll too often', minimal('{ cluster: c, service: s }', '    rollout: { timeoutSeconds: 7200, pollSeconds: 1 }\n'), 'targets[0].rollout.pollSeconds: at most 1000 polls per wait'],
     ['two kinds in one target', minimal('{ cluster: c, service: s }', '    batch: { jobDefinition: j }\n'), 'targets[0]: give exactly one of ecs, batch, lambda (found ecs and batch)'],
+    [
+      'a test-traffic smoke test on a Lambda target',
+      'targets:\n  - name: fn\n    repository: fn\n    lambda: { function: fn }\n    smokeTests: [{ http: { url: "https://fn.example.com/health", stage: test-traffic } }]\n',
+      "targets[0].smokeTests[0].http.stage: test-traffic smoke tests need an ECS target on ECS's BLUE_GREEN, LINEAR or CANARY strategy",
+    ],
     ['a batchJob smoke test on an ECS target', minimal('{ cluster: c, service: s }', '    smokeTests: [{ batchJob: { jobQueue: q } }]\n'), 'targets[0].smokeTests[0].batchJob: a batchJob smoke test needs a batch target'],
     ['YAML that does not parse', 'targets: [\n', 'is not valid YAML'],
     [

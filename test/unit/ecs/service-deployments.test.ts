@@ -1,4 +1,5 @@
-import { bakeSecondsOf, nativeDeploymentOf } from '../../../functions/ecs/service-deployments';
+import { nativeDeploymentOf } from '../../../functions/ecs/service-deployments';
+import { bakeSecondsOf } from '../../../functions/ecs/strategies';
 
 /** ECS's own strategies: how long ECS holds a deployment, and what the deployer follows. */
 
