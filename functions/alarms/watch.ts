@@ -76,7 +76,7 @@ async function judgeAlarms(state: DeploymentState, during: string): Promise<Alar
   const ecsJudges = state.ecs?.native?.ecsAlarms?.rollback ? state.ecs.native.ecsAlarms.names : [];
   const names = settingsOf(state).names.filter((name) => !ecsJudges.includes(name));
   if (names.length === 0) return watch;
-  const [states, transitions] = [await alarmStates(names), await transitionsSince(names, watch.since)];
+  const [states, transitions] = await Promise.all([alarmStates(names), transitionsSince(names, watch.since)]);
   assertNoAlarmFired(watch, states, transitions, during);
   return watch;
 }

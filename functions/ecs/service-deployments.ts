@@ -62,7 +62,6 @@ function statusOf(found: ServiceDeployment, status: RolloutStatus['status']): Ec
   };
 }
 
-
 /**
  * Refuses, before the service changes, smoke tests for test traffic that nothing would
  * run: the service needs a native strategy and a PAUSE lifecycle hook at POST_TEST_TRAFFIC_SHIFT.
@@ -71,7 +70,6 @@ function assertTestTrafficHook(service: Service): void {
   const problem = testTrafficHookProblem(service);
   if (problem) throw new TestTrafficHookMissing(`${problem} The service was not changed.`);
 }
-
 
 /** The PAUSE hook ECS waits on at POST_TEST_TRAFFIC_SHIFT, if it does. */
 function awaitingTestTrafficHook(found: ServiceDeployment): string | undefined {

@@ -23,7 +23,6 @@ function bakeSecondsOf(configuration: DeploymentConfiguration): number {
   return bake;
 }
 
-
 /** Where ECS pauses for the test-traffic smoke tests. */
 const TEST_TRAFFIC_STAGE = 'POST_TEST_TRAFFIC_SHIFT';
 
